@@ -1,0 +1,140 @@
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'path';
+import * as fs from 'fs';
+import { installNodeWasmThreadShims } from './wasmThreads';
+import { registerWasmKernels } from './registerWasmKernels';
+
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+/** Environment variable that forces a backend (one of BACKEND_ORDER). */
+export const BACKEND_ENV = 'VII_BACKEND';
+/** Environment variable for the number of wasm threads (default 2, the CPU machines' core count). */
+export const WASM_THREADS_ENV = 'VII_WASM_THREADS';
+
+export interface BackendInfo {
+  name: BackendName;
+  /** The tfjs backend name actually active (tfjs-node registers as "tensorflow"). */
+  tfBackend: string;
+  threads?: number;
+  /** Why earlier candidates were passed over. */
+  skipped: string[];
+}
+
+/**
+ * The npm package that provides a native backend, if it is really installed. danfojs-node's
+ * dependency on tfjs-node is aliased to plain tfjs in this project, so the name is checked.
+ */
+function nativePackage(name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): string | null {
+  let pkgJson: string;
+  try {
+    pkgJson = require.resolve(`${name}/package.json`, { paths: [process.cwd(), __dirname] });
+  } catch {
+    return null;
+  }
+  const pkg = JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { name?: string };
+  return pkg.name === name ? path.dirname(pkgJson) : null;
+}
+
+async function tryNative(name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
+  const dir = nativePackage(name);
+  if (!dir) return `${name} is not installed (see environment.md: npm run setup:gpu)`;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require(dir);
+  } catch (e) {
+    return `${name} is installed but failed to load: ${(e as Error).message.split('\n')[0]}`;
+  }
+  if (!(await tf.setBackend('tensorflow'))) return `${name} loaded but the "tensorflow" backend did not initialise`;
+  return null;
+}
+
+let wasmReady: Promise<number> | null = null;
+
+/** Initialise wasm with N threads (Node needs shims for that) and this project's kernels. */
+async function initWasm(threads: number): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
+  registerWasmKernels();
+  if (!wasmReady) {
+    wasmReady = (async () => {
+      let restore: (() => void) | null = null;
+      if (threads > 1) {
+        tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+        restore = installNodeWasmThreadShims(threads);
+      }
+      wasm.setThreadsCount(threads);
+      try {
+        if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
+        await tf.ready();
+      } finally {
+        restore?.();
+      }
+      return wasm.getThreadsCount();
+    })();
+  }
+  const actual = await wasmReady;
+  await tf.setBackend('wasm');
+  return actual;
+}
+
+function parseForced(): BackendName | null {
+  const forced = process.env[BACKEND_ENV]?.trim();
+  if (!forced) return null;
+  if (!(BACKEND_ORDER as readonly string[]).includes(forced)) {
+    throw new Error(`${BACKEND_ENV}=${forced} is not a backend; expected one of ${BACKEND_ORDER.join(', ')}`);
+  }
+  return forced as BackendName;
+}
+
+function threadsFromEnv(): number {
+  const raw = process.env[WASM_THREADS_ENV];
+  if (raw === undefined || raw === '') return 2;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 8) {
+    throw new Error(`${WASM_THREADS_ENV}=${raw} is not a thread count; expected an integer in 1..8`);
+  }
+  return n;
+}
+
+let current: BackendInfo | null = null;
+
+/**
+ * Pick the fastest available backend: tfjs-node-gpu, tfjs-node, wasm, cpu — or the one forced by
+ * VII_BACKEND (an error if it cannot start). Prints the choice once unless `quiet`.
+ */
+export async function selectBackend(options: { force?: BackendName; quiet?: boolean } = {}): Promise<BackendInfo> {
+  const forced = options.force ?? parseForced();
+  if (current && (!forced || forced === current.name)) {
+    await tf.setBackend(current.tfBackend);
+    return current;
+  }
+  const candidates = forced ? [forced] : BACKEND_ORDER;
+  const skipped: string[] = [];
+  for (const name of candidates) {
+    let failure: string | null = null;
+    let threads: number | undefined;
+    try {
+      if (name === 'tensorflow-gpu') failure = await tryNative('@tensorflow/tfjs-node-gpu');
+      else if (name === 'tensorflow') failure = await tryNative('@tensorflow/tfjs-node');
+      else if (name === 'wasm') threads = await initWasm(threadsFromEnv());
+      else if (!(await tf.setBackend('cpu'))) failure = 'cpu backend did not initialise';
+    } catch (e) {
+      failure = `${name}: ${(e as Error).message}`;
+    }
+    if (failure) {
+      if (forced) throw new Error(`${BACKEND_ENV}=${forced} was requested but cannot start: ${failure}`);
+      skipped.push(failure);
+      continue;
+    }
+    current = { name, tfBackend: tf.getBackend(), threads, skipped };
+    if (!options.quiet) console.log(`[vii] backend: ${describeBackend(current)}`);
+    return current;
+  }
+  throw new Error(`no TensorFlow.js backend could start:\n${skipped.join('\n')}`);
+}
+
+export function describeBackend(info: BackendInfo): string {
+  const threads = info.threads ? `, ${info.threads} threads` : '';
+  return `${info.name} (tfjs ${tf.version.tfjs}${threads})`;
+}

@@ -1,0 +1,65 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { relativeError } from './helpers/compare';
+import { createRng } from '../src/lib/rng';
+
+type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+interface Case { n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: [number, number]; pad: Pad }
+
+const CASES: Case[] = [
+  { n: 3, h: 16, w: 16, ci: 3, co: 8, k: [4, 4], s: [2, 2], pad: 'same' },
+  { n: 2, h: 15, w: 13, ci: 5, co: 4, k: [3, 3], s: [1, 1], pad: 'same' },
+  { n: 2, h: 17, w: 11, ci: 4, co: 6, k: [3, 5], s: [2, 3], pad: 'valid' },
+  { n: 1, h: 9, w: 12, ci: 2, co: 3, k: [4, 2], s: [3, 2], pad: 'same' },
+  { n: 2, h: 10, w: 10, ci: 3, co: 5, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+  { n: 4, h: 8, w: 8, ci: 16, co: 32, k: [1, 1], s: [1, 1], pad: 'valid' },
+  { n: 2, h: 12, w: 12, ci: 3, co: 4, k: [5, 5], s: [2, 2], pad: 'valid' },
+];
+
+function randomArray(size: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: size }, () => rng.normal());
+}
+
+/** Gradients of sum(conv2d(x, f) * g) w.r.t. x and f, and the forward of conv2dTranspose. */
+async function convGradients(c: Case) {
+  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 1), [c.n, c.h, c.w, c.ci]);
+  const f = tf.tensor4d(randomArray(c.k[0] * c.k[1] * c.ci * c.co, 2), [c.k[0], c.k[1], c.ci, c.co]);
+  const y = tf.conv2d(x, f, c.s, c.pad);
+  const g = tf.tensor4d(randomArray(y.size, 3), y.shape);
+  const grads = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.s, c.pad), g)));
+  const [dx, df] = grads([x, f]);
+  const transposed = c.pad === 'same' || c.pad === 'valid' ? tf.conv2dTranspose(g, f, [c.n, c.h, c.w, c.ci], c.s, c.pad) : null;
+  const out = { dx: await dx.data(), df: await df.data(), transposed: transposed ? await transposed.data() : null };
+  tf.dispose([x, f, y, g, dx, df, transposed ?? []]);
+  return out;
+}
+
+test('wasm conv gradient kernels agree with the cpu backend (relative error < 1e-4)', async () => {
+  const reference = [];
+  await selectBackend({ force: 'cpu', quiet: true });
+  for (const c of CASES) reference.push(await convGradients(c));
+  const info = await selectBackend({ force: 'wasm', quiet: true });
+  assert.equal(info.tfBackend, 'wasm');
+  const before = tf.memory().numTensors;
+  for (const [i, c] of CASES.entries()) {
+    const got = await convGradients(c);
+    const label = JSON.stringify(c);
+    const eFilter = relativeError(got.df, reference[i].df);
+    const eInput = relativeError(got.dx, reference[i].dx);
+    assert.ok(eFilter < 1e-4, `Conv2DBackpropFilter ${label}: relative error ${eFilter}`);
+    assert.ok(eInput < 1e-4, `Conv2DBackpropInput ${label}: relative error ${eInput}`);
+    if (got.transposed && reference[i].transposed) {
+      const eT = relativeError(got.transposed, reference[i].transposed!);
+      assert.ok(eT < 1e-4, `conv2dTranspose ${label}: relative error ${eT}`);
+    }
+  }
+  assert.equal(tf.memory().numTensors, before, 'the kernels leak no tensors');
+});
+
+test('wasm runs with the requested 2 threads in Node', async () => {
+  const info = await selectBackend({ force: 'wasm', quiet: true });
+  assert.equal(info.threads, 2);
+});
