@@ -71,6 +71,7 @@ export async function loadCelebA(options: LoadOptions): Promise<FaceDataset> {
     pixels = cached.pixels;
   } else {
     skipped = [];
+    let done = 0;
     const decoded = await mapLimited(wanted, 8, async (image, i) => {
       const full = path.join(imageDir, image);
       try {
@@ -86,7 +87,7 @@ export async function loadCelebA(options: LoadOptions): Promise<FaceDataset> {
         log(`[vii] warning: skipping ${reason}`);
         return null;
       } finally {
-        options.onProgress?.(i + 1, wanted.length);
+        options.onProgress?.(++done, wanted.length);
       }
     });
     images = wanted.filter((_, i) => decoded[i] !== null);

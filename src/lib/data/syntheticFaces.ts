@@ -12,6 +12,7 @@ import { mapLimited } from './preprocess';
  * labels are exact. Attributes the drawing does not express are always -1 (listed in
  * UNDRAWN_ATTRIBUTES). Results on it are not CelebA results.
  */
+export const SYNTHETIC_MARKER = 'SYNTHETIC';
 export const SYNTHETIC_WIDTH = 89;
 export const SYNTHETIC_HEIGHT = 109;
 
@@ -186,12 +187,13 @@ export async function writeSyntheticFaces(options: SyntheticOptions): Promise<vo
   const imageDir = path.join(options.dir, 'img_align_celeba');
   fs.mkdirSync(imageDir, { recursive: true });
   const names = Array.from({ length: options.count }, (_, i) => `${String(i + 1).padStart(6, '0')}.jpg`);
+  let done = 0;
   const rows = await mapLimited(names, 8, async (image, i) => {
     const rng = createRng(`${options.seed}-face-${i}`);
     const attrs = sampleFaceAttributes(rng);
     attrs.Blurry = rng.bernoulli(0.05);
     fs.writeFileSync(path.join(imageDir, image), await renderFaceJpeg(drawFaceSvg(attrs, rng), !!attrs.Blurry));
-    options.onProgress?.(i + 1, options.count);
+    options.onProgress?.(++done, options.count);
     return { image, values: CELEBA_ATTRIBUTES.map((a) => (attrs[a] ? 1 : 0)) };
   });
   const nTrain = Math.round(options.count * 0.8);
@@ -205,4 +207,6 @@ export async function writeSyntheticFaces(options: SyntheticOptions): Promise<vo
       '`src/lib/data/syntheticFaces.ts` in the CelebA layout. Attributes always -1 here because the drawing does not ' +
       `express them: ${UNDRAWN_ATTRIBUTES.join(', ')}.\nResults on this data are not CelebA results.\n`,
   );
+  // Marks the folder as generated (the loader labels its data "synthetic"); written last.
+  writeFileAtomic(path.join(options.dir, SYNTHETIC_MARKER), `${options.count} ${options.seed}\n`);
 }

@@ -1,0 +1,42 @@
+/** Minimal `--flag value` / `--switch` parser with clear errors for unknown or malformed flags. */
+export interface ParsedArgs {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+export function parseArgs(argv: readonly string[], known: Record<string, 'value' | 'switch'>): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    const kind = known[name];
+    if (!kind) throw new Error(`unknown option --${name}; known: ${Object.keys(known).map((k) => `--${k}`).join(', ')}`);
+    if (kind === 'switch') {
+      if (inline !== undefined) throw new Error(`--${name} takes no value`);
+      flags.set(name, true);
+    } else {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new Error(`--${name} needs a value`);
+      flags.set(name, value);
+    }
+  }
+  return { positional, flags };
+}
+
+export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 0): number {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (raw === true || !Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw === true ? '' : raw} is invalid; expected an integer ≥ ${min}`);
+  return n;
+}
+
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const raw = args.flags.get(name);
+  return raw === true ? undefined : raw;
+}
