@@ -43,12 +43,30 @@ export function installNodeWasmThreadShims(threads: number): () => void {
   };
 
   const workerDescriptor = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+  interface RefCounted {
+    ref(): void;
+    unref(): void;
+  }
+  const workers: RefCounted[] = [];
+  let initialised = false;
   let PatchedWorker: unknown;
   Object.defineProperty(globalThis, 'Worker', {
     configurable: true,
     get: () => PatchedWorker,
     set: (Base: new (...args: never[]) => { postMessage(m: unknown, ...rest: unknown[]): void }) => {
       PatchedWorker = class extends Base {
+        constructor(...args: never[]) {
+          super(...args);
+          workers.push(this as unknown as RefCounted);
+        }
+
+        // XNNPACK's pool threads run forever and Emscripten refs their workers, which would keep
+        // every finished script (and test run) alive. After init the main thread only talks to them
+        // synchronously (Atomics), so they need no hold on the event loop.
+        ref(): void {
+          if (!initialised) (Base.prototype as unknown as RefCounted).ref.call(this);
+        }
+
         override postMessage(message: unknown, ...rest: unknown[]): void {
           const m = message as { cmd?: string; urlOrBlob?: unknown } | null;
           if (m && m.cmd === 'load' && m.urlOrBlob instanceof OriginalBlob) {
@@ -73,6 +91,8 @@ export function installNodeWasmThreadShims(threads: number): () => void {
   };
 
   return () => {
+    initialised = true;
+    workers.forEach((w) => w.unref());
     globalThis.Blob = OriginalBlob;
     URL.createObjectURL = originalCreateObjectURL;
     osModule.cpus = originalCpus;
