@@ -59,6 +59,34 @@ test('wasm conv gradient kernels agree with the cpu backend (relative error < 1e
   assert.equal(tf.memory().numTensors, before, 'the kernels leak no tensors');
 });
 
+/** Input gradient of sum(depthwiseConv2d(x, f) * g), as MobileNetV2's layers need it. */
+async function depthwiseInputGradient(c: Case): Promise<Float32Array> {
+  const x = tf.tensor4d(randomArray(c.n * c.h * c.w * c.ci, 4), [c.n, c.h, c.w, c.ci]);
+  const f = tf.tensor4d(randomArray(c.k[0] * c.k[1] * c.ci, 5), [c.k[0], c.k[1], c.ci, 1]);
+  const pad = c.pad as 'same' | 'valid';
+  const g = tf.tidy(() => tf.tensor4d(randomArray(tf.depthwiseConv2d(x, f, c.s, pad).size, 6), tf.depthwiseConv2d(x, f, c.s, pad).shape));
+  const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, f, c.s, pad), g)))(x);
+  const out = (await dx.data()) as Float32Array;
+  tf.dispose([x, f, g, dx]);
+  return out;
+}
+
+test('wasm depthwise input gradient agrees with the cpu backend (relative error < 1e-4)', async () => {
+  // depthwise convs take equal strides only
+  const cases = CASES.filter((c) => (c.pad === 'same' || c.pad === 'valid') && c.s[0] === c.s[1]);
+  assert.ok(cases.length >= 4);
+  await selectBackend({ force: 'cpu', quiet: true });
+  const reference = [];
+  for (const c of cases) reference.push(await depthwiseInputGradient(c));
+  await selectBackend({ force: 'wasm', quiet: true });
+  const before = tf.memory().numTensors;
+  for (const [i, c] of cases.entries()) {
+    const e = relativeError(await depthwiseInputGradient(c), reference[i]);
+    assert.ok(e < 1e-4, `DepthwiseConv2dNativeBackpropInput ${JSON.stringify(c)}: relative error ${e}`);
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
+
 test('wasm runs with the requested 2 threads in Node', async () => {
   const info = await selectBackend({ force: 'wasm', quiet: true });
   assert.equal(info.threads, 2);

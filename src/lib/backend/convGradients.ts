@@ -63,7 +63,8 @@ export function conv2dFilterGradient(
  * dL/dx of a stride-s conv (also the forward of a transposed conv), split into s×s phases:
  * output rows with (h + top) mod s = r only see filter taps r, r+s, ..., so each phase is a
  * stride-1 conv of dy with a sub-filter, and the phases interleave. No multiply touches an
- * inserted zero, unlike the zero-upsampling formulation.
+ * inserted zero, unlike the zero-upsampling formulation. With `depthwise`, the same for a
+ * depthwise conv (channel multiplier 1), whose phases are depthwise convs.
  */
 export function conv2dInputGradient(
   dy: tf.Tensor4D,
@@ -72,9 +73,14 @@ export function conv2dInputGradient(
   strides: [number, number],
   pad: Pad,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  depthwise = false,
 ): tf.Tensor4D {
+  if (depthwise && filter.shape[3] !== 1) {
+    throw new Error(`depthwise input gradient: channel multiplier ${filter.shape[3]} is not supported (only 1)`);
+  }
   return tf.tidy(() => {
-    const [kh, kw, ci] = filter.shape;
+    const [kh, kw] = filter.shape;
+    const ci = inputShape[3];
     const [n, h, w] = inputShape;
     const [sh, sw] = strides;
     const info = padInfoOf(inputShape, filter.shape, strides, pad, dimRoundingMode);
@@ -83,7 +89,8 @@ export function conv2dInputGradient(
     const qh = Math.ceil((h + top) / sh);
     const qw = Math.ceil((w + left) / sw);
     // [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: dy's channels are the conv's input channels here.
-    const ft = tf.transpose(filter, [0, 1, 3, 2]);
+    // A depthwise filter [KH, KW, C, 1] already maps each dy channel to its own input channel.
+    const ft = depthwise ? filter : tf.transpose(filter, [0, 1, 3, 2]);
     const rows: tf.Tensor[] = [];
     for (let rh = 0; rh < sh; rh++) {
       const cols: tf.Tensor[] = [];
@@ -95,7 +102,7 @@ export function conv2dInputGradient(
           continue;
         }
         // Taps rh, rh+sh, ... reversed, so the phase is a correlation.
-        const sub = tf.reverse(tf.stridedSlice(ft, [rh, rw, 0, 0], [kh, kw, ft.shape[2], ci], [sh, sw, 1, 1]), [0, 1]) as tf.Tensor4D;
+        const sub = tf.reverse(tf.stridedSlice(ft, [rh, rw, 0, 0], [kh, kw, ft.shape[2], ft.shape[3]], [sh, sw, 1, 1]), [0, 1]) as tf.Tensor4D;
         const padBottom = qh - oh;
         const padRight = qw - ow;
         const src = fitTrailing(fitTrailing(dy, 1, padBottom), 2, padRight);
@@ -105,7 +112,7 @@ export function conv2dInputGradient(
           [kc - 1, Math.max(padRight, 0)],
           [0, 0],
         ];
-        cols.push(tf.conv2d(src, sub, 1, explicit)); // [N, qh, qw, Ci]
+        cols.push(depthwise ? tf.depthwiseConv2d(src, sub, 1, explicit) : tf.conv2d(src, sub, 1, explicit)); // [N, qh, qw, Ci]
       }
       rows.push(tf.stack(cols, 3)); // [N, qh, qw, sw, Ci]
     }

@@ -4,14 +4,15 @@ import { conv2dFilterGradient, conv2dInputGradient } from './convGradients';
 type ConvAttrs = {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
+  dataFormat?: 'NHWC' | 'NCHW';
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 };
 
 const pair = (v: [number, number] | number): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
-function requireNHWC(kernel: string, dataFormat: string): void {
-  if (dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm: only NHWC is supported, got ${dataFormat}`);
+function requireNHWC(kernel: string, dataFormat: string | undefined): void {
+  // Depthwise kernels carry no dataFormat attribute: they are always NHWC.
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm: only NHWC is supported, got ${dataFormat}`);
 }
 
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
@@ -36,6 +37,18 @@ export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
       requireNHWC('Conv2DBackpropInput', a.dataFormat);
       const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
       return conv2dInputGradient(dy, filter, a.inputShape, pair(a.strides), a.pad, a.dimRoundingMode);
+    },
+  },
+  {
+    // Missing on wasm: the perceptual loss backpropagates through MobileNetV2's depthwise convs.
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number]; dilations: [number, number] | number };
+      requireNHWC('DepthwiseConv2dNativeBackpropInput', a.dataFormat);
+      if (pair(a.dilations ?? 1).some((d) => d !== 1)) throw new Error('DepthwiseConv2dNativeBackpropInput on wasm: dilations other than 1 are not supported');
+      const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+      return conv2dInputGradient(dy, filter, a.inputShape, pair(a.strides), a.pad, a.dimRoundingMode, true);
     },
   },
 ];
