@@ -91,6 +91,15 @@ export function conv2dInputGradient(
     // [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: dy's channels are the conv's input channels here.
     // A depthwise filter [KH, KW, C, 1] already maps each dy channel to its own input channel.
     const ft = depthwise ? filter : tf.transpose(filter, [0, 1, 3, 2]);
+    const conv = (src: tf.Tensor4D, f: tf.Tensor4D, p: tf.backend_util.ExplicitPadding) => (depthwise ? tf.depthwiseConv2d(src, f, 1, p) : tf.conv2d(src, f, 1, p));
+    if (sh === 1 && sw === 1) {
+      // One phase: a correlation of dy with the flipped filter, padded to give exactly h×w.
+      const pt = kh - 1 - top;
+      const pl = kw - 1 - left;
+      const pb = h - oh + top;
+      const pr = w - ow + left;
+      if (pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) return conv(dy, tf.reverse(ft, [0, 1]) as tf.Tensor4D, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+    }
     const rows: tf.Tensor[] = [];
     for (let rh = 0; rh < sh; rh++) {
       const cols: tf.Tensor[] = [];
@@ -112,7 +121,7 @@ export function conv2dInputGradient(
           [kc - 1, Math.max(padRight, 0)],
           [0, 0],
         ];
-        cols.push(depthwise ? tf.depthwiseConv2d(src, sub, 1, explicit) : tf.conv2d(src, sub, 1, explicit)); // [N, qh, qw, Ci]
+        cols.push(conv(src, sub, explicit)); // [N, qh, qw, Ci]
       }
       rows.push(tf.stack(cols, 3)); // [N, qh, qw, sw, Ci]
     }

@@ -1,0 +1,150 @@
+import { CELEBA_ATTRIBUTES } from '../data/attributes';
+import { formatMaskSpec, parseMaskSpec, validateMaskForSize } from '../masks';
+
+/** Where the 40 (or a chosen subset of) attributes y enter the model. */
+export type AttributePlacement = 'none' | 'encoder' | 'decoder' | 'both';
+
+export interface FeatureNetConfig {
+  /** `mobilenetv2` (offline default, nsfwjs@4.4.0), `vgg16` (needs `path`), or `none`. */
+  net: 'mobilenetv2' | 'vgg16' | 'none';
+  /** A local TF.js layers model (model.json + shards) for `vgg16`. */
+  path?: string;
+  /** λ_l per layer name; 0 disables a layer. */
+  weights: Record<string, number>;
+}
+
+/**
+ * One configuration describes every model of the paper; variants differ only here.
+ * - trainInput `complete`: q(z|x); `masked`: q(z|x') with the mask as an extra channel.
+ * - decoderSeesObserved: the "unmasked recon" one-shot model, p(x|z, x'), whose Gibbs iterations
+ *   run during training (trainingGibbsSteps) so that completion at test time is one pass.
+ * - attributes + placement: y in q(z|x', y), p(x|z, y) or both.
+ */
+export interface ModelConfig {
+  name: string;
+  imageSize: 32 | 64;
+  latentDim: number;
+  /** Encoder widths, one 4×4/2 conv each; the decoder mirrors them. */
+  channels: number[];
+  trainInput: 'complete' | 'masked';
+  decoderSeesObserved: boolean;
+  trainingGibbsSteps: number;
+  attributes: string[];
+  placement: AttributePlacement;
+  /** KL weight β. */
+  beta: number;
+  perceptual: FeatureNetConfig;
+  /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
+  mask: string;
+}
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  /** Limit on training steps per epoch (small runs); null = the whole split. */
+  stepsPerEpoch: number | null;
+  /** Save a checkpoint every N steps (and at each epoch end). */
+  checkpointEvery: number;
+}
+
+export const MOBILENET_LAYERS = ['Conv1_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'block_13_expand_relu'] as const;
+export const VGG16_LAYERS = ['block1_conv2', 'block2_conv2', 'block3_conv3', 'block4_conv3'] as const;
+
+export const DEFAULT_PERCEPTUAL: FeatureNetConfig = {
+  net: 'mobilenetv2',
+  weights: { Conv1_relu: 1, block_3_expand_relu: 1, block_6_expand_relu: 1, block_13_expand_relu: 0 },
+};
+
+export const DEFAULT_MODEL: ModelConfig = {
+  name: 'vae-complete',
+  imageSize: 64,
+  latentDim: 128,
+  channels: [32, 64, 128, 256],
+  trainInput: 'complete',
+  decoderSeesObserved: false,
+  trainingGibbsSteps: 0,
+  attributes: [],
+  placement: 'none',
+  beta: 1,
+  perceptual: DEFAULT_PERCEPTUAL,
+  mask: 'centre:0.5',
+};
+
+export const DEFAULT_TRAIN: TrainConfig = {
+  epochs: 3,
+  batchSize: 64,
+  learningRate: 1e-3,
+  seed: 0,
+  stepsPerEpoch: null,
+  checkpointEvery: 50,
+};
+
+const ALL = [...CELEBA_ATTRIBUTES];
+
+/**
+ * The eight model rows of the paper's Table 1 (our reading of it): complete-image VAE, partial
+ * observation, one-shot "unmasked recon", and attribute placement with all 40 attributes
+ * (encoder, decoder, both) and with a single attribute (decoder, both).
+ */
+export const TABLE1_PRESETS: Record<string, Partial<ModelConfig>> = {
+  'vae-complete': { trainInput: 'complete' },
+  'vae-partial': { trainInput: 'masked' },
+  'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: 3 },
+  'attr40-encoder': { trainInput: 'masked', attributes: ALL, placement: 'encoder' },
+  'attr40-decoder': { trainInput: 'masked', attributes: ALL, placement: 'decoder' },
+  'attr40-both': { trainInput: 'masked', attributes: ALL, placement: 'both' },
+  'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder' },
+  'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both' },
+};
+
+export function modelConfig(preset: keyof typeof TABLE1_PRESETS | string, overrides: Partial<ModelConfig> = {}): ModelConfig {
+  const base = TABLE1_PRESETS[preset];
+  if (!base) throw new Error(`unknown model preset "${preset}"; known: ${Object.keys(TABLE1_PRESETS).join(', ')}`);
+  const config = { ...DEFAULT_MODEL, name: preset, ...base, ...overrides };
+  validateModelConfig(config);
+  return config;
+}
+
+export function encoderAttributes(c: ModelConfig): boolean {
+  return c.placement === 'encoder' || c.placement === 'both';
+}
+
+export function decoderAttributes(c: ModelConfig): boolean {
+  return c.placement === 'decoder' || c.placement === 'both';
+}
+
+export function validateModelConfig(c: ModelConfig): void {
+  const fail = (why: string): never => {
+    throw new Error(`model config "${c.name}": ${why}`);
+  };
+  if (c.imageSize !== 32 && c.imageSize !== 64) fail(`imageSize ${c.imageSize} must be 32 or 64`);
+  if (!Number.isInteger(c.latentDim) || c.latentDim < 1) fail(`latentDim ${c.latentDim} must be a positive integer`);
+  if (c.channels.length < 1 || c.imageSize / 2 ** c.channels.length < 2) fail(`${c.channels.length} downsamplings are too many for ${c.imageSize}×${c.imageSize}`);
+  if (!(c.beta >= 0)) fail(`beta ${c.beta} must be ≥ 0`);
+  if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
+  if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
+  for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);
+  if (c.decoderSeesObserved && c.trainInput !== 'masked') fail('the one-shot model (decoderSeesObserved) must train on masked inputs');
+  if (!Number.isInteger(c.trainingGibbsSteps) || c.trainingGibbsSteps < 0) fail(`trainingGibbsSteps ${c.trainingGibbsSteps} must be an integer ≥ 0`);
+  const mask = parseMaskSpec(c.mask);
+  validateMaskForSize(mask, c.imageSize);
+  c.mask = formatMaskSpec(mask);
+  const known = c.perceptual.net === 'vgg16' ? VGG16_LAYERS : c.perceptual.net === 'mobilenetv2' ? MOBILENET_LAYERS : [];
+  for (const [layer, w] of Object.entries(c.perceptual.weights)) {
+    if (!(w >= 0)) fail(`perceptual weight λ[${layer}] = ${w} must be ≥ 0`);
+    if (c.perceptual.net !== 'none' && w > 0 && !(known as readonly string[]).includes(layer)) {
+      fail(`perceptual layer "${layer}" is not one of ${c.perceptual.net}'s: ${known.join(', ')}`);
+    }
+  }
+  if (c.perceptual.net === 'vgg16' && !c.perceptual.path) fail('perceptual net vgg16 needs `path` to a local TF.js VGG16 layers model');
+}
+
+/** Layers with λ_l > 0 (the ones the feature net must compute). */
+export function activePerceptualLayers(c: ModelConfig): string[] {
+  if (c.perceptual.net === 'none') return [];
+  return Object.entries(c.perceptual.weights)
+    .filter(([, w]) => w > 0)
+    .map(([l]) => l);
+}
