@@ -54,7 +54,7 @@ export const VGG16_LAYERS = ['block1_conv2', 'block2_conv2', 'block3_conv3', 'bl
 
 export const DEFAULT_PERCEPTUAL: FeatureNetConfig = {
   net: 'mobilenetv2',
-  weights: { Conv1_relu: 1, block_3_expand_relu: 1, block_6_expand_relu: 1, block_13_expand_relu: 0 },
+  weights: { Conv1_relu: 0.01, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0 },
 };
 
 export const DEFAULT_MODEL: ModelConfig = {

@@ -1,0 +1,71 @@
+import { DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, modelConfig, type ModelConfig, type TrainConfig } from '../lib/models/config';
+import { intFlag, stringFlag, type ParsedArgs } from './args';
+
+/** Flags shared by the commands that build a model config and a training config. */
+export const MODEL_FLAGS = {
+  preset: 'value',
+  size: 'value',
+  latent: 'value',
+  beta: 'value',
+  lambda: 'value',
+  'feature-net': 'value',
+  'feature-net-path': 'value',
+  mask: 'value',
+  epochs: 'value',
+  batch: 'value',
+  lr: 'value',
+  seed: 'value',
+  'steps-per-epoch': 'value',
+} as const;
+
+function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`--${name} ${raw} is not a number`);
+  return n;
+}
+
+/** `--lambda Conv1_relu=0.01,block_3_expand_relu=0` → λ per layer (unlisted layers keep defaults). */
+export function parseLambdas(text: string, base: Record<string, number>): Record<string, number> {
+  const out = { ...base };
+  for (const part of text.split(',').filter(Boolean)) {
+    const [layer, value] = part.split('=');
+    const v = Number(value);
+    if (!layer || value === undefined || !Number.isFinite(v)) throw new Error(`--lambda "${part}": expected LAYER=NUMBER`);
+    out[layer] = v;
+  }
+  return out;
+}
+
+export function modelFromArgs(args: ParsedArgs): ModelConfig {
+  const preset = stringFlag(args, 'preset') ?? 'vae-complete';
+  const net = (stringFlag(args, 'feature-net') ?? DEFAULT_PERCEPTUAL.net) as ModelConfig['perceptual']['net'];
+  if (!['mobilenetv2', 'vgg16', 'none'].includes(net)) throw new Error(`--feature-net ${net}: expected mobilenetv2, vgg16 or none`);
+  const baseWeights = net === 'vgg16' ? { block1_conv2: 1e-3, block2_conv2: 1e-3, block3_conv3: 1e-3, block4_conv3: 0 } : net === 'none' ? {} : DEFAULT_PERCEPTUAL.weights;
+  const lambdaText = stringFlag(args, 'lambda');
+  const overrides: Partial<ModelConfig> = {
+    imageSize: intFlag(args, 'size', 64, 1) as 32 | 64,
+    latentDim: intFlag(args, 'latent', 128, 1),
+    beta: numberFlag(args, 'beta', 1),
+    perceptual: { net, path: stringFlag(args, 'feature-net-path'), weights: lambdaText ? parseLambdas(lambdaText, baseWeights) : baseWeights },
+  };
+  const mask = stringFlag(args, 'mask');
+  if (mask) overrides.mask = mask;
+  return modelConfig(preset, overrides);
+}
+
+export function trainFromArgs(args: ParsedArgs, defaults: Partial<TrainConfig> = {}): TrainConfig {
+  const base = { ...DEFAULT_TRAIN, ...defaults };
+  const lr = numberFlag(args, 'lr', base.learningRate);
+  if (!(lr > 0)) throw new Error(`--lr ${lr} must be > 0`);
+  const stepsRaw = stringFlag(args, 'steps-per-epoch');
+  return {
+    ...base,
+    epochs: intFlag(args, 'epochs', base.epochs, 1),
+    batchSize: intFlag(args, 'batch', base.batchSize, 1),
+    learningRate: lr,
+    seed: intFlag(args, 'seed', base.seed, 0),
+    stepsPerEpoch: stepsRaw === undefined ? base.stepsPerEpoch : intFlag(args, 'steps-per-epoch', 1, 1),
+  };
+}

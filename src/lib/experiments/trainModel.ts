@@ -1,0 +1,73 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
+import type { ModelConfig, TrainConfig } from '../models/config';
+import type { FaceDataset } from '../data/faceDataset';
+import { gatherBatch } from '../data/faceDataset';
+import { complete } from '../completion';
+import { makeMaskBatch, parseMaskSpec } from '../masks';
+import { gridPng } from '../plots/imageGrid';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { ProgressBar } from '../progress';
+
+/**
+ * A completion grid on fixed held-out images: rows = ground truth, masked input, completion
+ * (centre mask by default, 10 Gibbs steps with z = μ, or one pass for the one-shot model).
+ */
+export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | 'attributeColumns'>, options: { count?: number; mask?: string; seed?: number } = {}): Promise<Buffer> {
+  const count = Math.min(options.count ?? 8, run.data.splits.val.length);
+  const indices = run.data.splits.val.slice(0, count);
+  const batch = gatherBatch(run.data, indices, run.attributeColumns);
+  const c = run.model.config;
+  const mask = makeMaskBatch(parseMaskSpec(options.mask ?? 'centre:0.5'), count, c.imageSize, 0);
+  const { completed } = complete(run.model, batch.x, mask, c.attributes.length ? batch.y : null, {
+    method: c.decoderSeesObserved ? 'oneshot' : 'gibbs',
+    steps: 10,
+    latent: 'mean',
+    seed: options.seed ?? 0,
+  });
+  const masked = tf.tidy(() => tf.add(tf.mul(batch.x, mask), tf.mul(tf.sub(1, mask), 0.5)) as tf.Tensor4D);
+  const rows = tf.concat([batch.x, masked, completed]) as tf.Tensor4D;
+  const png = await gridPng(rows, { columns: count, scale: c.imageSize < 64 ? 2 : 1 });
+  tf.dispose([batch.x, batch.y, mask, completed, masked, rows]);
+  return png;
+}
+
+export interface TrainModelOptions {
+  model: ModelConfig;
+  train: TrainConfig;
+  data: FaceDataset;
+  runDir: string;
+  /** A live line for the notebook; a terminal bar otherwise. */
+  onLine?: (line: string) => void;
+  log?: (message: string) => void;
+}
+
+/** Train (or resume) one model, saving a completion grid per epoch in runDir/grids/. */
+export async function trainModel(options: TrainModelOptions): Promise<TrainingRun> {
+  const log = options.log ?? ((m: string) => console.log(m));
+  const run = await createTrainingRun({ model: options.model, train: options.train, data: options.data, runDir: options.runDir });
+  const gridDir = path.join(options.runDir, 'grids');
+  fs.mkdirSync(gridDir, { recursive: true });
+  if (run.resumedFrom) log(`[vii] ${options.model.name}: resumed from ${run.resumedFrom} (step ${run.step}, epoch ${run.epoch})`);
+  if (run.step === 0) writeFileAtomic(path.join(gridDir, 'epoch-0.png'), await completionGrid(run));
+  if (run.epoch >= run.train.epochs) return run;
+  let bar: ProgressBar | null = null;
+  let barEpoch = -1;
+  await trainEpochs(run, {
+    onStep: ({ row, stepInEpoch, stepsInEpoch }) => {
+      if (barEpoch !== row.epoch) {
+        bar?.stop();
+        bar = new ProgressBar(`${options.model.name} epoch ${row.epoch + 1}/${run.train.epochs}`, stepsInEpoch, options.onLine ?? null);
+        barEpoch = row.epoch;
+      }
+      bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}) ${row.ms.toFixed(0)} ms/step`);
+    },
+    onEpochEnd: async (epoch) => {
+      writeFileAtomic(path.join(gridDir, `epoch-${epoch}.png`), await completionGrid(run));
+    },
+  });
+  (bar as ProgressBar | null)?.stop();
+  return run;
+}

@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+export type NamedTensor = { name: string; tensor: tf.Tensor };
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import type { ModelConfig, TrainConfig } from '../models/config';
+import type { PreprocessSpec } from '../data/preprocess';
+
+/**
+ * A checkpoint folder: `ckpt-<step>/` subfolders (config.json, model weights, Adam state) and
+ * `latest.json` naming the newest complete one. A subfolder is written under a temporary name
+ * and renamed, and latest.json is replaced atomically, so a run killed at any moment leaves
+ * the previous checkpoint intact.
+ */
+export interface CheckpointMeta {
+  version: 1;
+  model: ModelConfig;
+  train: TrainConfig;
+  preprocess: PreprocessSpec;
+  data: { kind: string; root: string };
+  featureNet: string;
+  backend: string;
+  /** Steps done; the next step to run. */
+  step: number;
+  epoch: number;
+  batchInEpoch: number;
+  savedAt: string;
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  meta: CheckpointMeta;
+  weights: tf.NamedTensorMap;
+  optimizer: NamedTensor[] | null;
+}
+
+async function writeTensors(file: string, tensors: NamedTensor[]): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  fs.writeFileSync(`${file}.bin`, new Uint8Array(data));
+  fs.writeFileSync(`${file}.json`, JSON.stringify(specs));
+}
+
+function readTensors(file: string): NamedTensor[] {
+  const specs = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as tf.io.WeightsManifestEntry[];
+  const bytes = fs.readFileSync(`${file}.bin`);
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs);
+  return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}
+
+export async function saveCheckpoint(
+  dir: string,
+  meta: CheckpointMeta,
+  weights: NamedTensor[],
+  optimizer: NamedTensor[],
+  extraFiles: Record<string, string> = {},
+  keep = 2,
+): Promise<string> {
+  fs.mkdirSync(dir, { recursive: true });
+  const name = `ckpt-${String(meta.step).padStart(7, '0')}`;
+  const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp);
+  fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(meta, null, 2));
+  await writeTensors(path.join(tmp, 'weights'), weights);
+  await writeTensors(path.join(tmp, 'optimizer'), optimizer);
+  for (const [file, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, file), text);
+  const final = path.join(dir, name);
+  fs.rmSync(final, { recursive: true, force: true });
+  fs.renameSync(tmp, final);
+  writeJsonAtomic(path.join(dir, 'latest.json'), { checkpoint: name, step: meta.step });
+  for (const file of Object.entries(extraFiles).map(([f]) => f)) writeFileAtomic(path.join(dir, file), extraFiles[file]);
+  // Prune older checkpoints.
+  const all = fs.readdirSync(dir).filter((n) => /^ckpt-\d+$/.test(n)).sort();
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
+  return final;
+}
+
+/** The newest checkpoint under `dir` (a run folder or a ckpt-* folder itself), or null if none. */
+export function findCheckpoint(dir: string): string | null {
+  if (fs.existsSync(path.join(dir, 'config.json')) && fs.existsSync(path.join(dir, 'weights.bin'))) return dir;
+  const latest = path.join(dir, 'latest.json');
+  if (!fs.existsSync(latest)) return null;
+  const { checkpoint } = JSON.parse(fs.readFileSync(latest, 'utf8')) as { checkpoint: string };
+  const found = path.join(dir, checkpoint);
+  if (!fs.existsSync(path.join(found, 'config.json'))) throw new Error(`${latest} names ${checkpoint}, which is missing or incomplete`);
+  return found;
+}
+
+export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean } = {}): LoadedCheckpoint {
+  if (!fs.existsSync(dirOrRun)) throw new Error(`checkpoint ${dirOrRun} does not exist`);
+  const dir = findCheckpoint(dirOrRun);
+  if (!dir) throw new Error(`${dirOrRun} holds no checkpoint (expected latest.json or config.json + weights.bin)`);
+  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as CheckpointMeta;
+  if (meta.version !== 1) throw new Error(`${dir}/config.json: checkpoint version ${meta.version} is not supported`);
+  const weights: tf.NamedTensorMap = {};
+  for (const { name, tensor } of readTensors(path.join(dir, 'weights'))) weights[name] = tensor;
+  const optimizer = options.optimizer === false ? null : readTensors(path.join(dir, 'optimizer'));
+  return { dir, meta, weights, optimizer };
+}

@@ -1,0 +1,43 @@
+/** One training step's loss terms (per image, batch mean) and wall time. */
+export interface HistoryRow {
+  step: number;
+  epoch: number;
+  total: number;
+  recon: number;
+  perceptual: number;
+  kl: number;
+  ms: number;
+}
+
+const COLUMNS: (keyof HistoryRow)[] = ['step', 'epoch', 'total', 'recon', 'perceptual', 'kl', 'ms'];
+
+export function historyCsv(rows: readonly HistoryRow[]): string {
+  return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => (c === 'step' || c === 'epoch' ? String(r[c]) : r[c].toPrecision(7))).join(','))].join('\n') + '\n';
+}
+
+export function parseHistoryCsv(text: string): HistoryRow[] {
+  const [header, ...lines] = text.trim().split('\n');
+  if (header !== COLUMNS.join(',')) throw new Error(`history.csv: unexpected header "${header}", expected "${COLUMNS.join(',')}"`);
+  return lines.map((line, i) => {
+    const v = line.split(',').map(Number);
+    if (v.length !== COLUMNS.length || v.some((x) => Number.isNaN(x))) throw new Error(`history.csv:${i + 2}: malformed row "${line}"`);
+    return Object.fromEntries(COLUMNS.map((c, j) => [c, v[j]])) as unknown as HistoryRow;
+  });
+}
+
+/** The history as a danfojs DataFrame (notebook tables, plots); danfojs loads on first use. */
+export function historyFrame(rows: readonly HistoryRow[]) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dfd = require('danfojs-node') as typeof import('danfojs-node');
+  return new dfd.DataFrame(rows.map((r) => ({ ...r })));
+}
+
+/** Mean of each loss term per epoch. */
+export function epochMeans(rows: readonly HistoryRow[]): { epoch: number; total: number; recon: number; perceptual: number; kl: number }[] {
+  const by = new Map<number, HistoryRow[]>();
+  for (const r of rows) by.set(r.epoch, [...(by.get(r.epoch) ?? []), r]);
+  return [...by.entries()].map(([epoch, rs]) => {
+    const mean = (k: 'total' | 'recon' | 'perceptual' | 'kl') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
+    return { epoch, total: mean('total'), recon: mean('recon'), perceptual: mean('perceptual'), kl: mean('kl') };
+  });
+}

@@ -1,0 +1,223 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { activePerceptualLayers, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { buildVae, type Vae } from '../models/vae';
+import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
+import { negativeElbo } from '../losses';
+import { fillHole, observe, reconstructOnce } from '../completion';
+import { makeMaskBatch, parseMaskSpec, type MaskSpec } from '../masks';
+import { createRng, subSeed } from '../rng';
+import { batchesPerEpoch, epochBatches, type FaceDataset } from '../data/faceDataset';
+import { attributeIndices } from '../data/attributes';
+import { loadCheckpoint, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint';
+import { historyCsv, parseHistoryCsv, type HistoryRow } from './history';
+import { selectBackend, describeBackend } from '../backend/selectBackend';
+
+export class TrainingDivergedError extends Error {}
+
+/** Everything one training run needs; a run folder holds its checkpoints and history. */
+export interface TrainingRun {
+  model: Vae;
+  featureNet: FeatureNet | null;
+  lambdas: number[];
+  optimizer: tf.AdamOptimizer;
+  data: FaceDataset;
+  attributeColumns: number[];
+  mask: MaskSpec;
+  modelConfig: ModelConfig;
+  train: TrainConfig;
+  runDir: string | null;
+  step: number;
+  epoch: number;
+  batchInEpoch: number;
+  history: HistoryRow[];
+  resumedFrom: string | null;
+}
+
+export function featureNetDescription(run: { featureNet: FeatureNet | null }): string {
+  return run.featureNet ? run.featureNet.description : 'none (no perceptual term)';
+}
+
+/** Build a run, or resume it from the newest checkpoint in `runDir` when there is one. */
+export async function createTrainingRun(options: { model: ModelConfig; train: TrainConfig; data: FaceDataset; runDir?: string | null; resume?: boolean }): Promise<TrainingRun> {
+  const modelConfig = { ...options.model };
+  validateModelConfig(modelConfig);
+  if (modelConfig.imageSize !== options.data.preprocess.size) {
+    throw new Error(`model "${modelConfig.name}" is for ${modelConfig.imageSize}×${modelConfig.imageSize} images but the data set is preprocessed to ${options.data.preprocess.size}×${options.data.preprocess.size}`);
+  }
+  const runDir = options.runDir ?? null;
+  const layers = activePerceptualLayers(modelConfig);
+  const featureNet = layers.length ? await loadFeatureNet({ net: modelConfig.perceptual.net as 'mobilenetv2' | 'vgg16', path: modelConfig.perceptual.path }, layers) : null;
+  const run: TrainingRun = {
+    model: buildVae(modelConfig, options.train.seed),
+    featureNet,
+    lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
+    optimizer: tf.train.adam(options.train.learningRate),
+    data: options.data,
+    attributeColumns: attributeIndices(options.data.attributeNames, modelConfig.attributes),
+    mask: parseMaskSpec(modelConfig.mask),
+    modelConfig,
+    train: options.train,
+    runDir,
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    history: [],
+    resumedFrom: null,
+  };
+  if (runDir && options.resume !== false && fs.existsSync(path.join(runDir, 'latest.json'))) await restore(run, runDir);
+  return run;
+}
+
+function modelWeights(model: Vae): NamedTensor[] {
+  return [
+    ...model.encoder.getWeights().map((tensor, i) => ({ name: `encoder/${i}`, tensor })),
+    ...model.decoder.getWeights().map((tensor, i) => ({ name: `decoder/${i}`, tensor })),
+  ];
+}
+
+/** Load a checkpoint's weights into a model built from the same config. */
+export function setModelWeights(model: Vae, weights: tf.NamedTensorMap, source: string): void {
+  for (const [part, net] of [['encoder', model.encoder], ['decoder', model.decoder]] as const) {
+    const current = net.getWeights();
+    const loaded = current.map((w, i) => {
+      const t = weights[`${part}/${i}`];
+      if (!t || t.shape.join() !== w.shape.join()) throw new Error(`${source}: ${part} weight ${i} has shape ${t?.shape ?? 'missing'}, the model expects ${w.shape}`);
+      return t;
+    });
+    net.setWeights(loaded);
+  }
+}
+
+async function restore(run: TrainingRun, runDir: string): Promise<void> {
+  const ckpt = loadCheckpoint(runDir);
+  const { meta } = ckpt;
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (!same(meta.model, run.modelConfig)) throw new Error(`${ckpt.dir}: it was trained with a different model config; use another run folder or delete it`);
+  const { epochs: _e, ...trainNow } = run.train;
+  const { epochs: _f, ...trainThen } = meta.train;
+  if (!same(trainNow, trainThen)) throw new Error(`${ckpt.dir}: it was trained with different training settings (only epochs may change on resume)`);
+  setModelWeights(run.model, ckpt.weights, ckpt.dir);
+  tf.dispose(Object.values(ckpt.weights));
+  await run.optimizer.setWeights(ckpt.optimizer!);
+  run.step = meta.step;
+  run.epoch = meta.epoch;
+  run.batchInEpoch = meta.batchInEpoch;
+  const historyFile = path.join(ckpt.dir, 'history.csv');
+  run.history = fs.existsSync(historyFile) ? parseHistoryCsv(fs.readFileSync(historyFile, 'utf8')) : [];
+  run.resumedFrom = ckpt.dir;
+}
+
+export async function checkpoint(run: TrainingRun): Promise<string | null> {
+  if (!run.runDir) return null;
+  const backend = await selectBackend({ quiet: true });
+  const meta: CheckpointMeta = {
+    version: 1,
+    model: run.modelConfig,
+    train: run.train,
+    preprocess: run.data.preprocess,
+    data: { kind: run.data.kind, root: run.data.root },
+    featureNet: featureNetDescription(run),
+    backend: describeBackend(backend),
+    step: run.step,
+    epoch: run.epoch,
+    batchInEpoch: run.batchInEpoch,
+    savedAt: new Date().toISOString(),
+  };
+  const optimizerState = await run.optimizer.getWeights();
+  return saveCheckpoint(run.runDir, meta, modelWeights(run.model), optimizerState, { 'history.csv': historyCsv(run.history) });
+}
+
+/**
+ * One Adam step on a batch. The one-shot model first runs k ∈ {0..trainingGibbsSteps} Gibbs
+ * iterations without gradients (k drawn per step), so it learns to complete from any iterate.
+ */
+export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, maskOffset: number): HistoryRow {
+  const t0 = performance.now();
+  const c = run.modelConfig;
+  const seed = subSeed(run.train.seed, `step-${run.step}`);
+  const yIn = c.attributes.length ? y : null;
+  const mask = c.trainInput === 'masked' ? makeMaskBatch(run.mask, x.shape[0], c.imageSize, maskOffset) : null;
+  const obs = mask ? observe(x, mask) : null;
+  let current = obs ? obs.x : x;
+  if (obs && c.decoderSeesObserved) {
+    const k = createRng(seed).int(0, c.trainingGibbsSteps + 1);
+    for (let t = 0; t < k; t++) {
+      const next = tf.tidy(() => fillHole(obs, reconstructOnce(run.model, current, obs, yIn, 'sample', subSeed(seed, `gibbs-${t}`)).xHat));
+      if (current !== obs.x) current.dispose();
+      current = next;
+    }
+  }
+  const observation = obs ?? { x, mask: tf.ones([x.shape[0], x.shape[1], x.shape[2], 1]) as tf.Tensor4D };
+  let terms: tf.Tensor1D | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed);
+    const loss = negativeElbo({ xHat, x, mu, logVar, beta: c.beta, net: run.featureNet, lambdas: run.lambdas });
+    terms = tf.keep(tf.stack([loss.total, loss.recon, loss.perceptual, loss.kl]) as tf.Tensor1D);
+    return loss.total;
+  }, run.model.trainableWeights());
+  const values = Array.from(terms!.dataSync());
+  tf.dispose([value, terms!, current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
+  if (!values.every(Number.isFinite)) {
+    tf.dispose(Object.values(grads));
+    throw new TrainingDivergedError(
+      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]}. ` +
+        `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. Try a lower learning rate or smaller λ.`,
+    );
+  }
+  run.optimizer.applyGradients(grads as Record<string, tf.Variable>);
+  tf.dispose(Object.values(grads));
+  const row: HistoryRow = { step: run.step, epoch: run.epoch, total: values[0], recon: values[1], perceptual: values[2], kl: values[3], ms: performance.now() - t0 };
+  run.history.push(row);
+  run.step++;
+  return row;
+}
+
+export interface TrainProgress {
+  row: HistoryRow;
+  stepInEpoch: number;
+  stepsInEpoch: number;
+}
+
+/**
+ * Train to `train.epochs`, continuing where the run stands (after a resume, from the next batch
+ * of the interrupted epoch, in the same order). Checkpoints every `checkpointEvery` steps and at
+ * each epoch end.
+ */
+export async function trainEpochs(run: TrainingRun, hooks: { onStep?: (p: TrainProgress) => void; onEpochEnd?: (epoch: number) => Promise<void> | void; shouldStop?: () => boolean } = {}): Promise<void> {
+  const { batchSize, seed } = run.train;
+  const perEpoch = Math.min(batchesPerEpoch(run.data, 'train', batchSize), run.train.stepsPerEpoch ?? Infinity);
+  while (run.epoch < run.train.epochs) {
+    const batches = epochBatches(run.data, 'train', batchSize, seed, run.epoch, { startBatch: run.batchInEpoch, attributeColumns: run.attributeColumns });
+    for (const batch of batches) {
+      if (run.batchInEpoch >= perEpoch) {
+        tf.dispose([batch.x, batch.y]);
+        break;
+      }
+      let row: HistoryRow;
+      try {
+        row = trainStep(run, batch.x, batch.y, run.step * batchSize);
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+      }
+      run.batchInEpoch++;
+      hooks.onStep?.({ row, stepInEpoch: run.batchInEpoch, stepsInEpoch: perEpoch });
+      if (run.batchInEpoch < perEpoch && run.step % run.train.checkpointEvery === 0) await checkpoint(run);
+      if (hooks.shouldStop?.()) {
+        await checkpoint(run);
+        return;
+      }
+    }
+    run.epoch++;
+    run.batchInEpoch = 0;
+    await checkpoint(run);
+    await hooks.onEpochEnd?.(run.epoch);
+  }
+}
+
+export function disposeRun(run: TrainingRun): void {
+  run.model.dispose();
+  run.optimizer.dispose();
+  run.featureNet?.dispose();
+}
