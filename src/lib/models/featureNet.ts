@@ -165,6 +165,13 @@ export async function loadVgg16(modelPath: string, layers: string[]): Promise<Fe
   return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${modelPath})`, layers, (x) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D);
 }
 
+/** The same MobileNetV2 through tfjs-layers (the reference the frozen-graph interpreter is tested against). */
+export async function loadMobileNetV2Layers(layers: string[]): Promise<tf.LayersModel> {
+  const { json, shards } = readNsfwjsModel('mobilenet_v2');
+  const model = await loadFromParts(json, shards, { anySize: true, cutAt: 'out_relu' });
+  return tf.model({ inputs: model.inputs, outputs: layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
+}
+
 /** InceptionV3 from nsfwjs@4.4.0 (299×299, ImageNet-initialised, fine-tuned on 5 classes). */
 export async function loadNsfwjsInception(): Promise<tf.LayersModel> {
   return cached(`inceptionv3-${tf.getBackend()}`, () => {
