@@ -2,7 +2,11 @@
 // Headless entry: `vii <command> [options]`. Every command calls the same src/lib code as the notebooks.
 import { parseArgs, intFlag, stringFlag } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
+import * as fs from 'fs';
 import * as path from 'path';
+import { buildTable1 } from '../lib/experiments/table1';
+import { tableMarkdown } from '../lib/export/table';
+import { TABLE1_PRESETS } from '../lib/models/config';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
 import { ProgressBar } from '../lib/progress';
 import { selectBackend } from '../lib/backend/selectBackend';
@@ -20,6 +24,9 @@ commands:
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
+  table1 --runs DIR [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
+        evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
+        test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
 `;
 
 type Command = (argv: string[]) => Promise<void>;
@@ -47,6 +54,35 @@ const commands: Record<string, Command> = {
     for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}`);
     console.log(`checkpoints and grids in ${runDir}`);
     disposeRun(run);
+  },
+  async table1(argv) {
+    const args = parseArgs(argv, { runs: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value' });
+    const runsDir = stringFlag(args, 'runs');
+    if (!runsDir || !fs.existsSync(runsDir)) throw new Error(`--runs ${runsDir ?? ''}: a folder of run folders is required`);
+    const size = intFlag(args, 'size', 32, 1);
+    const seed = intFlag(args, 'seed', 0);
+    const presetOrder = Object.keys(TABLE1_PRESETS);
+    const models = fs
+      .readdirSync(runsDir)
+      .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
+      .sort((a, b) => (presetOrder.indexOf(a) + 1 || 99) - (presetOrder.indexOf(b) + 1 || 99))
+      .map((d) => ({ name: d, runDir: path.join(runsDir, d) }));
+    if (models.length === 0) throw new Error(`${runsDir}: no run folders with checkpoints (latest.json)`);
+    await selectBackend();
+    const dataLimit = args.flags.has('data-limit') ? intFlag(args, 'data-limit', 0, 1) : undefined;
+    const data = await loadFaces({ dir: stringFlag(args, 'data'), limit: dataLimit, preprocess: { size, cropFraction: CELEBA_CROP_FRACTION }, seed });
+    const out = stringFlag(args, 'out') ?? path.join('results', 'table1', `table1-${size}`);
+    const { files, table } = await buildTable1({
+      data,
+      models,
+      mask: stringFlag(args, 'mask'),
+      seed,
+      limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 10) : undefined,
+      steps: intFlag(args, 'steps', 10, 1),
+      outBase: out,
+    });
+    console.log(tableMarkdown(table));
+    console.log(`wrote ${files.join(', ')}`);
   },
 };
 

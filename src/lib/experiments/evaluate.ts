@@ -1,0 +1,116 @@
+import * as tf from '@tensorflow/tfjs';
+import { gatherBatch, type FaceDataset, type SplitName } from '../data/faceDataset';
+import { makeMaskBatch, type MaskSpec } from '../masks';
+import { ssim, psnr, maskedL1 } from '../metrics/ssim';
+import { classifierScore } from '../metrics/classifierScore';
+import { jointClassProbabilities, predictAttributes, SCORE_ATTRIBUTES, type AttributeClassifier } from '../metrics/attributeClassifier';
+import type { PerceptualDistance } from '../metrics/lpips';
+import { subSeed } from '../rng';
+import { ProgressBar } from '../progress';
+
+/** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
+export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D;
+
+export interface EvalSettings {
+  data: FaceDataset;
+  split: SplitName;
+  mask: MaskSpec;
+  seed: number;
+  /** Images evaluated (the first N of the split; all when undefined). */
+  limit?: number;
+  batchSize: number;
+  perceptual: PerceptualDistance;
+  classifier: AttributeClassifier;
+  /** Completions per input for the diversity column, on the first `diversityImages` inputs. */
+  diversitySamples: number;
+  diversityImages: number;
+  onLine?: (line: string) => void;
+}
+
+export interface Stat {
+  mean: number;
+  std: number;
+}
+
+export interface RowMetrics {
+  name: string;
+  images: number;
+  score: Stat;
+  perceptual: Stat;
+  ssim: Stat;
+  psnr: Stat;
+  maskedL1: Stat;
+  attributeAccuracy: number;
+  diversity: Stat | null;
+}
+
+function stat(values: number[]): Stat {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { mean, std: Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) };
+}
+
+export function evaluationIndices(s: EvalSettings): number[] {
+  const all = s.data.splits[s.split];
+  return s.limit ? all.slice(0, s.limit) : all;
+}
+
+/**
+ * Every metric of one row on the same images and masks (mask i belongs to image i of the split,
+ * so every row sees identical holes). Deterministic for a given seed on a given backend.
+ */
+export function evaluateRow(name: string, complete: Completer, s: EvalSettings): RowMetrics {
+  const indices = evaluationIndices(s);
+  const size = s.data.preprocess.size;
+  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[] };
+  const probs: number[] = [];
+  let attrHits = 0;
+  let attrTotal = 0;
+  const pairwise: number[] = [];
+  const bar = new ProgressBar(`evaluate ${name}`, indices.length, s.onLine ?? null);
+  for (let start = 0; start < indices.length; start += s.batchSize) {
+    const idx = indices.slice(start, start + s.batchSize);
+    const batch = gatherBatch(s.data, idx);
+    const mask = makeMaskBatch(s.mask, idx.length, size, start);
+    const out = complete(batch.x, mask, batch.y, subSeed(s.seed, `eval-${start}`));
+    tf.tidy(() => {
+      per.ssim.push(...ssim(out, batch.x).dataSync());
+      per.psnr.push(...psnr(out, batch.x).dataSync());
+      per.l1.push(...maskedL1(out, batch.x, mask).dataSync());
+      per.pd.push(...s.perceptual.distance(out, batch.x).dataSync());
+      probs.push(...jointClassProbabilities(s.classifier, out).dataSync());
+      const predicted = tf.greater(predictAttributes(s.classifier, out), 0.5);
+      attrHits += tf.sum(tf.equal(predicted, tf.greater(batch.y, 0.5))).dataSync()[0];
+      attrTotal += batch.y.size;
+    });
+    const diverse = Math.max(0, Math.min(idx.length, s.diversityImages - start));
+    if (s.diversitySamples > 1 && diverse > 0) {
+      const dx = batch.x.slice(0, diverse);
+      const dm = mask.slice(0, diverse);
+      const dy = batch.y.slice(0, diverse);
+      const samples = Array.from({ length: s.diversitySamples }, (_, k) => complete(dx, dm, dy, subSeed(s.seed, `diversity-${start}-${k}`)));
+      for (let a = 0; a < samples.length; a++) {
+        for (let b = a + 1; b < samples.length; b++) {
+          const d = s.perceptual.distance(samples[a], samples[b]);
+          pairwise.push(...d.dataSync());
+          d.dispose();
+        }
+      }
+      tf.dispose([dx, dm, dy, ...samples]);
+    }
+    tf.dispose([batch.x, batch.y, mask, out]);
+    bar.update(Math.min(start + s.batchSize, indices.length));
+  }
+  bar.stop();
+  const classes = 2 ** SCORE_ATTRIBUTES.length;
+  return {
+    name,
+    images: indices.length,
+    score: classifierScore(Float32Array.from(probs), classes, 10),
+    perceptual: stat(per.pd),
+    ssim: stat(per.ssim),
+    psnr: stat(per.psnr),
+    maskedL1: stat(per.l1),
+    attributeAccuracy: attrHits / attrTotal,
+    diversity: pairwise.length ? stat(pairwise) : null,
+  };
+}

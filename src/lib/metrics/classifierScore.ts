@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The Inception-score formula exp(E_x KL(p(y|x) ‖ p(y))) over `splits` equal parts, mean ± std
+ * (Salimans et al. 2016). Which classifier gives p(y|x) decides what the number is called.
+ */
+export function classifierScore(probs: Float32Array, classes: number, splits = 10): { mean: number; std: number } {
+  const n = probs.length / classes;
+  if (!Number.isInteger(n) || n < splits) throw new Error(`classifier score: ${n} images cannot be split into ${splits} parts`);
+  const scores: number[] = [];
+  for (let s = 0; s < splits; s++) {
+    const lo = Math.floor((s * n) / splits);
+    const hi = Math.floor(((s + 1) * n) / splits);
+    const marginal = new Float64Array(classes);
+    for (let i = lo; i < hi; i++) for (let k = 0; k < classes; k++) marginal[k] += probs[i * classes + k] / (hi - lo);
+    let kl = 0;
+    for (let i = lo; i < hi; i++) {
+      for (let k = 0; k < classes; k++) {
+        const p = probs[i * classes + k];
+        if (p > 0) kl += p * (Math.log(p) - Math.log(marginal[k] + 1e-16));
+      }
+    }
+    scores.push(Math.exp(kl / (hi - lo)));
+  }
+  const mean = scores.reduce((a, b) => a + b, 0) / splits;
+  const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / splits);
+  return { mean, std };
+}
+
+/**
+ * The real Inception score's p(y|x): an ImageNet Inception-v3 TF.js layers model from the
+ * user's path (299×299 bilinear resize, inputs scaled to [−1, 1], softmax output).
+ */
+export function inceptionProbabilities(model: tf.LayersModel, x01: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const resized = tf.image.resizeBilinear(x01, [299, 299]);
+    const out = model.predict(tf.sub(tf.mul(resized, 2), 1)) as tf.Tensor2D;
+    // A model that ends in logits gets a softmax; one that ends in probabilities is left alone.
+    const sums = tf.sum(out, 1);
+    const isProb = tf.all(tf.less(tf.abs(tf.sub(sums, 1)), 1e-3)).dataSync()[0] === 1 && tf.min(out).dataSync()[0] >= 0;
+    return isProb ? out : tf.softmax(out);
+  });
+}
