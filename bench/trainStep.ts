@@ -1,0 +1,98 @@
+// Training-speed benchmark against the PyTorch peer, in one invocation:
+//   npm run bench            (64×64 and 32×32, perceptual off and on, memory over 200 steps)
+// The reference step is ../shared/bench/torch_vae_step.py's: batch 64, forward + backward + Adam,
+// median of 10 steps after 2 warm-up steps, images per second.
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend, describeBackend } from '../src/lib/backend/selectBackend';
+import { modelConfig, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig } from '../src/lib/models/config';
+import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/trainer';
+import type { FaceDataset } from '../src/lib/data/faceDataset';
+
+const BATCH = 64;
+const STEPS = Number(process.env.BENCH_STEPS ?? 10);
+const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
+const PEER = path.resolve(__dirname, '..', '..', 'shared', 'bench', 'torch_vae_step.py');
+
+const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+
+/** A data set stub: the step is timed on a fixed random batch, like the peer. */
+function emptyData(size: number): FaceDataset {
+  return { kind: 'synthetic', root: '', imageDir: '', preprocess: { size, cropFraction: 1 }, images: [], pixels: new Uint8Array(), attributeNames: [], attributes: new Uint8Array(), splits: { train: [], val: [], test: [] }, partition: 'seeded', skipped: [], fromCache: false };
+}
+
+/** The peer's architecture: 4 (64×64) or 3 (32×32) encoder convs, 4×4×256 decoder base at 64. */
+function referenceModel(size: 32 | 64, perceptual: boolean): ModelConfig {
+  return modelConfig('vae-complete', {
+    imageSize: size,
+    channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128],
+    perceptual: perceptual ? DEFAULT_PERCEPTUAL : { net: 'none', weights: {} },
+  });
+}
+
+async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warmup = 2) {
+  const run = await createTrainingRun({ model: referenceModel(size, perceptual), train: { ...DEFAULT_TRAIN, batchSize: BATCH }, data: emptyData(size), runDir: null });
+  const x = tf.randomUniform([BATCH, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.zeros([BATCH, 0]) as tf.Tensor2D;
+  const times: number[] = [];
+  let tensorsBefore = 0;
+  let rssBefore = 0;
+  let peak = rssMb();
+  for (let i = 0; i < warmup + steps; i++) {
+    if (i === warmup) {
+      tensorsBefore = tf.memory().numTensors;
+      rssBefore = rssMb();
+    }
+    const t0 = performance.now();
+    trainStep(run, x, y, 0);
+    if (i >= warmup) times.push(performance.now() - t0);
+    peak = Math.max(peak, rssMb());
+  }
+  const result = { ms: median(times), imgPerS: (BATCH / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak };
+  tf.dispose([x, y]);
+  disposeRun(run);
+  return result;
+}
+
+function torchPeer(size: number): { imgPerS: number; line: string } | { skipped: string } {
+  if (!fs.existsSync(PEER)) return { skipped: `${PEER} not found` };
+  const check = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (check.status !== 0) return { skipped: 'python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)' };
+  const r = spawnSync('/usr/bin/python3', [PEER, String(size), String(BATCH), String(STEPS), '2'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT'));
+  if (!line) return { skipped: `peer failed: ${r.stderr.slice(-300)}` };
+  return { imgPerS: Number(/img_per_s=([\d.]+)/.exec(line)![1]), line };
+}
+
+async function main(): Promise<void> {
+  const backend = await selectBackend();
+  const rows: string[] = [];
+  for (const size of [64, 32] as const) {
+    const peer = torchPeer(size);
+    for (const perceptual of [false, true]) {
+      const r = await timeSteps(size, perceptual, STEPS);
+      const peerCell = 'imgPerS' in peer ? `${peer.imgPerS.toFixed(1)}` : 'n/a';
+      const ratio = 'imgPerS' in peer && !perceptual ? (r.imgPerS / peer.imgPerS).toFixed(2) : perceptual ? '(peer has no perceptual term)' : 'n/a';
+      rows.push(
+        `| ${describeBackend(backend)} | ${size}×${size} | ${perceptual ? 'on (MobileNetV2)' : 'off'} | ${r.imgPerS.toFixed(1)} | ${peerCell} | ${ratio} | ${r.tensorsBefore}→${r.tensorsAfter} | ${r.rssBefore.toFixed(0)}→${r.rssAfter.toFixed(0)} (peak ${r.peak.toFixed(0)}) |`,
+      );
+      console.log(rows[rows.length - 1]);
+    }
+    if ('line' in peer) console.log(`peer: ${peer.line}`);
+    else console.log(`peer skipped: ${peer.skipped}`);
+  }
+  if (MEMORY_STEPS > 0) {
+    const m = await timeSteps(32, false, MEMORY_STEPS, 10);
+    console.log(`memory over ${MEMORY_STEPS} steps (32×32, after 10 warm-up): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
+  }
+  console.log('\n| backend | size | perceptual | img/s | PyTorch img/s | ratio | tensors | RSS MB |\n|---|---|---|---|---|---|---|---|');
+  console.log(rows.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
