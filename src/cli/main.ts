@@ -6,7 +6,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
-import { TABLE1_PRESETS } from '../lib/models/config';
+import { TABLE1_PRESETS, MOBILENET_LAYERS } from '../lib/models/config';
+import { completeFolder } from '../lib/experiments/completeFolder';
+import { unlearnedPerceptualDistance } from '../lib/metrics/lpips';
+import { loadMobileNetV2 } from '../lib/models/featureNet';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
 import { ProgressBar } from '../lib/progress';
 import { selectBackend } from '../lib/backend/selectBackend';
@@ -27,6 +30,10 @@ commands:
   table1 --runs DIR [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
+  complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
+        [--method gibbs|oneshot] [--steps N] [--samples K] [--attrs FILE] [--seed S] [--limit N]
+        [--skip-bad] [--score]
+        complete a folder of face images with a trained checkpoint
 `;
 
 type Command = (argv: string[]) => Promise<void>;
@@ -83,6 +90,35 @@ const commands: Record<string, Command> = {
     });
     console.log(tableMarkdown(table));
     console.log(`wrote ${files.join(', ')}`);
+  },
+  async complete(argv) {
+    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch' });
+    const need = (name: string): string => {
+      const v = stringFlag(args, name);
+      if (!v) throw new Error(`--${name} is required\n\n${USAGE}`);
+      return v;
+    };
+    const method = stringFlag(args, 'method');
+    if (method !== undefined && method !== 'gibbs' && method !== 'oneshot') throw new Error(`--method ${method}: expected gibbs or oneshot`);
+    const [checkpointDir, images, out] = [need('checkpoint'), need('images'), need('out')];
+    await selectBackend();
+    const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
+    const result = await completeFolder({
+      checkpoint: checkpointDir,
+      images,
+      out,
+      mask: stringFlag(args, 'mask'),
+      method,
+      steps: intFlag(args, 'steps', 10, 1),
+      samples: intFlag(args, 'samples', 1, 1),
+      attrs: stringFlag(args, 'attrs'),
+      seed: intFlag(args, 'seed', 0),
+      limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 1) : undefined,
+      skipBad: args.flags.has('skip-bad'),
+      score,
+    });
+    console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
+    if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
   },
 };
 

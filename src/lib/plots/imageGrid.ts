@@ -50,3 +50,16 @@ export async function gridPng(images: Parameters<typeof gridPixels>[0], options:
   if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: 'nearest' });
   return img.png().toBuffer();
 }
+
+/** One PNG per image of a [N, H, W, C] batch in [0, 1] (C = 1 saved as grey, 3 as RGB). */
+export async function imagePngs(images: tf.Tensor4D): Promise<Buffer[]> {
+  const [n, h, w, c] = images.shape;
+  const data = images.dataSync();
+  const per = h * w * c;
+  return Promise.all(
+    Array.from({ length: n }, (_, i) => {
+      const px = Uint8Array.from(data.subarray(i * per, (i + 1) * per), (v) => Math.round(Math.min(1, Math.max(0, v)) * 255));
+      return sharp(Buffer.from(px.buffer), { raw: { width: w, height: h, channels: c as 1 | 3 } }).png().toBuffer();
+    }),
+  );
+}
