@@ -8,6 +8,8 @@ import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
 import { TABLE1_PRESETS, MOBILENET_LAYERS } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
+import { DEFAULT_SECTION } from '../lib/experiments/sections';
+import { runStudy } from '../lib/experiments/study';
 import { unlearnedPerceptualDistance } from '../lib/metrics/lpips';
 import { loadMobileNetV2 } from '../lib/models/featureNet';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
@@ -119,6 +121,21 @@ const commands: Record<string, Command> = {
     });
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
+  },
+  async study(argv) {
+    const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value' });
+    const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined } : DEFAULT_SECTION;
+    const cfg = {
+      ...base,
+      size: intFlag(args, 'size', base.size, 32) as 32 | 64,
+      epochs: intFlag(args, 'epochs', base.epochs, 1),
+      limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 50) : base.limit,
+      evalImages: args.flags.has('eval-images') ? intFlag(args, 'eval-images', 0, 10) : base.evalImages,
+      stepsPerEpoch: args.flags.has('steps-per-epoch') ? intFlag(args, 'steps-per-epoch', 0, 1) : base.stepsPerEpoch,
+      dataDir: stringFlag(args, 'data'),
+      seed: intFlag(args, 'seed', base.seed),
+    };
+    await runStudy(cfg);
   },
 };
 

@@ -1,0 +1,64 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** A Plotly figure (data traces + layout), as plotly.js takes it. */
+export interface Figure {
+  data: Record<string, unknown>[];
+  layout?: Record<string, unknown>;
+}
+
+let plotlySource: string | null = null;
+function plotlyJs(): string {
+  if (plotlySource === null) {
+    const file = path.join(path.dirname(require.resolve('plotly.js-dist')), 'plotly.js');
+    plotlySource = fs.readFileSync(file, 'utf8');
+  }
+  return plotlySource;
+}
+
+let divCounter = 0;
+
+/**
+ * A self-contained HTML fragment rendering the figure: a div and a script. plotly.js (~10 MB) is
+ * inlined when `includePlotly` (once per notebook or page), otherwise the page's window.Plotly is used.
+ */
+export function figureHtml(fig: Figure, options: { includePlotly: boolean; width?: number; height?: number }): string {
+  const id = `vii-plot-${process.pid}-${++divCounter}`;
+  const layout = { width: options.width ?? 720, height: options.height ?? 400, ...fig.layout };
+  const lib = options.includePlotly ? `<script type="text/javascript">${plotlyJs()}</script>` : '';
+  return `${lib}<div id="${id}" class="vii-plot" style="width:${layout.width}px;height:${layout.height}px"></div>
+<script type="text/javascript">(function(){var f=${JSON.stringify({ data: fig.data, layout })};
+function draw(){window.Plotly.newPlot(${JSON.stringify(id)},f.data,f.layout,{displayModeBar:false});}
+if(window.Plotly){draw();}else{var t=setInterval(function(){if(window.Plotly){clearInterval(t);draw();}},50);}})();</script>`;
+}
+
+/** A full HTML page with the figure (for export to PNG/PDF by a headless browser). */
+export function figurePage(fig: Figure, width = 720, height = 400): string {
+  return `<!doctype html><html><head><meta charset="utf-8"></head><body style="margin:0">${figureHtml(fig, { includePlotly: true, width, height })}</body></html>`;
+}
+
+/** Loss curves (total, recon, perceptual, KL per step) of one or more runs. */
+export function lossCurves(runs: { name: string; history: { step: number; total: number; recon: number; perceptual: number; kl: number }[] }[], title = 'Training loss (per image)'): Figure {
+  const data = runs.flatMap((r) =>
+    (['total', 'recon', 'perceptual', 'kl'] as const).map((term) => ({
+      type: 'scatter',
+      mode: 'lines',
+      name: runs.length > 1 ? `${r.name}: ${term}` : term,
+      x: r.history.map((h) => h.step),
+      y: r.history.map((h) => h[term]),
+      yaxis: term === 'kl' ? 'y2' : 'y',
+    })),
+  );
+  return {
+    data,
+    layout: { title: { text: title }, margin: { r: 90 }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'loss' } }, yaxis2: { title: { text: 'KL' }, overlaying: 'y', side: 'right' } },
+  };
+}
+
+/** A bar chart of one metric with mean ± std error bars per row. */
+export function metricBars(rows: { name: string; mean: number; std: number }[], metric: string): Figure {
+  return {
+    data: [{ type: 'bar', x: rows.map((r) => r.name), y: rows.map((r) => r.mean), error_y: { type: 'data', array: rows.map((r) => r.std), visible: true } }],
+    layout: { title: { text: metric }, yaxis: { title: { text: metric } }, margin: { b: 140 } },
+  };
+}
