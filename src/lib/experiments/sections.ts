@@ -35,6 +35,7 @@ export interface SectionConfig {
   evalImages?: number;
   runsDir: string;
   figuresDir: string;
+  tableDir: string;
 }
 
 export const DEFAULT_SECTION: SectionConfig = {
@@ -51,6 +52,7 @@ export const DEFAULT_SECTION: SectionConfig = {
   evalImages: 400,
   runsDir: path.join('results', 'runs', 'study'),
   figuresDir: FIGURE_DIR,
+  tableDir: path.join('results', 'table1'),
 };
 
 export async function loadSectionData(cfg: SectionConfig, onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {
@@ -167,7 +169,7 @@ export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], 
 
 /** Section 4: Table 1 over the given runs + real images + Telea, and bar plots of its metrics. */
 export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { origin?: string }, runs: { name: string; runDir: string }[], onLine?: (l: string) => void) {
-  const outBase = path.join('results', 'table1', `study-${cfg.size}`);
+  const outBase = path.join(cfg.tableDir, `study-${cfg.size}`);
   const result = await buildTable1({ data, models: runs, mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, onLine, log: onLine });
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };

@@ -32,9 +32,11 @@ function display(): TslabDisplay {
 export const TINY = process.env.VII_TINY === '1';
 
 /** Apply the tiny-run switch to a notebook's config: 1 short epoch on a few hundred 32×32 images. */
-export function sized<T extends { size: 32 | 64; epochs: number; limit?: number; stepsPerEpoch?: number | null; evalImages?: number }>(config: T): T {
+export function sized<T extends { size: 32 | 64; epochs: number; limit?: number; stepsPerEpoch?: number | null; evalImages?: number; runsDir?: string; figuresDir?: string; tableDir?: string }>(config: T): T {
   if (!TINY) return config;
-  return { ...config, size: 32, epochs: 1, limit: 300, stepsPerEpoch: 2, evalImages: 30 };
+  // Smoke runs write under results/tiny/, never over real results.
+  const tiny = path.join('results', 'tiny');
+  return { ...config, size: 32, epochs: 1, limit: 300, stepsPerEpoch: 2, evalImages: 30, runsDir: path.join(tiny, 'runs'), figuresDir: path.join(tiny, 'figures'), tableDir: path.join(tiny, 'table1') };
 }
 
 /** Select the backend and work from the project root (Jupyter starts kernels in notebooks/). */
@@ -44,6 +46,10 @@ export async function setup(): Promise<string> {
   const line = `backend: ${describeBackend(info)}${TINY ? ' — VII_TINY=1: tiny smoke-run sizes' : ''}`;
   display().text(line);
   return line;
+}
+
+export function showText(text: string): void {
+  display().text(text);
 }
 
 export function showPng(png: Uint8Array): void {
@@ -62,12 +68,11 @@ export function showTable(table: ResultTable): void {
 }
 
 /** A danfojs DataFrame as an HTML table. */
-export function showFrame(frame: { toJSON(options?: unknown): unknown }, maxRows = 20): void {
-  const rows = (frame.toJSON({ format: 'row' }) as Record<string, unknown>[]).slice(-maxRows);
+export function showFrame(frame: { columns: string[]; values: unknown[][] }, maxRows = 20): void {
+  const rows = frame.values.slice(-maxRows);
   if (rows.length === 0) return display().text('(empty)');
-  const cols = Object.keys(rows[0]);
   const cell = (v: unknown) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : String(v));
-  display().html(`<table><thead><tr>${cols.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
+  display().html(`<table><thead><tr>${frame.columns.map((c) => `<th>${c}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((v) => `<td>${cell(v)}</td>`).join('')}</tr>`).join('')}</tbody></table>`);
 }
 
 /** A single output line that is overwritten in place: pass it as `onLine` to long work. */

@@ -1,0 +1,139 @@
+"""Writes notebooks/*.ipynb (tslab kernel, no outputs) from the cell lists below.
+Edit here and rerun `python3 scripts/make_notebooks.py`, or edit the notebooks in Jupyter
+(commit them without outputs: `npm run notebooks:strip`)."""
+import json, os
+
+KERNEL = {"display_name": "TypeScript", "language": "typescript", "name": "tslab"}
+# tslab only compiles TypeScript under the notebook folder, so src/lib is loaded through tsx.
+IMPORTS = """require('tsx/cjs'); // compiles ../src/lib on load
+const tf: typeof import('@tensorflow/tfjs') = require('@tensorflow/tfjs');
+const nb = require('../src/lib/notebook');
+const lib = require('../src/lib/experiments/sections');"""
+
+def md(s): return {"cell_type": "markdown", "metadata": {}, "source": s.strip("\n")}
+def code(s): return {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s.strip("\n")}
+
+NOTEBOOKS = {
+"00-data": [
+md("""# 00 · Data
+**Question:** what does the model see? Which data set is in use (real CelebA or the generated faces),
+how are faces cropped, what do the attributes and the masks look like?"""),
+code(IMPORTS + """
+const { loadFaces } = require('../src/lib/data/dataSource');
+const { gatherBatch } = require('../src/lib/data/faceDataset');
+const { gridPng } = require('../src/lib/plots/imageGrid');
+const { makeMaskBatch, parseMaskSpec } = require('../src/lib/masks');"""),
+code("""// Config: change a value and rerun the cells below.
+const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 64 as 32 | 64, epochs: 0 });
+await nb.setup();"""),
+code("""const line = nb.liveLine();
+const data = await lib.loadSectionData(cfg, line);
+line(`${data.images.length} ${data.kind} faces from ${data.root} (${data.origin}); splits ${data.splits.train.length}/${data.splits.val.length}/${data.splits.test.length} (${data.partition})`);"""),
+code("""const sample = gatherBatch(data, data.splits.train.slice(0, 16));
+nb.showPng(await gridPng(sample.x, { columns: 8, scale: cfg.size < 64 ? 2 : 1 }));"""),
+code("""// Attribute frequencies (share of faces with the attribute) as a danfojs table
+const dfd = require('danfojs-node');
+const n = data.images.length, k = data.attributeNames.length;
+const rows = data.attributeNames.map((name, j) => { let s = 0; for (let i = 0; i < n; i++) s += data.attributes[i * k + j]; return { attribute: name, share: s / n }; });
+nb.showFrame(new dfd.DataFrame(rows).sortValues('share', { ascending: false }), 40);"""),
+code("""// The four mask families (m = 1 observed, white)
+const masks = tf.concat(['centre:0.5', 'half:left', 'box:1', 'free:1'].map((s) => makeMaskBatch(parseMaskSpec(s), 4, cfg.size)));
+nb.showPng(await gridPng(masks as tf.Tensor4D, { columns: 4, scale: 2 }));
+tf.dispose([sample.x, sample.y, masks]);"""),
+],
+"01-latent-vae": [
+md("""# 01 · Latent VAE trained on complete images
+**Question:** does a perceptual VAE q(z|x) trained on complete faces complete a masked face by
+iterative variational Gibbs sampling, x'_{t+1} = m ⊙ x'_t + (1 − m) ⊙ x_t? How do the perceptual
+weights λ_l change reconstructions? Change `lambdas` below and rerun: a new run folder is used per λ."""),
+code(IMPORTS + """
+const { historyFrame } = require('../src/lib/training/history');"""),
+code("""const cfg = nb.sized({
+  ...lib.DEFAULT_SECTION,
+  size: 32 as 32 | 64,
+  epochs: 3,
+  latentDim: 128,
+  beta: 1,
+  // λ_l per MobileNetV2 layer (0 disables a layer)
+  lambdas: { Conv1_relu: 0.01, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0 },
+  mask: 'centre:0.5',
+  seed: 0,
+});
+await nb.setup();
+const data = await lib.loadSectionData(cfg);"""),
+code("""// Trains, or resumes from the last checkpoint, or loads the finished run (live progress below)
+const run = await lib.trainPreset(cfg, data, 'vae-complete', nb.liveLine());"""),
+code("""const section = await lib.latentVaeSection(cfg, run);
+nb.showPlot(section.loss);"""),
+code("""nb.showFrame(historyFrame(run.history), 10);"""),
+md("Reconstructions (top: held-out faces, bottom: decoded μ), prior samples z ~ N(0, I), and a Gibbs chain (rows: truth, masked, x'_1, x'_3, x'_10)."),
+code("""nb.showPng(section.grids.reconstructions);
+nb.showPng(section.grids.samples);
+nb.showPng(section.grids.gibbs);
+nb.showText(section.exported.map((e) => e.files.join(', ')).join('\\n'));"""),
+],
+"02-partial-observation": [
+md("""# 02 · Partial observation and one-shot completion
+**Question:** is it better to train on masked faces, q(z|x'), or to train the one-shot "unmasked
+recon" model whose decoder also sees x' and whose Gibbs iterations run at training time?
+Compare completions under four mask families and the diversity of several samples."""),
+code(IMPORTS + """
+const { lossCurves } = require('../src/lib/plots/plotly');"""),
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, mask: 'centre:0.5', seed: 0 });
+await nb.setup();
+const data = await lib.loadSectionData(cfg);"""),
+code("""const line = nb.liveLine();
+const runs = [];
+for (const preset of ['vae-complete', 'vae-partial', 'oneshot-unmasked-recon']) runs.push(await lib.trainPreset(cfg, data, preset, line));"""),
+code("""nb.showPlot(lossCurves(runs.map((r) => ({ name: r.modelConfig.name, history: r.history }))));"""),
+md("Rows: truth, masked input, then vae-complete (Gibbs), vae-partial (Gibbs), one-shot (single pass)."),
+code("""const section = await lib.partialObservationSection(cfg, runs);
+for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
+],
+"03-attribute-placement": [
+md("""# 03 · Attribute placement
+**Question:** where should the 40 CelebA attributes y enter: the encoder q(z|x', y), the decoder
+p(x|z, y), or both? With y in the decoder, the same z decoded with different y edits the face
+(paper Figure 6): each row below is one z; columns switch one attribute off/on."""),
+code(IMPORTS),
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0 });
+const presets = ['attr40-encoder', 'attr40-decoder', 'attr40-both', 'attr1-decoder', 'attr1-both'];
+const sweepAttributes = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair'];
+await nb.setup();
+const data = await lib.loadSectionData(cfg);"""),
+code("""const line = nb.liveLine();
+const runs = [];
+for (const p of presets) runs.push(await lib.trainPreset(cfg, data, p, line));"""),
+code("""const section = await lib.attributeSection(cfg, runs, sweepAttributes);
+for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
+],
+"04-metrics": [
+md("""# 04 · Metrics: Table 1
+**Question:** how do the eight models compare on held-out faces (centre hole), next to the real
+images and the classical OpenCV Telea inpainting? Every substitute metric is named as such in the
+caption (AS ≠ Inception score, PD ≠ LPIPS, unless you give the real networks)."""),
+code(IMPORTS + """
+const { TABLE1_PRESETS } = require('../src/lib/models/config');"""),
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, evalImages: 400 });
+await nb.setup();
+const data = await lib.loadSectionData(cfg);"""),
+code("""// Trains what the earlier notebooks did not (same run folders), then evaluates
+const line = nb.liveLine();
+const presets = Object.keys(TABLE1_PRESETS);
+for (const p of presets) lib.disposeRun(await lib.trainPreset(cfg, data, p, line));
+const metrics = await lib.metricsSection(cfg, data, presets.map((p) => ({ name: p, runDir: lib.runDirFor(cfg, p) })), line);"""),
+code("""nb.showTable(metrics.table);
+nb.showPlot(metrics.figures.ssim);
+nb.showPlot(metrics.figures.perceptual);"""),
+],
+}
+
+os.makedirs("notebooks", exist_ok=True)
+for name, cells in NOTEBOOKS.items():
+    nbj = {"cells": cells, "metadata": {"kernelspec": KERNEL, "language_info": {"name": "typescript", "file_extension": ".ts"}}, "nbformat": 4, "nbformat_minor": 5}
+    for i, c in enumerate(nbj["cells"]):
+        c["id"] = f"{name}-{i}"
+    with open(os.path.join("notebooks", f"{name}.ipynb"), "w") as f:
+        json.dump(nbj, f, indent=1)
+        f.write("\n")
+    print("wrote", name)
