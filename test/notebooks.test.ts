@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { findBrowser, runBrowser } from '../src/lib/plots/exportFigure';
+import { tempDir } from './helpers/fixtures';
+
+const root = path.resolve(__dirname, '..');
+const JUPYTER = '/usr/bin/jupyter';
+
+function notebookSkip(): string | false {
+  if (!fs.existsSync(JUPYTER)) return `${JUPYTER} not found (apt-get install jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client python3-nbformat): notebook test skipped`;
+  const specs = spawnSync(JUPYTER, ['kernelspec', 'list'], { encoding: 'utf8' });
+  if (!/^\s*tslab\s/m.test(specs.stdout)) return 'the tslab kernel is not registered (npm run kernel:install): notebook test skipped';
+  return false;
+}
+
+test('every notebook executes headless at tiny size; the exported HTML renders its plot in Chromium', { skip: notebookSkip() }, () => {
+  const out = tempDir();
+  const r = spawnSync(path.join(root, 'scripts', 'run_notebooks.sh'), [], { cwd: root, encoding: 'utf8', env: { ...process.env, VII_TINY: '1', VII_NOTEBOOK_OUT: out, JUPYTER }, timeout: 20 * 60_000 });
+  assert.equal(r.status, 0, `run_notebooks.sh failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-4000)}`);
+  const names = fs.readdirSync(path.join(root, 'notebooks')).filter((f) => /^\d\d-.*\.ipynb$/.test(f));
+  assert.ok(names.length >= 5);
+  for (const name of names) {
+    const nb = JSON.parse(fs.readFileSync(path.join(out, name), 'utf8')) as { cells: { cell_type: string; outputs?: { output_type: string; name?: string; text?: string | string[]; data?: Record<string, unknown> }[] }[] };
+    const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+    const errors = outputs.filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && /Error|error TS|Cannot find/.test([o.text ?? ''].flat().join(''))));
+    assert.equal(errors.length, 0, `${name}: ${JSON.stringify(errors).slice(0, 1000)}`);
+    assert.ok(outputs.some((o) => o.data && ('image/png' in o.data || 'text/html' in o.data || 'text/markdown' in o.data)), `${name} rendered something`);
+  }
+  // The loss-curve plot of notebook 01 must render in a browser from the exported HTML.
+  const html = path.join(out, '01-latent-vae.html');
+  assert.ok(fs.existsSync(html), 'HTML export written');
+  if (!findBrowser()) return assert.fail('Chromium is needed to check the exported HTML (apt-get install chromium)');
+  const dom = runBrowser(['--dump-dom'], html);
+  assert.match(dom, /class="main-svg"/, 'plotly drew its SVG');
+  const shots = path.join(root, 'results', 'screenshots');
+  fs.mkdirSync(shots, { recursive: true });
+  runBrowser([`--screenshot=${path.join(shots, 'notebook-01-latent-vae.png')}`, '--window-size=1000,2400'], html);
+  assert.ok(fs.statSync(path.join(shots, 'notebook-01-latent-vae.png')).size > 10_000);
+});
