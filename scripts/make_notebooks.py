@@ -38,7 +38,7 @@ const rows = data.attributeNames.map((name, j) => { let s = 0; for (let i = 0; i
 nb.showFrame(new dfd.DataFrame(rows).sortValues('share', { ascending: false }), 40);"""),
 code("""// The four mask families (m = 1 observed, white)
 const masks = tf.concat(['centre:0.5', 'half:left', 'box:1', 'free:1'].map((s) => makeMaskBatch(parseMaskSpec(s), 4, cfg.size)));
-nb.showPng(await gridPng(masks as tf.Tensor4D, { columns: 4, scale: 2 }));
+nb.showPng(await gridPng(masks, { columns: 4, scale: 2 }));
 tf.dispose([sample.x, sample.y, masks]);"""),
 ],
 "01-latent-vae": [
