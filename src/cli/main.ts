@@ -29,7 +29,7 @@ commands:
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
-  table1 --runs DIR [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
+  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
@@ -65,18 +65,10 @@ const commands: Record<string, Command> = {
     disposeRun(run);
   },
   async table1(argv) {
-    const args = parseArgs(argv, { runs: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value' });
-    const runsDir = stringFlag(args, 'runs');
-    if (!runsDir || !fs.existsSync(runsDir)) throw new Error(`--runs ${runsDir ?? ''}: a folder of run folders is required`);
+    const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value' });
     const size = intFlag(args, 'size', 32, 1);
     const seed = intFlag(args, 'seed', 0);
-    const presetOrder = Object.keys(TABLE1_PRESETS);
-    const models = fs
-      .readdirSync(runsDir)
-      .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
-      .sort((a, b) => (presetOrder.indexOf(a) + 1 || 99) - (presetOrder.indexOf(b) + 1 || 99))
-      .map((d) => ({ name: d, runDir: path.join(runsDir, d) }));
-    if (models.length === 0) throw new Error(`${runsDir}: no run folders with checkpoints (latest.json)`);
+    const models = tableModels(stringFlag(args, 'runs'), stringFlag(args, 'models'));
     await selectBackend();
     const dataLimit = args.flags.has('data-limit') ? intFlag(args, 'data-limit', 0, 1) : undefined;
     const data = await loadFaces({ dir: stringFlag(args, 'data'), limit: dataLimit, preprocess: { size, cropFraction: CELEBA_CROP_FRACTION }, seed });
@@ -138,6 +130,26 @@ const commands: Record<string, Command> = {
     await runStudy(cfg);
   },
 };
+
+/** Rows of a table: every run folder under `runsDir` (preset order), and/or explicit NAME=DIR pairs. */
+function tableModels(runsDir: string | undefined, pairs: string | undefined): { name: string; runDir: string }[] {
+  const models: { name: string; runDir: string }[] = [];
+  if (runsDir) {
+    if (!fs.existsSync(runsDir)) throw new Error(`--runs ${runsDir}: folder not found`);
+    const order = Object.keys(TABLE1_PRESETS);
+    fs.readdirSync(runsDir)
+      .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
+      .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
+      .forEach((d) => models.push({ name: d, runDir: path.join(runsDir, d) }));
+  }
+  for (const pair of (pairs ?? '').split(',').filter(Boolean)) {
+    const at = pair.lastIndexOf('=');
+    if (at <= 0) throw new Error(`--models "${pair}": expected NAME=CHECKPOINT_DIR`);
+    models.push({ name: pair.slice(0, at), runDir: pair.slice(at + 1) });
+  }
+  if (models.length === 0) throw new Error('table1 needs --runs DIR (a folder of run folders) and/or --models NAME=DIR,...');
+  return models;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
