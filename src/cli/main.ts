@@ -3,6 +3,9 @@
 import { parseArgs, intFlag, stringFlag } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
 import * as fs from 'fs';
+import sharp from 'sharp';
+import { gridPng } from '../lib/plots/imageGrid';
+import { writeFileAtomic } from '../lib/io/atomicWrite';
 import * as path from 'path';
 import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
@@ -113,6 +116,27 @@ const commands: Record<string, Command> = {
     });
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
+  },
+  async grid(argv) {
+    const args = parseArgs(argv, { dirs: 'value', out: 'value', limit: 'value' });
+    const dirs = (stringFlag(args, 'dirs') ?? '').split(',').filter(Boolean);
+    const out = stringFlag(args, 'out');
+    if (dirs.length === 0 || !out) throw new Error('grid needs --dirs DIR,DIR,... and --out FILE.png');
+    for (const d of dirs) if (!fs.existsSync(d)) throw new Error(`--dirs: ${d} not found`);
+    const names = fs.readdirSync(dirs[0]).filter((f) => /^[^_]+\.png$/.test(f)).sort().slice(0, intFlag(args, 'limit', 8, 1));
+    const rows: Uint8Array[] = [];
+    let size = 0;
+    for (const d of dirs) {
+      for (const n of names) {
+        const { data, info } = await sharp(path.join(d, n)).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+        size = info.width;
+        rows.push(new Uint8Array(data));
+      }
+    }
+    const flat = new Uint8Array(rows.length * size * size * 3);
+    rows.forEach((r, i) => flat.set(r, i * size * size * 3));
+    writeFileAtomic(out, await gridPng({ data: flat, shape: [rows.length, size, size, 3] }, { columns: names.length, scale: size < 64 ? 2 : 1 }));
+    console.log(`wrote ${out}: rows ${dirs.join(', ')}; columns ${names.join(', ')}`);
   },
   async study(argv) {
     const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value' });
