@@ -102,6 +102,7 @@ function frozenFeatureNet(
   description: string,
   layers: string[],
   normalise: (x01: tf.Tensor4D) => tf.Tensor4D,
+  onDispose?: () => void,
 ): FeatureNet {
   for (const l of layers) {
     try {
@@ -122,6 +123,7 @@ function frozenFeatureNet(
     },
     dispose() {
       model.dispose();
+      onDispose?.();
     },
   };
 }
@@ -160,9 +162,10 @@ export async function loadMobileNetV2(layers: string[]): Promise<FeatureNet> {
 
 /** Keras VGG16 (caffe preprocessing: BGR, ImageNet means subtracted, 0..255) from a user's path. */
 export async function loadVgg16(modelPath: string, layers: string[]): Promise<FeatureNet> {
-  const model = await cached(`vgg16-${path.resolve(modelPath)}-${tf.getBackend()}`, () => loadLayersModelFromDir(modelPath));
-  const mean = tf.keep(tf.tensor1d([103.939, 116.779, 123.68]));
-  return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${modelPath})`, layers, (x) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D);
+  const model = await loadLayersModelFromDir(modelPath);
+  const mean = tf.tensor1d([103.939, 116.779, 123.68]);
+  const bgr255 = (x: tf.Tensor4D) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D;
+  return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${modelPath})`, layers, bgr255, () => mean.dispose());
 }
 
 /** The same MobileNetV2 through tfjs-layers (the reference the frozen-graph interpreter is tested against). */
