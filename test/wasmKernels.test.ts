@@ -91,3 +91,36 @@ test('wasm runs with the requested 2 threads in Node', async () => {
   const info = await selectBackend({ force: 'wasm', quiet: true });
   assert.equal(info.threads, 2);
 });
+
+test('wasm BatchMatMul through XNNPACK agrees with the cpu backend, transposed or not, batched or not', async () => {
+  const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { a: [64, 300], b: [300, 17], ta: false, tb: false },
+    { a: [300, 64], b: [300, 17], ta: true, tb: false },
+    { a: [64, 300], b: [17, 300], ta: false, tb: true },
+    { a: [300, 64], b: [17, 300], ta: true, tb: true },
+    { a: [3, 5, 7], b: [3, 7, 4], ta: false, tb: false }, // batched: wasm's own kernel
+  ];
+  const run = async () => {
+    const out: Float32Array[] = [];
+    for (const [i, c] of cases.entries()) {
+      const a = tf.tensor(randomArray(c.a.reduce((p, d) => p * d, 1), 10 + i), c.a);
+      const b = tf.tensor(randomArray(c.b.reduce((p, d) => p * d, 1), 20 + i), c.b);
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.square(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, c.ta, c.tb))));
+      const [ga, gb] = g([a, b]);
+      const y = tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, c.ta, c.tb);
+      out.push((await y.data()) as Float32Array, (await ga.data()) as Float32Array, (await gb.data()) as Float32Array);
+      tf.dispose([a, b, ga, gb, y]);
+    }
+    return out;
+  };
+  await selectBackend({ force: 'cpu', quiet: true });
+  const reference = await run();
+  await selectBackend({ force: 'wasm', quiet: true });
+  const before = tf.memory().numTensors;
+  const got = await run();
+  got.forEach((g, i) => {
+    const e = relativeError(g, reference[i]);
+    assert.ok(e < 1e-4, `case ${Math.floor(i / 3)} output ${i % 3}: relative error ${e}`);
+  });
+  assert.equal(tf.memory().numTensors, before);
+});

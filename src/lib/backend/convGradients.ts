@@ -100,6 +100,10 @@ export function conv2dInputGradient(
       const pr = w - ow + left;
       if (pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) return conv(dy, tf.reverse(ft, [0, 1]) as tf.Tensor4D, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
     }
+    const padBottom = qh - oh;
+    const padRight = qw - ow;
+    const src = fitTrailing(fitTrailing(dy, 1, padBottom), 2, padRight);
+    const [A, B] = [ft.shape[2], ft.shape[3]];
     const rows: tf.Tensor[] = [];
     for (let rh = 0; rh < sh; rh++) {
       const cols: tf.Tensor[] = [];
@@ -111,10 +115,7 @@ export function conv2dInputGradient(
           continue;
         }
         // Taps rh, rh+sh, ... reversed, so the phase is a correlation.
-        const sub = tf.reverse(tf.stridedSlice(ft, [rh, rw, 0, 0], [kh, kw, ft.shape[2], ft.shape[3]], [sh, sw, 1, 1]), [0, 1]) as tf.Tensor4D;
-        const padBottom = qh - oh;
-        const padRight = qw - ow;
-        const src = fitTrailing(fitTrailing(dy, 1, padBottom), 2, padRight);
+        const sub = tf.reverse(tf.stridedSlice(ft, [rh, rw, 0, 0], [kh, kw, A, B], [sh, sw, 1, 1]), [0, 1]) as tf.Tensor4D;
         const explicit: tf.backend_util.ExplicitPadding = [
           [0, 0],
           [kr - 1, Math.max(padBottom, 0)],

@@ -15,8 +15,40 @@ function requireNHWC(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm: only NHWC is supported, got ${dataFormat}`);
 }
 
+/** wasm's own BatchMatMul, kept for the batched (b > 1) case the override does not cover. */
+let wasmBatchMatMul: tf.KernelFunc | null = null;
+
+/**
+ * A [m, k] × [k, n] product as a 1×1 conv over a 1×m "image" with k channels, which XNNPACK runs
+ * far faster than wasm's scalar BatchMatMul loop (the dense layers of the VAE and their gradients).
+ */
+function matMulThroughConv(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const a2 = tf.reshape(a, a.shape.slice(-2) as [number, number]);
+    const b2 = tf.reshape(b, b.shape.slice(-2) as [number, number]);
+    const left = transposeA ? tf.transpose(a2) : a2; // [m, k]
+    const right = transposeB ? tf.transpose(b2) : b2; // [k, n]
+    const [m, k] = left.shape as [number, number];
+    const n = right.shape[1] as number;
+    const out = tf.conv2d(tf.reshape(left, [1, 1, m, k]) as tf.Tensor4D, tf.reshape(right, [1, 1, k, n]) as tf.Tensor4D, 1, 'valid');
+    // Same rank as the inputs, leading (size-1) batch dimensions kept.
+    return tf.reshape(out, [...a.shape.slice(0, -2), m, n]);
+  });
+}
+
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
 export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
+  {
+    kernelName: 'BatchMatMul',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
+      const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+      const batch = (t: tf.Tensor) => t.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+      if (batch(a) === 1 && batch(b) === 1 && a.dtype === 'float32' && b.dtype === 'float32') return matMulThroughConv(a, b, transposeA, transposeB);
+      return wasmBatchMatMul!(args) as tf.TensorInfo;
+    },
+  },
   {
     // Missing on wasm: without it no conv net can be trained there.
     kernelName: 'Conv2DBackpropFilter',
@@ -58,9 +90,13 @@ let registered = false;
 /** Register the overrides once per process (wasm backend must be imported first). */
 export function registerWasmKernels(): void {
   if (registered) return;
+  const original = tf.getKernel('BatchMatMul', 'wasm');
+  wasmBatchMatMul = original?.kernelFunc ?? null;
   for (const config of WASM_KERNEL_OVERRIDES) {
-    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
+    const replaced = tf.getKernel(config.kernelName, 'wasm');
+    if (replaced) tf.unregisterKernel(config.kernelName, 'wasm');
+    // Keep the replaced kernel's setup (it binds wasm functions the fallback path still calls).
+    tf.registerKernel(replaced?.setupFunc ? { ...config, setupFunc: replaced.setupFunc } : config);
   }
   registered = true;
 }
