@@ -60,6 +60,25 @@ export function conv2dFilterGradient(
 }
 
 /**
+ * Taps rh, rh+sh, ... × rw, rw+sw, ... of a [KH, KW, A, B] filter, reversed (so the phase is a
+ * correlation). Rearranged in JS: wasm's StridedSlice and Reverse are generic element loops that
+ * cost more than the convolutions of small layers.
+ */
+function phaseFilter(data: Float32Array, [kh, kw, A, B]: number[], rh: number, rw: number, sh: number, sw: number): tf.Tensor4D {
+  const kr = Math.ceil((kh - rh) / sh);
+  const kc = Math.ceil((kw - rw) / sw);
+  const inner = A * B;
+  const out = new Float32Array(kr * kc * inner);
+  for (let a = 0; a < kr; a++) {
+    for (let b = 0; b < kc; b++) {
+      const src = ((rh + (kr - 1 - a) * sh) * kw + (rw + (kc - 1 - b) * sw)) * inner;
+      out.set(data.subarray(src, src + inner), (a * kc + b) * inner);
+    }
+  }
+  return tf.tensor4d(out, [kr, kc, A, B]);
+}
+
+/**
  * dL/dx of a stride-s conv (also the forward of a transposed conv), split into s×s phases:
  * output rows with (h + top) mod s = r only see filter taps r, r+s, ..., so each phase is a
  * stride-1 conv of dy with a sub-filter, and the phases interleave. No multiply touches an
@@ -104,6 +123,7 @@ export function conv2dInputGradient(
     const padRight = qw - ow;
     const src = fitTrailing(fitTrailing(dy, 1, padBottom), 2, padRight);
     const [A, B] = [ft.shape[2], ft.shape[3]];
+    const filterData = ft.dataSync() as Float32Array;
     const rows: tf.Tensor[] = [];
     for (let rh = 0; rh < sh; rh++) {
       const cols: tf.Tensor[] = [];
@@ -115,7 +135,7 @@ export function conv2dInputGradient(
           continue;
         }
         // Taps rh, rh+sh, ... reversed, so the phase is a correlation.
-        const sub = tf.reverse(tf.stridedSlice(ft, [rh, rw, 0, 0], [kh, kw, A, B], [sh, sw, 1, 1]), [0, 1]) as tf.Tensor4D;
+        const sub = phaseFilter(filterData, [kh, kw, A, B], rh, rw, sh, sw);
         const explicit: tf.backend_util.ExplicitPadding = [
           [0, 0],
           [kr - 1, Math.max(padBottom, 0)],

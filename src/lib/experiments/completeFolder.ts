@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainedModel } from '../models/loadModel';
-import { loadFaceImage, ImageDecodeError } from '../data/preprocess';
+import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
 import { complete, completeSamples, type CompletionOptions } from '../completion';
@@ -92,17 +92,25 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       const names: string[] = [];
       const pixels: Uint8Array[] = [];
       const fileIndex: number[] = [];
-      for (const [k, f] of files.slice(start, start + batchSize).entries()) {
+      // Decode the batch in parallel (sharp's thread pool), keeping file order.
+      const decoded = await mapLimited(files.slice(start, start + batchSize), 8, async (f) => {
         try {
-          pixels.push(await loadFaceImage(path.join(o.images, f), meta.preprocess));
-          names.push(f);
-          fileIndex.push(start + k);
+          return { f, px: await loadFaceImage(path.join(o.images, f), meta.preprocess) };
         } catch (e) {
           if (!(e instanceof ImageDecodeError) || !o.skipBad) throw e;
-          skipped.push({ image: f, reason: e.message });
-          log(`[vii] warning: skipping ${e.message}`);
+          return { f, error: e.message };
         }
-      }
+      });
+      decoded.forEach((d, k) => {
+        if ('px' in d && d.px) {
+          pixels.push(d.px);
+          names.push(d.f);
+          fileIndex.push(start + k);
+        } else {
+          skipped.push({ image: d.f, reason: d.error! });
+          log(`[vii] warning: skipping ${d.error}`);
+        }
+      });
       if (names.length) {
         const n = names.length;
         const flat = new Float32Array(n * size * size * 3);
