@@ -9,6 +9,7 @@ import { complete, completeSamples, type CompletionOptions } from '../completion
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
+import { meanStd } from '../metrics/meanStd';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { ProgressBar } from '../progress';
 import { subSeed } from '../rng';
@@ -41,10 +42,6 @@ export interface CompleteFolderResult {
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
-const meanStd = (v: number[]) => {
-  const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  return { mean, std: Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length) };
-};
 
 /**
  * Complete every image of a folder with a trained checkpoint, preprocessed exactly as in training

@@ -6,6 +6,7 @@ import { classifierScore } from '../metrics/classifierScore';
 import { jointClassProbabilities, predictAttributes, SCORE_ATTRIBUTES, type AttributeClassifier } from '../metrics/attributeClassifier';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { subSeed } from '../rng';
+import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
@@ -27,10 +28,7 @@ export interface EvalSettings {
   onLine?: (line: string) => void;
 }
 
-export interface Stat {
-  mean: number;
-  std: number;
-}
+export type Stat = MeanStd;
 
 export interface RowMetrics {
   name: string;
@@ -44,10 +42,6 @@ export interface RowMetrics {
   diversity: Stat | null;
 }
 
-function stat(values: number[]): Stat {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  return { mean, std: Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length) };
-}
 
 export function evaluationIndices(s: EvalSettings): number[] {
   const all = s.data.splits[s.split];
@@ -106,11 +100,11 @@ export function evaluateRow(name: string, complete: Completer, s: EvalSettings):
     name,
     images: indices.length,
     score: classifierScore(Float32Array.from(probs), classes, 10),
-    perceptual: stat(per.pd),
-    ssim: stat(per.ssim),
-    psnr: stat(per.psnr),
-    maskedL1: stat(per.l1),
+    perceptual: meanStd(per.pd),
+    ssim: meanStd(per.ssim),
+    psnr: meanStd(per.psnr),
+    maskedL1: meanStd(per.l1),
     attributeAccuracy: attrHits / attrTotal,
-    diversity: pairwise.length ? stat(pairwise) : null,
+    diversity: pairwise.length ? meanStd(pairwise) : null,
   };
 }

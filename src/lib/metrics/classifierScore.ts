@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { meanStd } from './meanStd';
 
 /**
  * The Inception-score formula exp(E_x KL(p(y|x) ‖ p(y))) over `splits` equal parts, mean ± std
@@ -22,9 +23,7 @@ export function classifierScore(probs: Float32Array, classes: number, splits = 1
     }
     scores.push(Math.exp(kl / (hi - lo)));
   }
-  const mean = scores.reduce((a, b) => a + b, 0) / splits;
-  const std = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / splits);
-  return { mean, std };
+  return meanStd(scores);
 }
 
 /**
