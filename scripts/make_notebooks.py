@@ -58,6 +58,7 @@ code("""const cfg = nb.sized({
   lambdas: { Conv1_relu: 0.01, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0 },
   mask: 'centre:0.5',
   seed: 0,
+  dataDir: undefined, // a CelebA-layout folder; undefined: CELEBA_DIR, data/celeba, ../shared/celeba, else synthetic faces
 });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
@@ -79,7 +80,7 @@ recon" model whose decoder also sees x' and whose Gibbs iterations run at traini
 Compare completions under four mask families and the diversity of several samples."""),
 code(IMPORTS + """
 const { lossCurves } = require('../src/lib/plots/plotly');"""),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, mask: 'centre:0.5', seed: 0 });
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, mask: 'centre:0.5', seed: 0, dataDir: undefined });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""const line = nb.liveLine();
@@ -96,7 +97,7 @@ md("""# 03 · Attribute placement
 p(x|z, y), or both? With y in the decoder, the same z decoded with different y edits the face
 (paper Figure 6): each row below is one z; columns switch one attribute off/on."""),
 code(IMPORTS),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0 });
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, dataDir: undefined });
 const presets = ['attr40-encoder', 'attr40-decoder', 'attr40-both', 'attr1-decoder', 'attr1-both'];
 const sweepAttributes = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair'];
 await nb.setup();
@@ -114,7 +115,7 @@ images and the classical OpenCV Telea inpainting? Every substitute metric is nam
 caption (AS ≠ Inception score, PD ≠ LPIPS, unless you give the real networks)."""),
 code(IMPORTS + """
 const { TABLE1_PRESETS } = require('../src/lib/models/config');"""),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, evalImages: 400 });
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, evalImages: 400, dataDir: undefined });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""// Trains what the earlier notebooks did not (same run folders), then evaluates
