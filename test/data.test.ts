@@ -153,3 +153,12 @@ test('real CelebA: 256 faces at 64x64 with their attributes', { skip: sharedCele
   assert.equal(again.fromCache, true);
   assert.deepEqual(again.attributes, ds.attributes);
 });
+
+test('a limit that empties a split of the official partition falls back to a seeded split, with a warning', async () => {
+  await ready;
+  const warnings: string[] = [];
+  const ds = await loadCelebA({ dir: synthetic, limit: 20, preprocess: { size: 16, cropFraction: 0.83 }, cacheDir: null, log: (m) => warnings.push(m) });
+  assert.equal(ds.partition, 'seeded');
+  assert.ok(ds.splits.val.length > 0 && ds.splits.test.length > 0);
+  assert.match(warnings.join(), /leaves the val\/test split empty for these 20 images/);
+});

@@ -17,6 +17,7 @@ import { ProgressBar } from '../progress';
  */
 export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | 'attributeColumns'>, options: { count?: number; mask?: string; seed?: number } = {}): Promise<Buffer> {
   const count = Math.min(options.count ?? 8, run.data.splits.val.length);
+  if (count === 0) throw new Error(`${run.data.root}: the validation split is empty; a completion grid needs held-out faces`);
   const indices = run.data.splits.val.slice(0, count);
   const batch = gatherBatch(run.data, indices, run.attributeColumns);
   const c = run.model.config;
