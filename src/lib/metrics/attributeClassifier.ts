@@ -3,7 +3,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { batchesPerEpoch, epochBatches, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { cacheKey } from '../data/imageCache';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import { writeJsonAtomic } from '../io/atomicWrite';
+import { readTensors, writeTensors } from '../io/tensorFiles';
 import { ProgressBar } from '../progress';
 
 /**
@@ -60,16 +61,15 @@ export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?
   const epochs = options.epochs ?? 6;
   const seed = options.seed ?? 0;
   const size = ds.preprocess.size;
-  const key = cacheKey({ images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length });
+  const key = cacheKey({ format: 2, images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length });
   const dir = path.join(options.cacheDir ?? path.join('results', 'cache'), `attribute-classifier-${size}-${key}`);
   const model = buildClassifier(size, ds.attributeNames.length, seed);
   const describe = (acc: number) => `attribute classifier (4-conv CNN trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %)`;
   if (fs.existsSync(path.join(dir, 'meta.json'))) {
-    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { specs: tf.io.WeightsManifestEntry[]; valAccuracy: number };
-    const bytes = fs.readFileSync(path.join(dir, 'weights.bin'));
-    const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), meta.specs);
-    model.setWeights(meta.specs.map((s) => map[s.name]));
-    tf.dispose(Object.values(map));
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { valAccuracy: number };
+    const saved = readTensors(path.join(dir, 'weights'));
+    model.setWeights(saved.map((s) => s.tensor));
+    tf.dispose(saved.map((s) => s.tensor));
     return { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: meta.valAccuracy, description: describe(meta.valAccuracy) };
   }
   const optimizer = tf.train.adam(1e-3);
@@ -88,11 +88,10 @@ export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?
   const classifier: AttributeClassifier = { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: 0, description: '' };
   classifier.valAccuracy = accuracy(classifier, ds, ds.splits.val);
   classifier.description = describe(classifier.valAccuracy);
-  const named = model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor }));
-  const { data, specs } = await tf.io.encodeWeights(named);
   fs.mkdirSync(dir, { recursive: true });
-  writeFileAtomic(path.join(dir, 'weights.bin'), new Uint8Array(data));
-  writeJsonAtomic(path.join(dir, 'meta.json'), { specs, valAccuracy: classifier.valAccuracy });
+  await writeTensors(path.join(dir, 'weights'), model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor })));
+  // Written last: its presence marks a complete cache entry.
+  writeJsonAtomic(path.join(dir, 'meta.json'), { valAccuracy: classifier.valAccuracy });
   return classifier;
 }
 

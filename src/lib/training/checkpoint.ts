@@ -1,8 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-export type NamedTensor = { name: string; tensor: tf.Tensor };
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import { readTensors, writeTensors, type NamedTensor } from '../io/tensorFiles';
+
+export type { NamedTensor };
 import type { ModelConfig, TrainConfig } from '../models/config';
 import type { PreprocessSpec } from '../data/preprocess';
 
@@ -34,19 +36,6 @@ export interface LoadedCheckpoint {
   optimizer: NamedTensor[] | null;
 }
 
-async function writeTensors(file: string, tensors: NamedTensor[]): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(tensors);
-  fs.writeFileSync(`${file}.bin`, new Uint8Array(data));
-  fs.writeFileSync(`${file}.json`, JSON.stringify(specs));
-}
-
-function readTensors(file: string): NamedTensor[] {
-  const specs = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as tf.io.WeightsManifestEntry[];
-  const bytes = fs.readFileSync(`${file}.bin`);
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs);
-  return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
-}
-
 export async function saveCheckpoint(
   dir: string,
   meta: CheckpointMeta,
@@ -68,7 +57,7 @@ export async function saveCheckpoint(
   fs.rmSync(final, { recursive: true, force: true });
   fs.renameSync(tmp, final);
   writeJsonAtomic(path.join(dir, 'latest.json'), { checkpoint: name, step: meta.step });
-  for (const file of Object.entries(extraFiles).map(([f]) => f)) writeFileAtomic(path.join(dir, file), extraFiles[file]);
+  for (const [file, text] of Object.entries(extraFiles)) writeFileAtomic(path.join(dir, file), text);
   // Prune older checkpoints.
   const all = fs.readdirSync(dir).filter((n) => /^ckpt-\d+$/.test(n)).sort();
   for (const old of all.slice(0, Math.max(0, all.length - keep))) fs.rmSync(path.join(dir, old), { recursive: true, force: true });
