@@ -14,6 +14,12 @@ import type { FaceDataset } from '../src/lib/data/faceDataset';
 const BATCH = 64;
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
+// Quick runs: BENCH_SIZES=64 BENCH_PERCEPTUAL=off BENCH_MEMORY_STEPS=0 npm run bench
+const SIZES = (process.env.BENCH_SIZES ?? '64,32').split(',').map((v) => {
+  if (v !== '64' && v !== '32') throw new Error(`BENCH_SIZES: expected 64 and/or 32, got ${v}`);
+  return Number(v) as 32 | 64;
+});
+const PERCEPTUAL = process.env.BENCH_PERCEPTUAL === 'off' ? [false] : [false, true];
 const PEER = path.resolve(__dirname, '..', '..', 'shared', 'bench', 'torch_vae_step.py');
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -70,9 +76,9 @@ function torchPeer(size: number): { imgPerS: number; line: string } | { skipped:
 async function main(): Promise<void> {
   const backend = await selectBackend();
   const rows: string[] = [];
-  for (const size of [64, 32] as const) {
+  for (const size of SIZES) {
     const peer = torchPeer(size);
-    for (const perceptual of [false, true]) {
+    for (const perceptual of PERCEPTUAL) {
       const r = await timeSteps(size, perceptual, STEPS);
       const peerCell = 'imgPerS' in peer ? `${peer.imgPerS.toFixed(1)}` : 'n/a';
       const ratio = 'imgPerS' in peer && !perceptual ? (r.imgPerS / peer.imgPerS).toFixed(2) : perceptual ? '(peer has no perceptual term)' : 'n/a';

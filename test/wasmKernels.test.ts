@@ -16,6 +16,12 @@ const CASES: Case[] = [
   { n: 2, h: 10, w: 10, ci: 3, co: 5, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
   { n: 4, h: 8, w: 8, ci: 16, co: 32, k: [1, 1], s: [1, 1], pad: 'valid' },
   { n: 2, h: 12, w: 12, ci: 3, co: 4, k: [5, 5], s: [2, 2], pad: 'valid' },
+  // the VAE's layers: 4×4, stride 2, padding 1
+  { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  // stride larger than the kernel: phases with no taps are zeros
+  { n: 2, h: 9, w: 7, ci: 3, co: 4, k: [1, 1], s: [2, 2], pad: 'valid' },
+  // padding as large as the kernel: phases start past dy's first rows
+  { n: 1, h: 7, w: 9, ci: 2, co: 3, k: [3, 3], s: [2, 2], pad: [[0, 0], [2, 2], [0, 2], [0, 0]] },
 ];
 
 function randomArray(size: number, seed: number): Float32Array {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues, tensorFromFill } from './tensorMemory';
 
 /**
  * Convolution gradients expressed through the forward Conv2D kernel, which on wasm runs on
@@ -78,12 +79,45 @@ function phaseFilter(data: Float32Array, [kh, kw, A, B]: number[], rh: number, r
   return tf.tensor4d(out, [kr, kc, A, B]);
 }
 
+/** One phase of one spatial axis of an input gradient (see conv2dInputGradient). */
+interface AxisPhase {
+  /** taps of the sub-filter: r, r+s, ... < k */
+  taps: number;
+  /** the first output index y (in phase index units j, y = j*s + r - before) and how many */
+  first: number;
+  count: number;
+  /** dy rows [srcStart, srcEnd) feed it, zero-padded by padBefore / padAfter */
+  srcStart: number;
+  srcEnd: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+/**
+ * Output index y (0 <= y < size) of the input gradient sits at padded position p = y + before;
+ * phase r = p mod s sees filter taps r, r+s, ... and dy index j - a for tap r + a*s, j = floor(p/s).
+ * Each phase computes exactly the outputs it owns, so nothing is cropped afterwards.
+ */
+function axisPhase(r: number, size: number, outSize: number, k: number, s: number, before: number): AxisPhase {
+  const taps = Math.max(0, Math.ceil((k - r) / s));
+  const first = Math.max(0, Math.ceil((before - r) / s));
+  const last = Math.floor((size - 1 + before - r) / s);
+  const count = Math.max(0, last - first + 1);
+  // dy indices first-taps+1 .. first+count-1; those outside [0, outSize) are zero padding.
+  const lo = first - taps + 1;
+  const hi = first + count - 1;
+  const srcStart = Math.min(Math.max(lo, 0), outSize);
+  const srcEnd = Math.max(Math.min(hi + 1, outSize), srcStart);
+  return { taps, first, count, srcStart, srcEnd, padBefore: srcStart - lo, padAfter: hi + 1 - srcEnd };
+}
+
 /**
  * dL/dx of a stride-s conv (also the forward of a transposed conv), split into s×s phases:
- * output rows with (h + top) mod s = r only see filter taps r, r+s, ..., so each phase is a
- * stride-1 conv of dy with a sub-filter, and the phases interleave. No multiply touches an
- * inserted zero, unlike the zero-upsampling formulation. With `depthwise`, the same for a
- * depthwise conv (channel multiplier 1), whose phases are depthwise convs.
+ * each is a stride-1 conv of dy with a sub-filter of taps r, r+s, ..., and the phases interleave.
+ * No multiply touches an inserted zero, unlike the zero-upsampling formulation, and each phase
+ * computes only the outputs it owns. The interleave runs in JS: wasm's Pack and Slice are generic
+ * element loops that cost more than the convolutions of small layers. With `depthwise`, the same
+ * for a depthwise conv (channel multiplier 1), whose phases are depthwise convs.
  */
 export function conv2dInputGradient(
   dy: tf.Tensor4D,
@@ -99,54 +133,61 @@ export function conv2dInputGradient(
   }
   return tf.tidy(() => {
     const [kh, kw] = filter.shape;
-    const ci = inputShape[3];
-    const [n, h, w] = inputShape;
+    const [n, h, w, ci] = inputShape;
     const [sh, sw] = strides;
     const info = padInfoOf(inputShape, filter.shape, strides, pad, dimRoundingMode);
     const { top, left } = info.padInfo;
     const [, oh, ow] = dy.shape;
-    const qh = Math.ceil((h + top) / sh);
-    const qw = Math.ceil((w + left) / sw);
     // [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: dy's channels are the conv's input channels here.
     // A depthwise filter [KH, KW, C, 1] already maps each dy channel to its own input channel.
     const ft = depthwise ? filter : tf.transpose(filter, [0, 1, 3, 2]);
-    const conv = (src: tf.Tensor4D, f: tf.Tensor4D, p: tf.backend_util.ExplicitPadding) => (depthwise ? tf.depthwiseConv2d(src, f, 1, p) : tf.conv2d(src, f, 1, p));
-    if (sh === 1 && sw === 1) {
-      // One phase: a correlation of dy with the flipped filter, padded to give exactly h×w.
-      const pt = kh - 1 - top;
-      const pl = kw - 1 - left;
-      const pb = h - oh + top;
-      const pr = w - ow + left;
-      if (pt >= 0 && pl >= 0 && pb >= 0 && pr >= 0) return conv(dy, tf.reverse(ft, [0, 1]) as tf.Tensor4D, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
-    }
-    const padBottom = qh - oh;
-    const padRight = qw - ow;
-    const src = fitTrailing(fitTrailing(dy, 1, padBottom), 2, padRight);
+    const filterData = readValues(ft);
     const [A, B] = [ft.shape[2], ft.shape[3]];
-    const filterData = ft.dataSync() as Float32Array;
-    const rows: tf.Tensor[] = [];
+    const phases: { values: tf.Tensor4D; origin: [number, number] }[] = [];
     for (let rh = 0; rh < sh; rh++) {
-      const cols: tf.Tensor[] = [];
+      const ph = axisPhase(rh, h, oh, kh, sh, top);
       for (let rw = 0; rw < sw; rw++) {
-        const kr = Math.ceil((kh - rh) / sh);
-        const kc = Math.ceil((kw - rw) / sw);
-        if (kr <= 0 || kc <= 0) {
-          cols.push(tf.zeros([n, qh, qw, ci]));
-          continue;
+        const pw = axisPhase(rw, w, ow, kw, sw, left);
+        if (ph.count === 0 || pw.count === 0) continue;
+        const covered = ph.taps > 0 && pw.taps > 0 && ph.srcEnd > ph.srcStart && pw.srcEnd > pw.srcStart;
+        let values: tf.Tensor4D;
+        if (!covered) {
+          values = tf.zeros([n, ph.count, pw.count, ci]); // no tap or no dy value reaches these outputs
+        } else {
+          const whole = ph.srcStart === 0 && ph.srcEnd === oh && pw.srcStart === 0 && pw.srcEnd === ow;
+          const src = whole ? dy : tf.slice(dy, [0, ph.srcStart, pw.srcStart, 0], [n, ph.srcEnd - ph.srcStart, pw.srcEnd - pw.srcStart, dy.shape[3]]);
+          const sub = phaseFilter(filterData, [kh, kw, A, B], rh, rw, sh, sw);
+          const p: tf.backend_util.ExplicitPadding = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
+          values = depthwise ? tf.depthwiseConv2d(src, sub, 1, p) : tf.conv2d(src, sub, 1, p);
         }
-        // Taps rh, rh+sh, ... reversed, so the phase is a correlation.
-        const sub = phaseFilter(filterData, [kh, kw, A, B], rh, rw, sh, sw);
-        const explicit: tf.backend_util.ExplicitPadding = [
-          [0, 0],
-          [kr - 1, Math.max(padBottom, 0)],
-          [kc - 1, Math.max(padRight, 0)],
-          [0, 0],
-        ];
-        cols.push(conv(src, sub, explicit)); // [N, qh, qw, Ci]
+        phases.push({ values, origin: [ph.first * sh + rh - top, pw.first * sw + rw - left] });
       }
-      rows.push(tf.stack(cols, 3)); // [N, qh, qw, sw, Ci]
     }
-    const interleaved = tf.reshape(tf.stack(rows, 2), [n, qh * sh, qw * sw, ci]);
-    return tf.slice(interleaved, [0, top, left, 0], [n, h, w, ci]) as tf.Tensor4D;
+    if (sh === 1 && sw === 1) return phases[0]?.values ?? tf.zeros(inputShape);
+    // Every output belongs to exactly one phase, so the phases write all of it.
+    return tensorFromFill<tf.Rank.R4>(inputShape, (out) => {
+      for (const { values, origin } of phases) interleavePhase(out, readValues(values), inputShape, values.shape, origin, strides);
+    });
   });
+}
+
+/** Write a phase's outputs [N, R, C, ch] to rows y0 + j*sh, columns x0 + i*sw of out [N, H, W, ch]. */
+function interleavePhase(
+  out: Float32Array,
+  phase: Float32Array,
+  [n, h, w, ch]: number[],
+  [, rows, cols]: number[],
+  [y0, x0]: [number, number],
+  [sh, sw]: [number, number],
+): void {
+  let src = 0;
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < rows; j++) {
+      let dst = ((b * h + y0 + j * sh) * w + x0) * ch;
+      const step = sw * ch;
+      for (let i = 0; i < cols; i++, dst += step) {
+        for (let c = 0; c < ch; c++) out[dst + c] = phase[src++];
+      }
+    }
+  }
 }

@@ -1,0 +1,53 @@
+// Per-kernel self time of the reference training step (wasm), with shapes.
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { modelConfig, DEFAULT_TRAIN } from '../src/lib/models/config';
+import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/trainer';
+
+async function main() {
+  const size = Number(process.env.SIZE ?? 64) as 32 | 64;
+  await selectBackend({ force: 'wasm' });
+  const stats = new Map<string, { ms: number; n: number }>();
+  const stack: number[] = [];
+  for (const k of tf.getKernelsForBackend('wasm')) {
+    const f = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        stack.push(0);
+        const t0 = performance.now();
+        const out = f(args);
+        const dt = performance.now() - t0;
+        const child = stack.pop()!;
+        if (stack.length) stack[stack.length - 1] += dt;
+        const ins = Object.values(args.inputs).filter(Boolean).map((t) => (t as tf.TensorInfo).shape.join('x')).join(',');
+        const key = `${k.kernelName} ${ins}`;
+        const s = stats.get(key) ?? { ms: 0, n: 0 };
+        s.ms += dt - child; s.n++;
+        stats.set(key, s);
+        return out;
+      },
+    });
+  }
+  const run = await createTrainingRun({
+    model: modelConfig('vae-complete', { imageSize: size, channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128], perceptual: { net: 'none', weights: {} } }),
+    train: { ...DEFAULT_TRAIN, batchSize: 64 },
+    data: { kind: 'synthetic', root: '', imageDir: '', preprocess: { size, cropFraction: 1 }, images: [], pixels: new Uint8Array(), attributeNames: [], attributes: new Uint8Array(), splits: { train: [], val: [], test: [] }, partition: 'seeded', skipped: [], fromCache: false } as any,
+    runDir: null,
+  });
+  const x = tf.randomUniform([64, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.zeros([64, 0]) as tf.Tensor2D;
+  for (let i = 0; i < 3; i++) trainStep(run, x, y, 0);
+  stats.clear();
+  const N = 5;
+  const t0 = performance.now();
+  for (let i = 0; i < N; i++) trainStep(run, x, y, 0);
+  const total = (performance.now() - t0) / N;
+  const rows = [...stats.entries()].map(([k, s]) => [k, s.ms / N, s.n / N] as const).sort((a, b) => b[1] - a[1]);
+  let sum = 0;
+  for (const [k, ms, n] of rows) { sum += ms; if (ms > 1) console.log(ms.toFixed(1).padStart(7), n.toFixed(0).padStart(3), k); }
+  console.log(`step ${total.toFixed(1)} ms, kernels ${sum.toFixed(1)} ms`);
+  disposeRun(run);
+}
+main();
