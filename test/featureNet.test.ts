@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { batchNormGradConfig, registerBatchNormGradient } from '../src/lib/backend/batchNormGradient';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadMobileNetV2, loadMobileNetV2Layers } from '../src/lib/models/featureNet';
 import { relativeError } from './helpers/compare';
@@ -11,33 +10,6 @@ const rand = (shape: number[], seed: number) => {
   const rng = createRng(seed);
   return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
 };
-
-/** Gradients of sum(batchNorm(x) * g) w.r.t. all five inputs. */
-function batchNormGrads(): Float32Array[] {
-  return tf.tidy(() => {
-    const [x, g] = [rand([2, 5, 4, 3], 1), rand([2, 5, 4, 3], 2)];
-    const mean = rand([3], 3);
-    const variance = tf.abs(rand([3], 4));
-    const [offset, scale] = [rand([3], 5), rand([3], 6)];
-    const f = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, o: tf.Tensor, s: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(a as tf.Tensor4D, m, v, o, s, 1e-3), g));
-    return tf.grads(f)([x, mean, variance, offset, scale]).map((t) => t.dataSync() as Float32Array);
-  });
-}
-
-test('the replacement FusedBatchNorm gradient equals tfjs-core\'s on cpu and wasm', async () => {
-  await tf.setBackend('cpu');
-  const stock = batchNormGrads(); // before registration: tfjs-core's own gradient
-  assert.notEqual(tf.getGradient('FusedBatchNorm'), batchNormGradConfig);
-  registerBatchNormGradient();
-  assert.equal(tf.getGradient('FusedBatchNorm')?.gradFunc, batchNormGradConfig.gradFunc);
-  for (const backend of ['cpu', 'wasm'] as const) {
-    await selectBackend({ force: backend, quiet: true });
-    batchNormGrads().forEach((got, i) => {
-      const e = relativeError(got, stock[i]);
-      assert.ok(e < 1e-5, `${backend} input ${i}: relative error ${e}`);
-    });
-  }
-});
 
 test('the frozen-graph MobileNetV2 (batch norms folded) matches tfjs-layers, and its input gradient too', async () => {
   await selectBackend({ force: 'wasm', quiet: true });

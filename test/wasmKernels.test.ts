@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { relativeError } from './helpers/compare';
 import { createRng } from '../src/lib/rng';
+import { prefersTransposedProduct } from '../src/lib/backend/matMulPlan';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: [number, number]; pad: Pad }
@@ -104,8 +105,13 @@ test('wasm BatchMatMul through XNNPACK agrees with the cpu backend, transposed o
     { a: [300, 64], b: [300, 17], ta: true, tb: false },
     { a: [64, 300], b: [17, 300], ta: false, tb: true },
     { a: [300, 64], b: [17, 300], ta: true, tb: true },
+    // few rows, many columns: computed as the transposed product
+    { a: [8, 300], b: [300, 500], ta: false, tb: false },
+    { a: [8, 300], b: [500, 300], ta: false, tb: true },
+    { a: [300, 8], b: [500, 300], ta: true, tb: true },
     { a: [3, 5, 7], b: [3, 7, 4], ta: false, tb: false }, // batched: wasm's own kernel
   ];
+  assert.ok(prefersTransposedProduct(8, 300, 500, false, false) && !prefersTransposedProduct(64, 300, 17, false, false), 'the cases cover both orders');
   const run = async () => {
     const out: Float32Array[] = [];
     for (const [i, c] of cases.entries()) {
@@ -129,4 +135,17 @@ test('wasm BatchMatMul through XNNPACK agrees with the cpu backend, transposed o
     assert.ok(e < 1e-4, `case ${Math.floor(i / 3)} output ${i % 3}: relative error ${e}`);
   });
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('wasm Identity shares the values without a copy and keeps them alive after the source is disposed', async () => {
+  await selectBackend({ force: 'wasm', quiet: true });
+  const x = tf.tensor([1.5, -2, 3.25, 0]);
+  const before = tf.memory().numDataBuffers;
+  const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+  assert.equal(tf.memory().numDataBuffers, before, 'no new buffer for the identity');
+  x.dispose();
+  assert.deepEqual(Array.from(await y.data()), [1.5, -2, 3.25, 0]);
+  const s = tf.engine().runKernel('Identity', { x: tf.tensor(['a', 'b']) }) as tf.Tensor;
+  assert.deepEqual(await s.data(), ['a', 'b']);
+  tf.dispose([y, s]);
 });

@@ -26,18 +26,3 @@ export const batchNormGradConfig: tf.GradConfig = {
     };
   },
 };
-
-let registered = false;
-
-/** Replace tfjs-core's FusedBatchNorm gradient (all backends); checked against it in tests. */
-export function registerBatchNormGradient(): void {
-  if (registered) return;
-  const warn = console.warn;
-  console.warn = () => {}; // tfjs warns that the gradient is overwritten, which is the point
-  try {
-    tf.registerGradient(batchNormGradConfig);
-  } finally {
-    console.warn = warn;
-  }
-  registered = true;
-}

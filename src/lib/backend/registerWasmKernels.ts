@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradient, conv2dInputGradient } from './convGradients';
+import { plannedMatMul } from './matMulPlan';
 
 type ConvAttrs = {
   strides: [number, number] | number;
@@ -15,29 +16,54 @@ function requireNHWC(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') throw new Error(`${kernel} on wasm: only NHWC is supported, got ${dataFormat}`);
 }
 
-/** wasm's own BatchMatMul, kept for the batched (b > 1) case the override does not cover. */
-let wasmBatchMatMul: tf.KernelFunc | null = null;
+/** wasm's own kernels that the overrides replace, for the cases they hand back. */
+const replacedKernels = new Map<string, tf.KernelFunc>();
 
-/**
- * A [m, k] × [k, n] product as a 1×1 conv over a 1×m "image" with k channels, which XNNPACK runs
- * far faster than wasm's scalar BatchMatMul loop (the dense layers of the VAE and their gradients).
- */
-function matMulThroughConv(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
+function wasmOwn(kernelName: string): tf.KernelFunc {
+  const f = replacedKernels.get(kernelName);
+  if (!f) throw new Error(`wasm has no kernel ${kernelName} of its own to fall back to`);
+  return f;
+}
+
+function xnnGemm(left: tf.Tensor2D, right: tf.Tensor2D): tf.Tensor2D {
+  const [m, k] = left.shape;
+  const n = right.shape[1];
+  // wasm's own BatchMatMul runs untransposed [1, m, k]·[1, k, n] on XNNPACK's fully connected
+  // operator (and everything else as a scalar loop).
+  const info = wasmOwn('BatchMatMul')({
+    inputs: { a: tf.reshape(left, [1, m, k]), b: tf.reshape(right, [1, k, n]) },
+    backend: tf.backend(),
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  return tf.reshape(tf.engine().makeTensorFromTensorInfo(info), [m, n]);
+}
+
+/** A single (unbatched) product, with any transposes done outside the GEMM (see plannedMatMul). */
+function unbatchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
   return tf.tidy(() => {
-    const a2 = tf.reshape(a, a.shape.slice(-2) as [number, number]);
-    const b2 = tf.reshape(b, b.shape.slice(-2) as [number, number]);
-    const left = transposeA ? tf.transpose(a2) : a2; // [m, k]
-    const right = transposeB ? tf.transpose(b2) : b2; // [k, n]
-    const [m, k] = left.shape as [number, number];
-    const n = right.shape[1] as number;
-    const out = tf.conv2d(tf.reshape(left, [1, 1, m, k]) as tf.Tensor4D, tf.reshape(right, [1, 1, k, n]) as tf.Tensor4D, 1, 'valid');
+    const a2 = tf.reshape(a, a.shape.slice(-2) as [number, number]) as tf.Tensor2D;
+    const b2 = tf.reshape(b, b.shape.slice(-2) as [number, number]) as tf.Tensor2D;
+    const out = plannedMatMul(a2, b2, transposeA, transposeB, xnnGemm);
     // Same rank as the inputs, leading (size-1) batch dimensions kept.
-    return tf.reshape(out, [...a.shape.slice(0, -2), m, n]);
+    return tf.reshape(out, [...a.shape.slice(0, -2), ...out.shape]);
   });
 }
 
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
 export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
+  {
+    // wasm's own copies the values; tensors are immutable, so sharing them (as the cpu backend
+    // does) is enough. Gradients pass through Identity many times a step.
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { inputs, backend } = args;
+      const { x } = inputs as { x: tf.TensorInfo };
+      if (x.dtype === 'string') return wasmOwn('Identity')(args);
+      (backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  },
   {
     kernelName: 'BatchMatMul',
     backendName: 'wasm',
@@ -45,8 +71,8 @@ export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
       const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
       const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const batch = (t: tf.Tensor) => t.shape.slice(0, -2).reduce((p, d) => p * d, 1);
-      if (batch(a) === 1 && batch(b) === 1 && a.dtype === 'float32' && b.dtype === 'float32') return matMulThroughConv(a, b, transposeA, transposeB);
-      return wasmBatchMatMul!(args) as tf.TensorInfo;
+      if (batch(a) === 1 && batch(b) === 1 && a.dtype === 'float32' && b.dtype === 'float32') return unbatchedMatMul(a, b, transposeA, transposeB);
+      return wasmOwn('BatchMatMul')(args) as tf.TensorInfo;
     },
   },
   {
@@ -90,11 +116,12 @@ let registered = false;
 /** Register the overrides once per process (wasm backend must be imported first). */
 export function registerWasmKernels(): void {
   if (registered) return;
-  const original = tf.getKernel('BatchMatMul', 'wasm');
-  wasmBatchMatMul = original?.kernelFunc ?? null;
   for (const config of WASM_KERNEL_OVERRIDES) {
     const replaced = tf.getKernel(config.kernelName, 'wasm');
-    if (replaced) tf.unregisterKernel(config.kernelName, 'wasm');
+    if (replaced) {
+      replacedKernels.set(config.kernelName, replaced.kernelFunc);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
     // Keep the replaced kernel's setup (it binds wasm functions the fallback path still calls).
     tf.registerKernel(replaced?.setupFunc ? { ...config, setupFunc: replaced.setupFunc } : config);
   }

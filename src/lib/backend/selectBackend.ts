@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { registerBatchNormGradient } from './batchNormGradient';
+import { registerGradientOverrides } from './gradientOverrides';
 import * as path from 'path';
 import * as fs from 'fs';
 import { installNodeWasmThreadShims } from './wasmThreads';
@@ -105,7 +105,7 @@ let current: BackendInfo | null = null;
  * VII_BACKEND (an error if it cannot start). Prints the choice once unless `quiet`.
  */
 export async function selectBackend(options: { force?: BackendName; quiet?: boolean } = {}): Promise<BackendInfo> {
-  registerBatchNormGradient();
+  registerGradientOverrides();
   const forced = options.force ?? parseForced();
   if (current && (!forced || forced === current.name)) {
     await tf.setBackend(current.tfBackend);
