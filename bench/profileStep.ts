@@ -59,6 +59,9 @@ async function main() {
   const rows = [...stats.entries()].map(([k, s]) => [k, s.ms / N, s.n / N] as const).sort((a, b) => b[1] - a[1]);
   let sum = 0;
   for (const [k, ms, n] of rows) { sum += ms; if (ms > 1) console.log(ms.toFixed(1).padStart(7), n.toFixed(0).padStart(3), k); }
+  const byKernel = new Map<string, number>();
+  for (const [k, ms] of rows) byKernel.set(k.split(' ')[0], (byKernel.get(k.split(' ')[0]) ?? 0) + ms);
+  console.log('by kernel:', [...byKernel.entries()].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', '));
   console.log(`step ${total.toFixed(1)} ms, kernels ${sum.toFixed(1)} ms`);
   disposeRun(run);
 }

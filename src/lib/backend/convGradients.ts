@@ -34,7 +34,7 @@ function fitTrailing(t: tf.Tensor4D, axis: 1 | 2, extra: number): tf.Tensor4D {
  * are not (there the extra passes over the input cost more than the packing saves).
  */
 const FILTER_GRADIENT_CHUNK = 8;
-const CHUNK_FROM_VALUES = 1 << 20;
+const CHUNK_FROM_VALUES = 1 << 19;
 
 /**
  * dy [N, OH, OW, Co] as [OH, OW, N, c] tensors of consecutive output-channel chunks c: one wasm
@@ -109,22 +109,32 @@ export function conv2dFilterGradient(
 }
 
 /**
- * Taps rh, rh+sh, ... × rw, rw+sw, ... of a [KH, KW, A, B] filter, reversed (so the phase is a
- * correlation). Rearranged in JS: wasm's StridedSlice and Reverse are generic element loops that
- * cost more than the convolutions of small layers.
+ * Taps rh, rh+sh, ... × rw, rw+sw, ... of a [KH, KW, Ci, Co] filter, reversed (so the phase is a
+ * correlation), as [kr, kc, Co, Ci] when `swapChannels` (dy's channels are the conv's outputs),
+ * else [kr, kc, Ci, Co]. Rearranged in JS: wasm's StridedSlice, Reverse and this Transpose are
+ * element loops that cost more than the convolutions of small layers.
  */
-function phaseFilter(data: Float32Array, [kh, kw, A, B]: number[], rh: number, rw: number, sh: number, sw: number): tf.Tensor4D {
+function phaseFilter(filter: tf.Tensor4D, rh: number, rw: number, sh: number, sw: number, swapChannels: boolean): tf.Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
   const kr = Math.ceil((kh - rh) / sh);
   const kc = Math.ceil((kw - rw) / sw);
-  const inner = A * B;
-  const out = new Float32Array(kr * kc * inner);
-  for (let a = 0; a < kr; a++) {
-    for (let b = 0; b < kc; b++) {
-      const src = ((rh + (kr - 1 - a) * sh) * kw + (rw + (kc - 1 - b) * sw)) * inner;
-      out.set(data.subarray(src, src + inner), (a * kc + b) * inner);
+  const inner = ci * co;
+  return tensorFromFill<tf.Rank.R4>(swapChannels ? [kr, kc, co, ci] : [kr, kc, ci, co], (out) => {
+    const data = readValues(filter);
+    for (let a = 0; a < kr; a++) {
+      for (let b = 0; b < kc; b++) {
+        const src = ((rh + (kr - 1 - a) * sh) * kw + (rw + (kc - 1 - b) * sw)) * inner;
+        const dst = (a * kc + b) * inner;
+        if (!swapChannels) {
+          out.set(data.subarray(src, src + inner), dst);
+          continue;
+        }
+        for (let i = 0; i < ci; i++) {
+          for (let o = 0; o < co; o++) out[dst + o * ci + i] = data[src + i * co + o];
+        }
+      }
     }
-  }
-  return tf.tensor4d(out, [kr, kc, A, B]);
+  });
 }
 
 /** One phase of one spatial axis of an input gradient (see conv2dInputGradient). */
@@ -186,11 +196,6 @@ export function conv2dInputGradient(
     const info = padInfoOf(inputShape, filter.shape, strides, pad, dimRoundingMode);
     const { top, left } = info.padInfo;
     const [, oh, ow] = dy.shape;
-    // [KH, KW, Ci, Co] -> [KH, KW, Co, Ci]: dy's channels are the conv's input channels here.
-    // A depthwise filter [KH, KW, C, 1] already maps each dy channel to its own input channel.
-    const ft = depthwise ? filter : tf.transpose(filter, [0, 1, 3, 2]);
-    const filterData = readValues(ft);
-    const [A, B] = [ft.shape[2], ft.shape[3]];
     const phases: { values: tf.Tensor4D; origin: [number, number] }[] = [];
     for (let rh = 0; rh < sh; rh++) {
       const ph = axisPhase(rh, h, oh, kh, sh, top);
@@ -204,7 +209,9 @@ export function conv2dInputGradient(
         } else {
           const whole = ph.srcStart === 0 && ph.srcEnd === oh && pw.srcStart === 0 && pw.srcEnd === ow;
           const src = whole ? dy : tf.slice(dy, [0, ph.srcStart, pw.srcStart, 0], [n, ph.srcEnd - ph.srcStart, pw.srcEnd - pw.srcStart, dy.shape[3]]);
-          const sub = phaseFilter(filterData, [kh, kw, A, B], rh, rw, sh, sw);
+          // dy's channels are the conv's outputs; a depthwise filter [KH, KW, C, 1] already maps
+          // each dy channel to its own input channel.
+          const sub = phaseFilter(filter, rh, rw, sh, sw, !depthwise);
           const p: tf.backend_util.ExplicitPadding = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
           values = depthwise ? tf.depthwiseConv2d(src, sub, 1, p) : tf.conv2d(src, sub, 1, p);
         }
