@@ -19,6 +19,8 @@ const CASES: Case[] = [
   { n: 2, h: 12, w: 12, ci: 3, co: 4, k: [5, 5], s: [2, 2], pad: 'valid' },
   // the VAE's layers: 4×4, stride 2, padding 1
   { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
+  // 16+ input channels: the interleave moves whole pixels (copyWithin on the wasm heap)
+  { n: 2, h: 9, w: 8, ci: 20, co: 6, k: [4, 4], s: [2, 2], pad: 'same' },
   // stride larger than the kernel: phases with no taps are zeros
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: [1, 1], s: [2, 2], pad: 'valid' },
   // padding as large as the kernel: phases start past dy's first rows

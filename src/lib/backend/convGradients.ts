@@ -235,11 +235,20 @@ function interleavePhase(
   [y0, x0]: [number, number],
   [sh, sw]: [number, number],
 ): void {
+  // On wasm both live in the heap: a memmove per pixel (copyWithin) beats an element loop from
+  // about 16 channels (0.8 vs 2.8 ns per value at 32).
+  const shared = out.buffer === phase.buffer && ch >= 16 ? new Float32Array(out.buffer) : null;
+  const outBase = out.byteOffset / 4;
+  const phaseBase = phase.byteOffset / 4;
   let src = 0;
   for (let b = 0; b < n; b++) {
     for (let j = 0; j < rows; j++) {
       let dst = ((b * h + y0 + j * sh) * w + x0) * ch;
       const step = sw * ch;
+      if (shared) {
+        for (let i = 0; i < cols; i++, dst += step, src += ch) shared.copyWithin(outBase + dst, phaseBase + src, phaseBase + src + ch);
+        continue;
+      }
       for (let i = 0; i < cols; i++, dst += step) {
         for (let c = 0; c < ch; c++) out[dst + c] = phase[src++];
       }

@@ -22,15 +22,21 @@ export function readValues(t: tf.Tensor): Float32Array {
   return heap ? heap.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
-/** A new float32 tensor whose values `fill` writes in place (every value: memory is not zeroed). */
-export function tensorFromFill<R extends tf.Rank>(shape: tf.ShapeMap[R], fill: (values: Float32Array) => void): tf.Tensor<R> {
+/** New float32 tensors whose values `fill` writes in place, in one pass (every value: memory is not zeroed). */
+export function tensorsFromFill(shapes: number[][], fill: (values: Float32Array[]) => void): tf.Tensor[] {
   const heap = heapBackend();
   if (!heap) {
-    const values = new Float32Array(tf.util.sizeFromShape(shape));
+    const values = shapes.map((s) => new Float32Array(tf.util.sizeFromShape(s)));
     fill(values);
-    return tf.tensor(values, shape) as tf.Tensor<R>;
+    return values.map((v, i) => tf.tensor(v, shapes[i]));
   }
-  const info = heap.makeOutput(shape, 'float32');
-  fill(heap.typedArrayFromHeap(info));
-  return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor<R>;
+  const infos = shapes.map((s) => heap.makeOutput(s, 'float32'));
+  // Views taken after every allocation (an allocation may grow the heap).
+  fill(infos.map((info) => heap.typedArrayFromHeap(info)));
+  return infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+}
+
+/** A new float32 tensor whose values `fill` writes in place (every value: memory is not zeroed). */
+export function tensorFromFill<R extends tf.Rank>(shape: tf.ShapeMap[R], fill: (values: Float32Array) => void): tf.Tensor<R> {
+  return tensorsFromFill([shape as number[]], ([values]) => fill(values))[0] as tf.Tensor<R>;
 }
