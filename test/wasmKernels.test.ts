@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
+import { wasmOwn } from '../src/lib/backend/registerWasmKernels';
 import { relativeError } from './helpers/compare';
 import { createRng } from '../src/lib/rng';
 import { prefersTransposedProduct } from '../src/lib/backend/matMulPlan';
@@ -150,4 +151,30 @@ test('wasm Identity shares the values without a copy and keeps them alive after 
   const s = tf.engine().runKernel('Identity', { x: tf.tensor(['a', 'b']) }) as tf.Tensor;
   assert.deepEqual(await s.data(), ['a', 'b']);
   tf.dispose([y, s]);
+});
+
+test('wasm LeakyRelu through Step and Multiply equals wasm\'s own kernel value for value, and the cpu backend', async () => {
+  const values = Float32Array.from([...randomArray(997, 50), 0, -0, 1e-30, -1e-30, 1e30, -1e30]);
+  const alphas = [0.2, 0, 1, 0.01, 1.5];
+  const run = async (own: boolean) => {
+    const out: Float32Array[] = [];
+    for (const alpha of alphas) {
+      const x = tf.tensor(values);
+      const y = own ? tf.engine().makeTensorFromTensorInfo(wasmOwn('LeakyRelu')({ inputs: { x }, backend: tf.backend(), attrs: { alpha } }) as tf.TensorInfo) : tf.leakyRelu(x, alpha);
+      out.push((await y.data()) as Float32Array);
+      tf.dispose([x, y]);
+    }
+    return out;
+  };
+  await selectBackend({ force: 'cpu', quiet: true });
+  const cpu = await run(false);
+  await selectBackend({ force: 'wasm', quiet: true });
+  const own = await run(true);
+  const before = tf.memory().numTensors;
+  const got = await run(false);
+  assert.equal(tf.memory().numTensors, before);
+  got.forEach((g, i) => {
+    assert.deepEqual(Array.from(g), Array.from(own[i]), `alpha ${alphas[i]}: differs from wasm's own LeakyRelu`);
+    assert.ok(relativeError(g, cpu[i]) < 1e-6, `alpha ${alphas[i]}: differs from cpu`);
+  });
 });

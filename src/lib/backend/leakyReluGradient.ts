@@ -1,21 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import { readValues, tensorFromFill } from './tensorMemory';
 
 /**
- * dL/dx of leakyRelu: dy where x > 0, alpha·dy elsewhere (tfjs-core's rule). tfjs-core builds it
- * from Greater, Multiply and Select, three passes on wasm (~8 ns per value with the bool mask);
- * on wasm this is one pass over the heap.
+ * leakyRelu's slope: 1 where x > 0, alpha elsewhere (NaN for NaN). On wasm, Step and Multiply are
+ * vectorised (~0.2 ns per value) while LeakyRelu, Greater and Select are scalar loops (4–6 ns).
+ */
+export function leakyReluSlope(x: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.step(x, alpha);
+}
+
+/**
+ * dL/dx of leakyRelu = dy · slope: the values of tfjs-core's where(x > 0, dy, dy·alpha) (they
+ * differ only where x is NaN), in two fast kernels instead of three slow ones.
  */
 export function leakyReluBackward(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
-  if (tf.getBackend() !== 'wasm' || dy.dtype !== 'float32' || x.dtype !== 'float32') {
-    return tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha));
-  }
-  const a = Math.fround(alpha);
-  return tensorFromFill(dy.shape, (out) => {
-    const g = readValues(dy);
-    const v = readValues(x);
-    for (let i = 0; i < out.length; i++) out[i] = v[i] > 0 ? g[i] : a * g[i];
-  });
+  return tf.tidy(() => tf.mul(dy, leakyReluSlope(x, alpha)));
 }
 
 export const leakyReluGradConfig: tf.GradConfig = {

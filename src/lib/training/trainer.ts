@@ -1,4 +1,3 @@
-import { FusedAdamOptimizer } from './fusedAdam';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -54,7 +53,7 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
     model: buildVae(modelConfig, options.train.seed),
     featureNet,
     lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
-    optimizer: new FusedAdamOptimizer(options.train.learningRate),
+    optimizer: tf.train.adam(options.train.learningRate),
     data: options.data,
     attributeColumns: attributeIndices(options.data.attributeNames, modelConfig.attributes),
     mask: parseMaskSpec(modelConfig.mask),
