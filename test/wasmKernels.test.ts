@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { wasmOwn } from '../src/lib/backend/registerWasmKernels';
+import { isBatchSpatialSum } from '../src/lib/backend/spatialSum';
 import { relativeError } from './helpers/compare';
 import { createRng } from '../src/lib/rng';
 import { prefersTransposedProduct } from '../src/lib/backend/matMulPlan';
@@ -177,4 +178,38 @@ test('wasm LeakyRelu through Step and Multiply equals wasm\'s own kernel value f
     assert.deepEqual(Array.from(g), Array.from(own[i]), `alpha ${alphas[i]}: differs from wasm's own LeakyRelu`);
     assert.ok(relativeError(g, cpu[i]) < 1e-6, `alpha ${alphas[i]}: differs from cpu`);
   });
+});
+
+test('wasm Sum over batch and space (bias gradients) agrees with the cpu backend; other reductions keep wasm\'s kernel', async () => {
+  const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
+    { shape: [4, 6, 5, 7], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 6, 5, 7], axis: [2, 0, -3], keepDims: true },
+    { shape: [64, 9, 9, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [4, 6, 5, 7], axis: [1, 2], keepDims: false },
+    { shape: [4, 6, 5, 7], axis: [0, 1, 2, 3], keepDims: false },
+    { shape: [64, 300], axis: [0], keepDims: false },
+  ];
+  assert.ok(isBatchSpatialSum([2, 0, -3], 4) && !isBatchSpatialSum([1, 2], 4) && !isBatchSpatialSum([0, 1, 2, 3], 4) && !isBatchSpatialSum([0], 2));
+  const run = async () => {
+    const out: { shape: number[]; values: Float32Array }[] = [];
+    for (const [i, c] of cases.entries()) {
+      const x = tf.tensor(randomArray(c.shape.reduce((p, d) => p * d, 1), 40 + i), c.shape);
+      const s = tf.sum(x, c.axis, c.keepDims);
+      out.push({ shape: s.shape, values: (await s.data()) as Float32Array });
+      tf.dispose([x, s]);
+    }
+    return out;
+  };
+  await selectBackend({ force: 'cpu', quiet: true });
+  const reference = await run();
+  await selectBackend({ force: 'wasm', quiet: true });
+  await run(); // the first call keeps its all-ones filters
+  const before = tf.memory().numTensors;
+  const got = await run();
+  got.forEach((g, i) => {
+    assert.deepEqual(g.shape, reference[i].shape, `case ${i} shape`);
+    const e = relativeError(g.values, reference[i].values);
+    assert.ok(e < 1e-5, `case ${i} ${JSON.stringify(cases[i])}: relative error ${e}`);
+  });
+  assert.equal(tf.memory().numTensors, before);
 });

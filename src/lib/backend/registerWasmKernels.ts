@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradient, conv2dInputGradient } from './convGradients';
 import { plannedMatMul } from './matMulPlan';
 import { leakyReluSlope } from './leakyReluGradient';
+import { batchSpatialSum, isBatchSpatialSum } from './spatialSum';
 
 type ConvAttrs = {
   strides: [number, number] | number;
@@ -52,6 +53,17 @@ function unbatchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transp
 
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
 export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
+  {
+    // Bias gradients: a sum over batch and space per channel (see batchSpatialSum).
+    kernelName: 'Sum',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.Tensor };
+      const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      const spatial = x.dtype === 'float32' && x.shape[1]! > 1 && isBatchSpatialSum(Array.isArray(axis) ? axis : [axis], x.shape.length);
+      return spatial ? batchSpatialSum(x as tf.Tensor4D, keepDims) : (wasmOwn('Sum')(args) as tf.TensorInfo);
+    },
+  },
   {
     // wasm's own is a scalar loop (~5 ns per value); x · slope runs on two vectorised kernels
     // and gives the same values (x·1 = x, and the same float32 product x·alpha).
