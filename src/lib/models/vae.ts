@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { decoderAttributes, encoderAttributes, type ModelConfig } from './config';
+import { InputConv2d } from './inputConv2d';
 
 /**
  * The one model family of the paper. A DCGAN-style conv encoder (4×4/2 convs, leaky ReLU) to
@@ -35,7 +36,10 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
   const xIn = tf.input({ shape: [S, S, encoderInputChannels(config)], name: 'enc_x' });
   let h: tf.SymbolicTensor = xIn;
   config.channels.forEach((ch, i) => {
-    h = tf.layers.conv2d({ filters: ch, kernelSize: 4, strides: 2, padding: 'same', kernelInitializer: init(), name: `enc_conv${i}` }).apply(h) as tf.SymbolicTensor;
+    const args = { filters: ch, kernelSize: 4, strides: 2, kernelInitializer: init(), name: `enc_conv${i}` };
+    // The first conv sees data, whose gradient is never needed (see InputConv2d).
+    const conv = i === 0 ? new InputConv2d(args) : tf.layers.conv2d({ ...args, padding: 'same' });
+    h = conv.apply(h) as tf.SymbolicTensor;
     h = tf.layers.leakyReLU({ alpha: 0.2 }).apply(h) as tf.SymbolicTensor;
   });
   h = tf.layers.flatten().apply(h) as tf.SymbolicTensor;
