@@ -1,3 +1,4 @@
+import { SimdAdamOptimizer } from './simdAdam';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -53,7 +54,7 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
     model: buildVae(modelConfig, options.train.seed),
     featureNet,
     lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
-    optimizer: tf.train.adam(options.train.learningRate),
+    optimizer: new SimdAdamOptimizer(options.train.learningRate),
     data: options.data,
     attributeColumns: attributeIndices(options.data.attributeNames, modelConfig.attributes),
     mask: parseMaskSpec(modelConfig.mask),

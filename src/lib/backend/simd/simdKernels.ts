@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { SIMD_KERNELS } from './simdKernels.generated';
+
+/** The exports of the hand-written SIMD kernels (see the .wat files beside this one). */
+export interface SimdKernels {
+  adam(g: number, m: number, v: number, w: number, mOut: number, vOut: number, wOut: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;
+}
+
+let cached: { memory: WebAssembly.Memory; kernels: SimdKernels } | null = null;
+
+/**
+ * The SIMD kernels, instantiated on the wasm backend's own (shared) memory so they read and
+ * write tensors in place; null where that is not available (another backend, or a wasm build
+ * without shared memory), and callers fall back to tfjs ops.
+ */
+export function simdKernels(): SimdKernels | null {
+  if (tf.getBackend() !== 'wasm') return null;
+  const module = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm;
+  const memory = module?.wasmMemory;
+  if (!memory || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+  if (cached?.memory === memory) return cached.kernels;
+  const exports: Record<string, unknown> = {};
+  for (const [name, base64] of Object.entries(SIMD_KERNELS)) {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, 'base64')), { env: { memory } });
+    Object.assign(exports, instance.exports);
+  }
+  cached = { memory, kernels: exports as unknown as SimdKernels };
+  return cached.kernels;
+}
+
+/** Byte offset of a float32 tensor's values in the wasm heap. */
+export function heapOffset(t: tf.Tensor): number {
+  const view = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(t);
+  return view.byteOffset;
+}
