@@ -184,7 +184,8 @@ test('wasm Sum over batch and space (bias gradients) agrees with the cpu backend
   const cases: { shape: number[]; axis: number[]; keepDims: boolean }[] = [
     { shape: [4, 6, 5, 7], axis: [0, 1, 2], keepDims: false },
     { shape: [4, 6, 5, 7], axis: [2, 0, -3], keepDims: true },
-    { shape: [64, 9, 9, 3], axis: [0, 1, 2], keepDims: false },
+    { shape: [64, 9, 9, 3], axis: [0, 1, 2], keepDims: false }, // 3 channels: the depthwise route
+    { shape: [64, 32, 32, 8], axis: [0, 1, 2], keepDims: false }, // 65536 rows: blocked SIMD sums
     { shape: [4, 6, 5, 7], axis: [1, 2], keepDims: false },
     { shape: [4, 6, 5, 7], axis: [0, 1, 2, 3], keepDims: false },
     { shape: [64, 300], axis: [0], keepDims: false },

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { heapOffset, simdKernels } from './simd/simdKernels';
+import { tensorsFromFill } from './tensorMemory';
 
 /** Whether `axes` are exactly batch, height and width of an NHWC tensor (a bias gradient). */
 export function isBatchSpatialSum(axes: number[], rank: number): boolean {
@@ -25,13 +27,24 @@ function onesFilter(h: number, w: number, c: number): tf.Tensor4D {
   return made;
 }
 
+/** Rows summed into each partial sum (see simd/columnSums.wat). */
+const SUM_BLOCK = 256;
+
 /**
- * Sum of x [N, H, W, C] over N, H and W: a 'valid' depthwise conv with an all-ones H×W filter
- * (one vectorised pass on XNNPACK) and a sum of the N per-image results. wasm's Sum first
- * transposes the reduced axes innermost, a full copy: this takes about half its time.
+ * Sum of x [N, H, W, C] over N, H and W. wasm's Sum first transposes the reduced axes innermost,
+ * a full copy. With C a multiple of 4: one SIMD pass of column sums (simd/columnSums.wat, blocked
+ * so rounding stays small); otherwise a 'valid' depthwise conv with an all-ones H×W filter on
+ * XNNPACK and a sum of the N per-image results (about half of wasm's Sum).
  */
 export function batchSpatialSum(x: tf.Tensor4D, keepDims: boolean): tf.Tensor {
-  const [, h, w, c] = x.shape;
+  const [n, h, w, c] = x.shape;
+  const kernels = c % 4 === 0 ? simdKernels() : null;
+  if (kernels) {
+    const [partial, out] = tensorsFromFill([[c], [c]], () => {}); // the kernel writes both
+    kernels.columnSums(heapOffset(x), n * h * w, c, SUM_BLOCK, heapOffset(partial), heapOffset(out));
+    partial.dispose();
+    return keepDims ? tf.tidy(() => tf.reshape(out, [1, 1, 1, c])) : out;
+  }
   return tf.tidy(() => {
     const perImage = tf.depthwiseConv2d(x, onesFilter(h, w, c), 1, 'valid'); // [N, 1, 1, C]
     return tf.sum(perImage, [0, 1, 2], keepDims);
