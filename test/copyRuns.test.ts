@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { tensorFromRuns, type RunLayout } from '../src/lib/backend/copyRuns';
+import { transpose2d } from '../src/lib/backend/transpose2d';
 
 /** Layouts that write every value of a [6, 5, len·k] destination exactly once, from a permuted source. */
 function cases(): { shape: number[]; srcSize: number; layout: RunLayout }[] {
@@ -40,4 +41,25 @@ test('copyRuns: the wasm SIMD kernel and the JS loops give the same permutation,
   const values = simd[1];
   const at = (a: number, b: number, c: number, k: number) => values[((a * 5 + b) * 2 + c) * len + k];
   assert.equal(at(4, 2, 1, 2), 7 + ((1 * 5 + 2) * 6 + 4) * len + 2);
+});
+
+test('transpose2d (4×4 SIMD blocks on wasm, fallbacks elsewhere) equals tf.transpose on cpu', async () => {
+  const shapes: [number, number][] = [[8, 12], [64, 4096], [4096, 128], [5, 7], [4, 6]];
+  const run = async () => {
+    const out: number[][] = [];
+    for (const [r, c] of shapes) {
+      const t = tf.tidy(() => tf.reshape(tf.range(0, r * c, 1, 'float32'), [r, c]) as tf.Tensor2D);
+      const y = transpose2d(t);
+      assert.deepEqual(y.shape, [c, r]);
+      out.push(Array.from(await y.data()));
+      tf.dispose([t, y]);
+    }
+    return out;
+  };
+  await selectBackend({ force: 'cpu', quiet: true });
+  const reference = await run();
+  await selectBackend({ force: 'wasm', quiet: true });
+  const before = tf.memory().numTensors;
+  assert.deepEqual(await run(), reference);
+  assert.equal(tf.memory().numTensors, before);
 });

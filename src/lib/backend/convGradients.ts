@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readValues, tensorFromFill } from './tensorMemory';
 import { tensorFromRuns, type RunLayout } from './copyRuns';
+import { transpose2d } from './transpose2d';
 
 /**
  * Convolution gradients expressed through the forward Conv2D kernel, which on wasm runs on
@@ -50,11 +51,12 @@ function batchInnerChunks(dy: tf.Tensor4D, chunk: number): tf.Tensor4D[] {
   return chunks;
 }
 
-/** x [N, H, W, C] as [C, H, W, N], in two transposes that wasm runs several times faster than the one 4D permutation. */
+/** x [N, H, W, C] as [C, H, W, N]: a 2D transpose to [H·W·C, N], then whole N-runs moved to [C, H·W, N]. */
 function channelsFirstBatchLast(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const batchLast = tf.reshape(tf.transpose(tf.reshape(x, [n, h * w * c]), [1, 0]), [h * w, c, n]);
-  return tf.reshape(tf.transpose(batchLast, [1, 0, 2]), [c, h, w, n]);
+  const p = h * w;
+  const batchLast = transpose2d(tf.reshape(x, [n, p * c]) as tf.Tensor2D); // [P·C, N] = [P, C, N]
+  return tensorFromRuns<tf.Rank.R4>([c, h, w, n], [{ src: batchLast, layout: { len: n, loops: [[1, 0, 0], [c, n, p * n], [p, c * n, n]] } }]);
 }
 
 /**

@@ -3,6 +3,7 @@ import { SIMD_KERNELS } from './simdKernels.generated';
 
 /** The exports of the hand-written SIMD kernels (see the .wat files beside this one). */
 export interface SimdKernels {
+  transpose(src: number, dst: number, rows: number, cols: number): void;
   columnSums(x: number, rows: number, cols: number, block: number, partial: number, out: number): void;
   copyRuns(src: number, dst: number, len: number, n1: number, s1: number, d1: number, n2: number, s2: number, d2: number, n3: number, s3: number, d3: number): void;
   adam(g: number, m: number, v: number, w: number, mOut: number, vOut: number, wOut: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;

@@ -1,0 +1,38 @@
+;; [rows, cols] -> [cols, rows] float32 transpose on the tfjs wasm heap, in 4×4 blocks moved
+;; with SIMD shuffles. rows % 4 == 0 and cols % 4 == 0 (the caller falls back otherwise).
+;; Pointers are byte offsets.
+(module
+  (import "env" "memory" (memory 1 65536 shared))
+  (func (export "transpose")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $i i32) (local $j i32) (local $srcRow i32) (local $dstCol i32) (local $a i32) (local $b i32)
+    (local $srcStride i32) (local $dstStride i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $srcStride (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $dstStride (i32.shl (local.get $rows) (i32.const 2)))
+    (block $iDone (loop $iLoop
+      (br_if $iDone (i32.ge_u (local.get $i) (local.get $rows)))
+      (local.set $srcRow (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $srcStride))))
+      (local.set $dstCol (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+      (local.set $j (i32.const 0))
+      (block $jDone (loop $jLoop
+        (br_if $jDone (i32.ge_u (local.get $j) (local.get $cols)))
+        (local.set $a (i32.add (local.get $srcRow) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $r0 (v128.load align=4 (local.get $a)))
+        (local.set $r1 (v128.load align=4 (i32.add (local.get $a) (local.get $srcStride))))
+        (local.set $r2 (v128.load align=4 (i32.add (local.get $a) (i32.shl (local.get $srcStride) (i32.const 1)))))
+        (local.set $r3 (v128.load align=4 (i32.add (local.get $a) (i32.mul (local.get $srcStride) (i32.const 3)))))
+        (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+        (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+        (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+        (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+        (local.set $b (i32.add (local.get $dstCol) (i32.mul (local.get $j) (local.get $dstStride))))
+        (v128.store align=4 (local.get $b) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+        (v128.store align=4 (i32.add (local.get $b) (local.get $dstStride)) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+        (v128.store align=4 (i32.add (local.get $b) (i32.shl (local.get $dstStride) (i32.const 1))) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+        (v128.store align=4 (i32.add (local.get $b) (i32.mul (local.get $dstStride) (i32.const 3))) (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $jLoop)))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $iLoop)))))
