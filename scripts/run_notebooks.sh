@@ -10,6 +10,12 @@ if ! $JUPYTER kernelspec list 2>/dev/null | grep -q '^ *tslab '; then
   echo "tslab kernel not registered: run npm run kernel:install" >&2
   exit 2
 fi
+# A kernel registered from another checkout (since moved or deleted) fails deep inside nbconvert.
+TSLAB_BIN=$($JUPYTER kernelspec list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(open(json.load(sys.stdin)["kernelspecs"]["tslab"]["resource_dir"] + "/kernel.json"))["argv"][0])')
+if [ ! -x "$TSLAB_BIN" ]; then
+  echo "the registered tslab kernel runs $TSLAB_BIN, which does not exist: run npm run kernel:install in this checkout" >&2
+  exit 2
+fi
 for nb in notebooks/[0-9]*.ipynb; do
   name=$(basename "$nb" .ipynb)
   echo "== $name"
