@@ -1,21 +1,17 @@
 #!/usr/bin/env bash
 # Execute every notebook headless with the tslab kernel into results/notebooks/ (HTML + ipynb).
-# VII_TINY=1 shrinks them to smoke runs. Needs Jupyter (see environment.md) and `npm run kernel:install`.
+# VII_TINY=1 shrinks them to smoke runs. Needs Jupyter (see environment.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${VII_NOTEBOOK_OUT:-results/notebooks}
 mkdir -p "$OUT"
 JUPYTER=${JUPYTER:-jupyter}
-if ! $JUPYTER kernelspec list 2>/dev/null | grep -q '^ *tslab '; then
-  echo "tslab kernel not registered: run npm run kernel:install" >&2
-  exit 2
-fi
-# A kernel registered from another checkout (since moved or deleted) fails deep inside nbconvert.
-TSLAB_BIN=$($JUPYTER kernelspec list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(open(json.load(sys.stdin)["kernelspecs"]["tslab"]["resource_dir"] + "/kernel.json"))["argv"][0])')
-if [ ! -x "$TSLAB_BIN" ]; then
-  echo "the registered tslab kernel runs $TSLAB_BIN, which does not exist: run npm run kernel:install in this checkout" >&2
-  exit 2
-fi
+# The tslab kernel of this checkout, registered in a private prefix for this run only: a
+# user-level registration may belong to another checkout (CI's clone, since deleted).
+PREFIX=$(mktemp -d)
+trap 'rm -rf "$PREFIX"' EXIT
+node_modules/.bin/tslab install --python=/usr/bin/python3 --binary="$PWD/node_modules/.bin/tslab" --prefix="$PREFIX" >/dev/null
+export JUPYTER_PATH="$PREFIX/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 for nb in notebooks/[0-9]*.ipynb; do
   name=$(basename "$nb" .ipynb)
   echo "== $name"
