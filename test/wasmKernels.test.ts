@@ -25,6 +25,8 @@ const CASES: Case[] = [
   { n: 2, h: 9, w: 8, ci: 20, co: 6, k: [4, 4], s: [2, 2], pad: 'same' },
   // stride larger than the kernel: phases with no taps are zeros
   { n: 2, h: 9, w: 7, ci: 3, co: 4, k: [1, 1], s: [2, 2], pad: 'valid' },
+  // an output gradient of 2^19+ values: the filter gradient runs in 8-channel chunks, the last one short
+  { n: 64, h: 42, w: 42, ci: 3, co: 20, k: [4, 4], s: [2, 2], pad: 'same' },
   // padding as large as the kernel: phases start past dy's first rows
   { n: 1, h: 7, w: 9, ci: 2, co: 3, k: [3, 3], s: [2, 2], pad: [[0, 0], [2, 2], [0, 2], [0, 0]] },
 ];
