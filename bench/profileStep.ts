@@ -1,7 +1,7 @@
 // Per-kernel self time of the reference training step (wasm), with shapes.
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { modelConfig, DEFAULT_TRAIN } from '../src/lib/models/config';
+import { modelConfig, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL } from '../src/lib/models/config';
 import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/trainer';
 
 async function main() {
@@ -33,7 +33,7 @@ async function main() {
     });
   }
   const run = await createTrainingRun({
-    model: modelConfig('vae-complete', { imageSize: size, channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128], perceptual: { net: 'none', weights: {} } }),
+    model: modelConfig('vae-complete', { imageSize: size, channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128], perceptual: process.env.PERCEPTUAL ? DEFAULT_PERCEPTUAL : { net: 'none', weights: {} } }),
     train: { ...DEFAULT_TRAIN, batchSize: 64 },
     data: { kind: 'synthetic', root: '', imageDir: '', preprocess: { size, cropFraction: 1 }, images: [], pixels: new Uint8Array(), attributeNames: [], attributes: new Uint8Array(), splits: { train: [], val: [], test: [] }, partition: 'seeded', skipped: [], fromCache: false } as any,
     runDir: null,

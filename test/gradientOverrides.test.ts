@@ -29,6 +29,13 @@ const GRADIENTS: Record<string, () => Float32Array[]> = {
       const g = rand([3, 7, 5, 4], 9);
       return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.2), g)))(x).dataSync() as Float32Array];
     }),
+  Relu6: () =>
+    tf.tidy(() => {
+      // the edges 0 and 6 exactly, and values beyond both
+      const x = tf.concat([tf.mul(rand([420], 10), 5), tf.tensor([0, 6, -0, 6.000001, 5.999999, 1e-30, -1e-30, 100])]);
+      const g = rand(x.shape, 11);
+      return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu6(a), g)))(x).dataSync() as Float32Array];
+    }),
 };
 
 test('the replacement gradients equal tfjs-core\'s on cpu and wasm', async () => {

@@ -216,3 +216,33 @@ test('wasm Sum over batch and space (bias gradients) agrees with the cpu backend
   });
   assert.equal(tf.memory().numTensors, before);
 });
+
+test('wasm Slice as strided runs agrees with the cpu backend for ranks 1–4 (and falls back beyond)', async () => {
+  const cases: { shape: number[]; begin: number[]; size: number[]; dtype?: 'int32' }[] = [
+    { shape: [64, 65, 65, 3], begin: [0, 1, 1, 0], size: [64, 64, 64, 3] }, // a Pad's gradient
+    { shape: [4, 9, 9, 12], begin: [1, 2, 0, 5], size: [2, -1, 7, 6] },
+    { shape: [10, 13], begin: [3, 4], size: [5, 9] },
+    { shape: [17], begin: [5], size: [11] },
+    { shape: [3, 4, 5], begin: [0, 1, 2], size: [3, 2, 3] },
+    { shape: [2, 3, 4, 5, 6], begin: [0, 1, 1, 2, 3], size: [2, 2, 3, 3, 3] }, // rank 5: wasm's own
+    { shape: [6, 7], begin: [1, 1], size: [4, 5], dtype: 'int32' }, // int32: wasm's own
+  ];
+  const run = async () => {
+    const out: number[][] = [];
+    for (const [i, c] of cases.entries()) {
+      const n = c.shape.reduce((p, d) => p * d, 1);
+      const x = c.dtype === 'int32' ? tf.tidy(() => tf.range(0, n, 1, 'int32').reshape(c.shape)) : tf.tensor(randomArray(n, 60 + i), c.shape);
+      const y = tf.slice(x, c.begin, c.size);
+      out.push(Array.from(await y.data()));
+      tf.dispose([x, y]);
+    }
+    return out;
+  };
+  await selectBackend({ force: 'cpu', quiet: true });
+  const reference = await run();
+  await selectBackend({ force: 'wasm', quiet: true });
+  const before = tf.memory().numTensors;
+  const got = await run();
+  assert.equal(tf.memory().numTensors, before);
+  got.forEach((g, i) => assert.deepEqual(g, reference[i], `case ${i} ${JSON.stringify(cases[i])}`));
+});

@@ -44,3 +44,23 @@ export function tensorFromRuns<R extends tf.Rank>(shape: tf.ShapeMap[R], parts: 
     for (const { src, layout } of parts) copyRuns(out, src, layout);
   });
 }
+
+/**
+ * A slice (begin, size) of a tensor of rank ≤ 4 as runs: the innermost axis's `size` values are
+ * a run, and the other axes (padded to three at the front) are the loops.
+ */
+export function sliceAsRuns(shape: number[], begin: number[], size: number[]): RunLayout {
+  const pad = 4 - shape.length;
+  const [d, b, s] = [shape, begin, size].map((v, i) => [...Array(pad).fill(i === 1 ? 0 : 1), ...v]);
+  const stride = [d[1] * d[2] * d[3], d[2] * d[3], d[3], 1];
+  const outStride = [s[1] * s[2] * s[3], s[2] * s[3], s[3], 1];
+  return {
+    len: s[3],
+    srcStart: b.reduce((acc, bi, i) => acc + bi * stride[i], 0),
+    loops: [
+      [s[0], stride[0], outStride[0]],
+      [s[1], stride[1], outStride[1]],
+      [s[2], stride[2], outStride[2]],
+    ],
+  };
+}

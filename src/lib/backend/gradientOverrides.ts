@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig } from './batchNormGradient';
-import { leakyReluGradConfig } from './leakyReluGradient';
+import { leakyReluGradConfig, relu6GradConfig } from './activationGradients';
 
 /** Gradients this project replaces in tfjs-core (all backends); each is checked against tfjs-core's in tests. */
-export const GRADIENT_OVERRIDES: tf.GradConfig[] = [batchNormGradConfig, leakyReluGradConfig];
+export const GRADIENT_OVERRIDES: tf.GradConfig[] = [batchNormGradConfig, leakyReluGradConfig, relu6GradConfig];
 
 let registered = false;
 

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { conv2dFilterGradient, conv2dInputGradient } from './convGradients';
 import { plannedMatMul } from './matMulPlan';
-import { leakyReluSlope } from './leakyReluGradient';
+import { leakyReluSlope } from './activationGradients';
 import { batchSpatialSum, isBatchSpatialSum } from './spatialSum';
+import { sliceAsRuns, tensorFromRuns } from './copyRuns';
+import { simdKernels } from './simd/simdKernels';
 
 type ConvAttrs = {
   strides: [number, number] | number;
@@ -53,6 +55,18 @@ function unbatchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transp
 
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
 export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
+  {
+    // wasm's own Slice is an element loop (~8 ns per value); the gradient of every Pad is one.
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: tf.Tensor };
+      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
+      const runs = x.dtype === 'float32' && x.rank >= 1 && x.rank <= 4 && s.every((d) => d > 0) && simdKernels() ? sliceAsRuns(x.shape, b, s) : null;
+      return runs ? tensorFromRuns(s, [{ src: x, layout: runs }]) : (wasmOwn('Slice')(args) as tf.TensorInfo);
+    },
+  },
   {
     // Bias gradients: a sum over batch and space per channel (see batchSpatialSum).
     kernelName: 'Sum',

@@ -25,3 +25,22 @@ export const leakyReluGradConfig: tf.GradConfig = {
     return { x: () => leakyReluBackward(dy as tf.Tensor, x, alpha) };
   },
 };
+
+/**
+ * dL/dx of relu6 = dy where 0 < x ≤ 6, else 0: the values of tfjs-core's
+ * dy·cast(lessEqual(x, 6)·step(x)) (they differ only where x is NaN), with the mask as
+ * step(x) − step(x − 6) (x − 6 is exact near 6) on vectorised kernels; LessEqual, its bool
+ * product and Cast are scalar loops on wasm (~110 ms of a perceptual-loss step through MobileNetV2).
+ */
+export function relu6Backward(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(dy, tf.sub(tf.step(x), tf.step(tf.sub(x, 6)))));
+}
+
+export const relu6GradConfig: tf.GradConfig = {
+  kernelName: 'Relu6',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved;
+    return { x: () => relu6Backward(dy as tf.Tensor, x) };
+  },
+};
