@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend } from '../src/lib/backend/selectBackend';
+import { cpuAndWasm } from './helpers/cpuAndWasm';
 import { tensorFromRuns, type RunLayout } from '../src/lib/backend/copyRuns';
 import { transpose2d } from '../src/lib/backend/transpose2d';
 
@@ -27,14 +27,9 @@ async function run(): Promise<number[][]> {
 }
 
 test('copyRuns: the wasm SIMD kernel and the JS loops give the same permutation, for any run length', async () => {
-  await selectBackend({ force: 'cpu', quiet: true });
-  const js = await run();
+  const { cpu: js, wasm: simd } = await cpuAndWasm(run);
   // each destination value is a distinct source value: the layout is a permutation
   js.forEach((values, i) => assert.equal(new Set(values).size, values.length, `case ${i}`));
-  await selectBackend({ force: 'wasm', quiet: true });
-  const before = tf.memory().numTensors;
-  const simd = await run();
-  assert.equal(tf.memory().numTensors, before);
   assert.deepEqual(simd, js);
   // spot check against the index formula: destination [a, b, c, k] <- source [c, b, a, k]
   const len = 3;
@@ -56,10 +51,6 @@ test('transpose2d (4×4 SIMD blocks on wasm, fallbacks elsewhere) equals tf.tran
     }
     return out;
   };
-  await selectBackend({ force: 'cpu', quiet: true });
-  const reference = await run();
-  await selectBackend({ force: 'wasm', quiet: true });
-  const before = tf.memory().numTensors;
-  assert.deepEqual(await run(), reference);
-  assert.equal(tf.memory().numTensors, before);
+  const { cpu, wasm } = await cpuAndWasm(run);
+  assert.deepEqual(wasm, cpu);
 });

@@ -5,6 +5,7 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { wasmOwn } from '../src/lib/backend/registerWasmKernels';
 import { isBatchSpatialSum } from '../src/lib/backend/spatialSum';
 import { relativeError } from './helpers/compare';
+import { cpuAndWasm } from './helpers/cpuAndWasm';
 import { createRng } from '../src/lib/rng';
 import { prefersTransposedProduct } from '../src/lib/backend/matMulPlan';
 
@@ -131,16 +132,11 @@ test('wasm BatchMatMul through XNNPACK agrees with the cpu backend, transposed o
     }
     return out;
   };
-  await selectBackend({ force: 'cpu', quiet: true });
-  const reference = await run();
-  await selectBackend({ force: 'wasm', quiet: true });
-  const before = tf.memory().numTensors;
-  const got = await run();
+  const { cpu: reference, wasm: got } = await cpuAndWasm(run);
   got.forEach((g, i) => {
     const e = relativeError(g, reference[i]);
     assert.ok(e < 1e-4, `case ${Math.floor(i / 3)} output ${i % 3}: relative error ${e}`);
   });
-  assert.equal(tf.memory().numTensors, before);
 });
 
 test('wasm Identity shares the values without a copy and keeps them alive after the source is disposed', async () => {
@@ -203,18 +199,12 @@ test('wasm Sum over batch and space (bias gradients) agrees with the cpu backend
     }
     return out;
   };
-  await selectBackend({ force: 'cpu', quiet: true });
-  const reference = await run();
-  await selectBackend({ force: 'wasm', quiet: true });
-  await run(); // the first call keeps its all-ones filters
-  const before = tf.memory().numTensors;
-  const got = await run();
+  const { cpu: reference, wasm: got } = await cpuAndWasm(run);
   got.forEach((g, i) => {
     assert.deepEqual(g.shape, reference[i].shape, `case ${i} shape`);
     const e = relativeError(g.values, reference[i].values);
     assert.ok(e < 1e-5, `case ${i} ${JSON.stringify(cases[i])}: relative error ${e}`);
   });
-  assert.equal(tf.memory().numTensors, before);
 });
 
 test('wasm Slice as strided runs agrees with the cpu backend for ranks 1–4 (and falls back beyond)', async () => {
@@ -238,11 +228,6 @@ test('wasm Slice as strided runs agrees with the cpu backend for ranks 1–4 (an
     }
     return out;
   };
-  await selectBackend({ force: 'cpu', quiet: true });
-  const reference = await run();
-  await selectBackend({ force: 'wasm', quiet: true });
-  const before = tf.memory().numTensors;
-  const got = await run();
-  assert.equal(tf.memory().numTensors, before);
+  const { cpu: reference, wasm: got } = await cpuAndWasm(run);
   got.forEach((g, i) => assert.deepEqual(g, reference[i], `case ${i} ${JSON.stringify(cases[i])}`));
 });
