@@ -20,6 +20,8 @@ const CASES: Case[] = [
   { n: 2, h: 10, w: 10, ci: 3, co: 5, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
   { n: 4, h: 8, w: 8, ci: 16, co: 32, k: [1, 1], s: [1, 1], pad: 'valid' },
   { n: 2, h: 12, w: 12, ci: 3, co: 4, k: [5, 5], s: [2, 2], pad: 'valid' },
+  // MobileNetV2's stride-2 3×3 (depthwise): phases of 2×2, 2×1, 1×2 and 1×1 taps
+  { n: 2, h: 12, w: 11, ci: 6, co: 4, k: [3, 3], s: [2, 2], pad: 'same' },
   // the VAE's layers: 4×4, stride 2, padding 1
   { n: 2, h: 8, w: 8, ci: 3, co: 4, k: [4, 4], s: [2, 2], pad: [[0, 0], [1, 1], [1, 1], [0, 0]] },
   // 16+ input channels: the interleave moves whole pixels (copyWithin on the wasm heap)

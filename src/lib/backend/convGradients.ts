@@ -130,6 +130,19 @@ function phaseFilter(filter: tf.Tensor4D, rh: number, rw: number, sh: number, sw
   });
 }
 
+/**
+ * A depthwise phase conv. XNNPACK has fast depthwise kernels for 2×2 and 3×3 taps but not for
+ * 2×1 or 1×2 (the side phases of a stride-2 3×3 conv: ~6 ms instead of <1 for MobileNetV2's
+ * 96-channel layer), so those get a zero tap and one more padded row or column of input.
+ */
+function depthwisePhase(src: tf.Tensor4D, sub: tf.Tensor4D, p: tf.backend_util.ExplicitPadding): tf.Tensor4D {
+  const [kr, kc] = sub.shape;
+  if (kr * kc !== 2) return tf.depthwiseConv2d(src, sub, 1, p);
+  const padded = tf.pad(sub, [[0, 2 - kr], [0, 2 - kc], [0, 0], [0, 0]]);
+  const more: tf.backend_util.ExplicitPadding = [p[0], [p[1][0], p[1][1] + 2 - kr], [p[2][0], p[2][1] + 2 - kc], p[3]];
+  return tf.depthwiseConv2d(src, padded, 1, more);
+}
+
 /** One phase of one spatial axis of an input gradient (see conv2dInputGradient). */
 interface AxisPhase {
   /** taps of the sub-filter: r, r+s, ... < k */
@@ -206,7 +219,7 @@ export function conv2dInputGradient(
           // each dy channel to its own input channel.
           const sub = phaseFilter(filter, rh, rw, sh, sw, !depthwise);
           const p: tf.backend_util.ExplicitPadding = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
-          values = depthwise ? tf.depthwiseConv2d(src, sub, 1, p) : tf.conv2d(src, sub, 1, p);
+          values = depthwise ? depthwisePhase(src, sub, p) : tf.conv2d(src, sub, 1, p);
         }
         phases.push({ values, origin: [ph.first * sh + rh - top, pw.first * sw + rw - left] });
       }
