@@ -20,7 +20,7 @@ function padInfoOf(
   return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode);
 }
 
-/** Crop (negative) or zero-pad (positive) the trailing end of a spatial axis. */
+/** Crop the trailing end of a spatial axis by -extra values (extra < 0); a positive extra is left to the conv's own padding. */
 function fitTrailing(t: tf.Tensor4D, axis: 1 | 2, extra: number): tf.Tensor4D {
   if (extra >= 0) return t;
   const size = t.shape.slice() as number[];
@@ -179,8 +179,8 @@ function axisPhase(r: number, size: number, outSize: number, k: number, s: numbe
  * dL/dx of a stride-s conv (also the forward of a transposed conv), split into s×s phases:
  * each is a stride-1 conv of dy with a sub-filter of taps r, r+s, ..., and the phases interleave.
  * No multiply touches an inserted zero, unlike the zero-upsampling formulation, and each phase
- * computes only the outputs it owns. The interleave runs in JS: wasm's Pack and Slice are generic
- * element loops that cost more than the convolutions of small layers. With `depthwise`, the same
+ * computes only the outputs it owns. One strided run copy per phase interleaves them (wasm's
+ * Pack and Slice had cost more than the convolutions of small layers). With `depthwise`, the same
  * for a depthwise conv (channel multiplier 1), whose phases are depthwise convs.
  */
 export function conv2dInputGradient(

@@ -53,6 +53,21 @@ function unbatchedMatMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transp
   });
 }
 
+/** The input gradient of a conv (or depthwise conv) through conv2dInputGradient. */
+function inputGradientKernel(kernelName: 'Conv2DBackpropInput' | 'DepthwiseConv2dNativeBackpropInput', depthwise: boolean): tf.KernelConfig {
+  return {
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number]; dilations?: [number, number] | number };
+      requireNHWC(kernelName, a.dataFormat);
+      if (pair(a.dilations ?? 1).some((d) => d !== 1)) throw new Error(`${kernelName} on wasm: dilations other than 1 are not supported`);
+      const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
+      return conv2dInputGradient(dy, filter, a.inputShape, pair(a.strides), a.pad, a.dimRoundingMode, depthwise);
+    },
+  };
+}
+
 /** Kernels this project adds to (or replaces on) the wasm backend; each is tested against cpu. */
 export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
   {
@@ -125,29 +140,10 @@ export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
       return conv2dFilterGradient(x, dy, a.filterShape, pair(a.strides), a.pad, a.dimRoundingMode);
     },
   },
-  {
-    // wasm's own kernel is a scalar loop (also the forward of conv2dTranspose); this one runs on XNNPACK.
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
-      requireNHWC('Conv2DBackpropInput', a.dataFormat);
-      const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
-      return conv2dInputGradient(dy, filter, a.inputShape, pair(a.strides), a.pad, a.dimRoundingMode);
-    },
-  },
-  {
-    // Missing on wasm: the perceptual loss backpropagates through MobileNetV2's depthwise convs.
-    kernelName: 'DepthwiseConv2dNativeBackpropInput',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs }) => {
-      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number]; dilations: [number, number] | number };
-      requireNHWC('DepthwiseConv2dNativeBackpropInput', a.dataFormat);
-      if (pair(a.dilations ?? 1).some((d) => d !== 1)) throw new Error('DepthwiseConv2dNativeBackpropInput on wasm: dilations other than 1 are not supported');
-      const { dy, filter } = inputs as { dy: tf.Tensor4D; filter: tf.Tensor4D };
-      return conv2dInputGradient(dy, filter, a.inputShape, pair(a.strides), a.pad, a.dimRoundingMode, true);
-    },
-  },
+  // wasm's own kernel is a scalar loop (also the forward of conv2dTranspose); this one runs on XNNPACK.
+  inputGradientKernel('Conv2DBackpropInput', false),
+  // Missing on wasm: the perceptual loss backpropagates through MobileNetV2's depthwise convs.
+  inputGradientKernel('DepthwiseConv2dNativeBackpropInput', true),
 ];
 
 let registered = false;

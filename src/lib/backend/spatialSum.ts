@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, simdKernels } from './simd/simdKernels';
-import { tensorsFromFill } from './tensorMemory';
+import { simdKernels } from './simd/simdKernels';
+import { heapOffset, tensorsFromFill } from './tensorMemory';
 
 /** Whether `axes` are exactly batch, height and width of an NHWC tensor (a bias gradient). */
 export function isBatchSpatialSum(axes: number[], rank: number): boolean {

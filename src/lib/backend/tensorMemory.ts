@@ -22,6 +22,14 @@ export function readValues(t: tf.Tensor): Float32Array {
   return heap ? heap.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
 }
 
+/** Byte offset of a float32 tensor's values in the wasm heap (for the SIMD kernels, which address it directly). */
+export function heapOffset(t: tf.Tensor): number {
+  if (t.dtype !== 'float32') throw new Error(`heapOffset: expected a float32 tensor, got ${t.dtype}`);
+  const heap = heapBackend();
+  if (!heap) throw new Error(`heapOffset: tensors live in the wasm heap only on the wasm backend, not on ${tf.getBackend()}`);
+  return heap.typedArrayFromHeap(t).byteOffset;
+}
+
 /** New float32 tensors whose values `fill` writes in place, in one pass (every value: memory is not zeroed). */
 export function tensorsFromFill(shapes: number[][], fill: (values: Float32Array[]) => void): tf.Tensor[] {
   const heap = heapBackend();

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readValues, tensorFromFill } from './tensorMemory';
+import { heapOffset, readValues, tensorFromFill } from './tensorMemory';
 import { simdKernels } from './simd/simdKernels';
 
 /** Edge of the square tiles the JS transpose walks, so reads and writes both stay in cache. */
@@ -14,7 +14,7 @@ const TILE = 16;
 export function transpose2d(t: tf.Tensor2D): tf.Tensor2D {
   const [r, c] = t.shape;
   const kernels = r % 4 === 0 && c % 4 === 0 && t.dtype === 'float32' ? simdKernels() : null;
-  if (kernels) return tensorFromFill<tf.Rank.R2>([c, r], (out) => kernels.transpose(readValues(t).byteOffset, out.byteOffset, r, c));
+  if (kernels) return tensorFromFill<tf.Rank.R2>([c, r], (out) => kernels.transpose(heapOffset(t), out.byteOffset, r, c));
   if (r <= 64 || tf.getBackend() !== 'wasm') return tf.transpose(t);
   return tensorFromFill<tf.Rank.R2>([c, r], (out) => {
     const src = readValues(t);

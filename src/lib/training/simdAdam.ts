@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapOffset, simdKernels } from '../backend/simd/simdKernels';
-import { tensorsFromFill } from '../backend/tensorMemory';
+import { simdKernels } from '../backend/simd/simdKernels';
+import { heapOffset, tensorsFromFill } from '../backend/tensorMemory';
 
 /** tfjs-core 4.22's AdamOptimizer state (TypeScript-private there, plain fields at run time). */
 interface AdamState {

@@ -30,9 +30,3 @@ export function simdKernels(): SimdKernels | null {
   cached = { memory, kernels: exports as unknown as SimdKernels };
   return cached.kernels;
 }
-
-/** Byte offset of a float32 tensor's values in the wasm heap. */
-export function heapOffset(t: tf.Tensor): number {
-  const view = (tf.backend() as unknown as { typedArrayFromHeap(t: tf.TensorInfo): Float32Array }).typedArrayFromHeap(t);
-  return view.byteOffset;
-}
