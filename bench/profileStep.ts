@@ -1,8 +1,9 @@
-// Per-kernel self time of the reference training step (wasm), with shapes.
+// Per-kernel self time of the reference training step (wasm), with shapes:
+//   npx tsx bench/profileStep.ts   (SIZE=32|64, PERCEPTUAL=1, STEPS=n)
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { modelConfig, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL } from '../src/lib/models/config';
-import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/trainer';
+import { trainStep } from '../src/lib/training/trainer';
+import { referenceRun } from './referenceRun';
 
 async function main() {
   const size = Number(process.env.SIZE ?? 64) as 32 | 64;
@@ -32,14 +33,8 @@ async function main() {
       },
     });
   }
-  const run = await createTrainingRun({
-    model: modelConfig('vae-complete', { imageSize: size, channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128], perceptual: process.env.PERCEPTUAL ? DEFAULT_PERCEPTUAL : { net: 'none', weights: {} } }),
-    train: { ...DEFAULT_TRAIN, batchSize: 64 },
-    data: { kind: 'synthetic', root: '', imageDir: '', preprocess: { size, cropFraction: 1 }, images: [], pixels: new Uint8Array(), attributeNames: [], attributes: new Uint8Array(), splits: { train: [], val: [], test: [] }, partition: 'seeded', skipped: [], fromCache: false } as any,
-    runDir: null,
-  });
-  const x = tf.randomUniform([64, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.zeros([64, 0]) as tf.Tensor2D;
+  const reference = await referenceRun(size, Boolean(process.env.PERCEPTUAL));
+  const { run, x, y } = reference;
   for (let i = 0; i < 3; i++) trainStep(run, x, y, 0);
   const plain: number[] = [];
   profiling = false;
@@ -63,6 +58,6 @@ async function main() {
   for (const [k, ms] of rows) byKernel.set(k.split(' ')[0], (byKernel.get(k.split(' ')[0]) ?? 0) + ms);
   console.log('by kernel:', [...byKernel.entries()].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', '));
   console.log(`step ${total.toFixed(1)} ms, kernels ${sum.toFixed(1)} ms`);
-  disposeRun(run);
+  reference.dispose();
 }
 main();

@@ -7,11 +7,9 @@ import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, describeBackend } from '../src/lib/backend/selectBackend';
-import { modelConfig, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig } from '../src/lib/models/config';
-import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/trainer';
-import type { FaceDataset } from '../src/lib/data/faceDataset';
+import { trainStep } from '../src/lib/training/trainer';
+import { BATCH, referenceRun } from './referenceRun';
 
-const BATCH = 64;
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
 // The shared CPU machines drift by ±15 % within minutes: the peer and this project alternate for
@@ -28,24 +26,9 @@ const PEER = path.resolve(__dirname, '..', '..', 'shared', 'bench', 'torch_vae_s
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-/** A data set stub: the step is timed on a fixed random batch, like the peer. */
-function emptyData(size: number): FaceDataset {
-  return { kind: 'synthetic', root: '', imageDir: '', preprocess: { size, cropFraction: 1 }, images: [], pixels: new Uint8Array(), attributeNames: [], attributes: new Uint8Array(), splits: { train: [], val: [], test: [] }, partition: 'seeded', skipped: [], fromCache: false };
-}
-
-/** The peer's architecture: 4 (64×64) or 3 (32×32) encoder convs, 4×4×256 decoder base at 64. */
-function referenceModel(size: 32 | 64, perceptual: boolean): ModelConfig {
-  return modelConfig('vae-complete', {
-    imageSize: size,
-    channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128],
-    perceptual: perceptual ? DEFAULT_PERCEPTUAL : { net: 'none', weights: {} },
-  });
-}
-
 async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warmup = 2) {
-  const run = await createTrainingRun({ model: referenceModel(size, perceptual), train: { ...DEFAULT_TRAIN, batchSize: BATCH }, data: emptyData(size), runDir: null });
-  const x = tf.randomUniform([BATCH, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.zeros([BATCH, 0]) as tf.Tensor2D;
+  const reference = await referenceRun(size, perceptual);
+  const { run, x, y } = reference;
   const times: number[] = [];
   let tensorsBefore = 0;
   let rssBefore = 0;
@@ -61,8 +44,7 @@ async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warm
     peak = Math.max(peak, rssMb());
   }
   const result = { ms: median(times), imgPerS: (BATCH / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak };
-  tf.dispose([x, y]);
-  disposeRun(run);
+  reference.dispose();
   return result;
 }
 
