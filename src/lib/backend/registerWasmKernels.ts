@@ -89,6 +89,7 @@ export const WASM_KERNEL_OVERRIDES: tf.KernelConfig[] = [
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: tf.Tensor };
       const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+      // Height 1 goes to wasm's own: the depthwise route ends in a sum of [N, 1, 1, C] itself.
       const spatial = x.dtype === 'float32' && x.shape[1]! > 1 && isBatchSpatialSum(Array.isArray(axis) ? axis : [axis], x.shape.length);
       return spatial ? batchSpatialSum(x as tf.Tensor4D, keepDims) : (wasmOwn('Sum')(args) as tf.TensorInfo);
     },
