@@ -9,10 +9,14 @@ import { writeFileAtomic } from '../lib/io/atomicWrite';
 import * as path from 'path';
 import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
-import { TABLE1_PRESETS, MOBILENET_LAYERS } from '../lib/models/config';
+import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
+import { parseAttributeSettings } from '../lib/completion';
 import { DEFAULT_SECTION } from '../lib/experiments/sections';
-import { runStudy } from '../lib/experiments/study';
+import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
+import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
+import { loadTrainedModel } from '../lib/models/loadModel';
+import { attributeClassifierFor } from '../lib/metrics/attributeClassifier';
 import { unlearnedPerceptualDistance } from '../lib/metrics/lpips';
 import { loadMobileNetV2 } from '../lib/models/featureNet';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
@@ -30,15 +34,20 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
-        [--method gibbs|oneshot] [--steps N] [--samples K] [--attrs FILE] [--seed S] [--limit N]
-        [--skip-bad] [--score]
-        complete a folder of face images with a trained checkpoint
+        [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
+        [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--score]
+        complete a folder of face images with a trained checkpoint; run.json records the mean
+        masked L1 after each Gibbs step; --set forces attributes of an attribute model
+  sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N]
+        the same z decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
+        completed with it forced off and on, and the attribute classifier's control rate per attribute
 `;
 
 type Command = (argv: string[]) => Promise<void>;
@@ -89,7 +98,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new Error(`--${name} is required\n\n${USAGE}`);
@@ -97,6 +106,11 @@ const commands: Record<string, Command> = {
     };
     const method = stringFlag(args, 'method');
     if (method !== undefined && method !== 'gibbs' && method !== 'oneshot') throw new Error(`--method ${method}: expected gibbs or oneshot`);
+    const latent = stringFlag(args, 'latent') ?? 'sample';
+    if (latent !== 'mean' && latent !== 'sample') throw new Error(`--latent ${latent}: expected mean or sample`);
+    const encoderInput = stringFlag(args, 'encoder-input') ?? 'estimate';
+    if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new Error(`--encoder-input ${encoderInput}: expected estimate or observed`);
+    const set = parseAttributeSettings(stringFlag(args, 'set') ?? '');
     const [checkpointDir, images, out] = [need('checkpoint'), need('images'), need('out')];
     await selectBackend();
     const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
@@ -107,6 +121,9 @@ const commands: Record<string, Command> = {
       mask: stringFlag(args, 'mask'),
       method,
       steps: intFlag(args, 'steps', 10, 1),
+      latent,
+      encoderInput,
+      set,
       samples: intFlag(args, 'samples', 1, 1),
       attrs: stringFlag(args, 'attrs'),
       seed: intFlag(args, 'seed', 0),
@@ -116,6 +133,34 @@ const commands: Record<string, Command> = {
     });
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
+    if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
+  },
+  async sweep(argv) {
+    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value' });
+    const checkpointDir = stringFlag(args, 'checkpoint');
+    if (!checkpointDir) throw new Error(`sweep needs --checkpoint DIR\n\n${USAGE}`);
+    const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
+    const samples = intFlag(args, 'samples', 100, 1);
+    const seed = intFlag(args, 'seed', 0);
+    const steps = intFlag(args, 'steps', 10, 1);
+    await selectBackend();
+    const { model, meta, checkpoint } = loadTrainedModel(checkpointDir);
+    try {
+      const out = stringFlag(args, 'out') ?? path.join('results', 'sweeps', `${meta.model.name}-${meta.model.imageSize}`);
+      // The run's own split: the faces swept and completed were held out from its training.
+      const data = await loadFaces({ dir: stringFlag(args, 'data') ?? meta.data.root, preprocess: meta.preprocess, seed: meta.train.seed });
+      const classifier = await attributeClassifierFor(data, { seed: 0 });
+      console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
+      const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps });
+      const pct = (r: { rate: number; offRate: number; onRate: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)})` : 'n/a (decoder has no y)');
+      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}; completion ${pct(r.completion)}`);
+      const mean = meanControl(results);
+      console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? 'n/a' : mean.decoder.toFixed(3)}, completion ${mean.completion.toFixed(3)} (chance ≈ 0.25)`);
+      console.log(`wrote ${out}`);
+      classifier.model.dispose();
+    } finally {
+      model.dispose();
+    }
   },
   async grid(argv) {
     const args = parseArgs(argv, { dirs: 'value', out: 'value', limit: 'value' });
@@ -156,15 +201,15 @@ const commands: Record<string, Command> = {
 };
 
 /** Rows of a table: every run folder under `runsDir` (preset order), and/or explicit NAME=DIR pairs. */
-function tableModels(runsDir: string | undefined, pairs: string | undefined): { name: string; runDir: string }[] {
-  const models: { name: string; runDir: string }[] = [];
+function tableModels(runsDir: string | undefined, pairs: string | undefined): { name: string; runDir: string; extra?: boolean }[] {
+  const models: { name: string; runDir: string; extra?: boolean }[] = [];
   if (runsDir) {
     if (!fs.existsSync(runsDir)) throw new Error(`--runs ${runsDir}: folder not found`);
     const order = Object.keys(TABLE1_PRESETS);
     fs.readdirSync(runsDir)
       .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
       .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
-      .forEach((d) => models.push({ name: d, runDir: path.join(runsDir, d) }));
+      .forEach((d) => models.push({ name: rowName(d), runDir: path.join(runsDir, d), extra: !(d in PAPER_ROWS) }));
   }
   for (const pair of (pairs ?? '').split(',').filter(Boolean)) {
     const at = pair.lastIndexOf('=');

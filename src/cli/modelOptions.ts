@@ -16,6 +16,7 @@ export const MODEL_FLAGS = {
   lr: 'value',
   seed: 'value',
   'steps-per-epoch': 'value',
+  'kl-warmup': 'value',
 } as const;
 
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
@@ -67,5 +68,6 @@ export function trainFromArgs(args: ParsedArgs, defaults: Partial<TrainConfig> =
     learningRate: lr,
     seed: intFlag(args, 'seed', base.seed, 0),
     stepsPerEpoch: stepsRaw === undefined ? base.stepsPerEpoch : intFlag(args, 'steps-per-epoch', 1, 1),
+    klWarmupSteps: intFlag(args, 'kl-warmup', base.klWarmupSteps, 0),
   };
 }

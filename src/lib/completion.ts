@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { reparameterise, type Vae } from './models/vae';
 import { subSeed } from './rng';
+import { CELEBA_ATTRIBUTES } from './data/attributes';
 
 /** z = μ (deterministic) or z ~ q(z | ·) (a sample, for diverse completions). */
 export type LatentMode = 'mean' | 'sample';
@@ -17,11 +18,17 @@ export function observe(x: tf.Tensor4D, mask: tf.Tensor4D): Observation {
 }
 
 /**
- * One encode–decode pass from the current estimate x'_t:
- * - complete-image models encode the whole estimate, q(z | x'_t);
- * - partial-observation models encode only the observed pixels and the mask, q(z | m ⊙ x, m), so
- *   each Gibbs step is a fresh draw from the same posterior;
- * - the one-shot model encodes the estimate with the mask and its decoder also sees x' and m.
+ * What the encoder of a Gibbs step sees:
+ * - `estimate` (the paper's chain, the default): the current estimate x'_t, observed pixels plus
+ *   the last fill (with the mask channel for models that have one), z_t ~ q(z | x'_t);
+ * - `observed`: only m ⊙ x every step, so each step is an independent draw from one posterior
+ *   (an ablation: with z = μ it makes every step the same).
+ */
+export type EncoderInput = 'estimate' | 'observed';
+
+/**
+ * One encode–decode pass from the current estimate x'_t. The one-shot model's decoder also
+ * sees x' and m.
  */
 export function reconstructOnce(
   model: Vae,
@@ -30,10 +37,10 @@ export function reconstructOnce(
   y: tf.Tensor2D | null,
   latent: LatentMode,
   seed: number,
+  encoderInput: EncoderInput = 'estimate',
 ): { xHat: tf.Tensor4D; mu: tf.Tensor2D; logVar: tf.Tensor2D } {
   const c = model.config;
-  const encoderInput = c.trainInput === 'complete' || c.decoderSeesObserved ? current : obs.x;
-  const { mu, logVar } = model.encode(encoderInput, c.trainInput === 'masked' ? obs.mask : null, y);
+  const { mu, logVar } = model.encode(encoderInput === 'estimate' ? current : obs.x, c.trainInput === 'masked' ? obs.mask : null, y);
   const z = latent === 'mean' ? mu : reparameterise(mu, logVar, seed);
   const xHat = model.decode(z, y, c.decoderSeesObserved ? obs : null);
   return { xHat, mu, logVar };
@@ -50,8 +57,12 @@ export interface CompletionOptions {
   steps: number;
   latent: LatentMode;
   seed: number;
+  /** What each Gibbs step encodes (default `estimate`, the paper's chain). */
+  encoderInput?: EncoderInput;
   /** Keep every iterate (for figures). */
   trajectory?: boolean;
+  /** Called with each iterate x'_t (t = 1..T) before the next step, e.g. to measure the chain. */
+  onStep?: (t: number, iterate: tf.Tensor4D) => void;
 }
 
 export const DEFAULT_COMPLETION: CompletionOptions = { method: 'gibbs', steps: 10, latent: 'sample', seed: 0 };
@@ -68,10 +79,11 @@ export function complete(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Te
   let current = obs.x;
   for (let t = 0; t < steps; t++) {
     const next = tf.tidy(() => {
-      const { xHat } = reconstructOnce(model, current, obs, y, options.latent, subSeed(options.seed, `gibbs-${t}`));
+      const { xHat } = reconstructOnce(model, current, obs, y, options.latent, subSeed(options.seed, `gibbs-${t}`), options.encoderInput);
       return fillHole(obs, xHat);
     });
     if (options.trajectory) iterates.push(tf.keep(next.clone()));
+    options.onStep?.(t + 1, next);
     if (current !== obs.x) current.dispose();
     current = next;
   }
@@ -82,5 +94,33 @@ export function complete(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Te
 
 /** K independent completions of each input (diversity), seeds derived from options.seed. */
 export function completeSamples(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, samples: number): tf.Tensor4D[] {
-  return Array.from({ length: samples }, (_, k) => complete(model, x, mask, y, { ...options, trajectory: false, seed: subSeed(options.seed, `sample-${k}`) }).completed);
+  // onStep follows the first sample's chain only.
+  return Array.from({ length: samples }, (_, k) => complete(model, x, mask, y, { ...options, trajectory: false, onStep: k === 0 ? options.onStep : undefined, seed: subSeed(options.seed, `sample-${k}`) }).completed);
+}
+
+/**
+ * y with some attributes forced (value 1 = on, 0 = off), the rest kept: e.g. Smiling=1 for every
+ * face. `names` are the model's attribute columns, in y's order.
+ */
+export function forceAttributes(y: tf.Tensor2D, names: readonly string[], forced: Record<string, number>): tf.Tensor2D {
+  return tf.tidy(() => {
+    const keep = names.map((n) => (n in forced ? 0 : 1));
+    const value = names.map((n) => forced[n] ?? 0);
+    return tf.add(tf.mul(y, tf.tensor1d(keep)), tf.tensor1d(value)) as tf.Tensor2D;
+  });
+}
+
+/**
+ * `Smiling=1,Male=-1` → { Smiling: 1, Male: 0 } (CelebA's ±1 labels, stored as 1/0). Whether the
+ * model is conditioned on them is checked where the model is known.
+ */
+export function parseAttributeSettings(text: string, flag = '--set'): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const [name, value] = part.split('=');
+    if (!name || (value !== '1' && value !== '-1')) throw new Error(`${flag} "${part}": expected ATTRIBUTE=1 or ATTRIBUTE=-1`);
+    if (!(CELEBA_ATTRIBUTES as readonly string[]).includes(name)) throw new Error(`${flag} ${name}: not a CelebA attribute; known: ${CELEBA_ATTRIBUTES.join(', ')}`);
+    out[name] = value === '1' ? 1 : 0;
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { loadTrainedModel } from '../models/loadModel';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { complete, completeSamples, type CompletionOptions } from '../completion';
+import { complete, completeSamples, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode } from '../completion';
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
@@ -21,6 +21,12 @@ export interface CompleteFolderOptions {
   mask?: string;
   method?: 'gibbs' | 'oneshot';
   steps?: number;
+  /** z = μ or z ~ q(z | x'_t) at each step (default `sample`). */
+  latent?: LatentMode;
+  /** What each Gibbs step encodes (default `estimate`, the paper's chain). */
+  encoderInput?: EncoderInput;
+  /** Force attributes of an attribute model, e.g. { Smiling: 1 } (1 = on, 0 = off). */
+  set?: Record<string, number>;
   samples?: number;
   /** CelebA-format attribute file, required by attribute-conditioned models. */
   attrs?: string;
@@ -38,6 +44,8 @@ export interface CompleteFolderResult {
   completed: string[];
   skipped: { image: string; reason: string }[];
   scores: Record<string, { mean: number; std: number }> | null;
+  /** Mean masked L1 of x'_t against the ground truth after each Gibbs step t = 1..T (first sample). */
+  chainMaskedL1: number[];
   seconds: number;
 }
 
@@ -69,7 +77,10 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     if (files.length === 0) throw new Error(`--images ${o.images}: no .jpg/.png/.webp images`);
     let attrRows: Map<string, Uint8Array> | null = null;
     const cols = meta.model.attributes.length ? meta.model.attributes : [];
-    if (cols.length) {
+    const forced = o.set ?? {};
+    for (const a of Object.keys(forced)) if (!cols.includes(a)) throw new Error(`--set ${a}: model "${meta.model.name}" is not conditioned on ${a}`);
+    const allForced = cols.length > 0 && cols.every((a) => a in forced);
+    if (cols.length && !allForced) {
       if (!o.attrs) throw new Error(`${checkpoint}: model "${meta.model.name}" is conditioned on ${cols.length} attribute(s); give --attrs FILE (list_attr_celeba.txt format)`);
       const table = parseAttributeFile(o.attrs);
       const idx = attributeIndices(table.names, cols);
@@ -77,7 +88,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       const missing = files.find((f) => !attrRows!.has(f));
       if (missing) throw new Error(`${o.attrs}: no attribute row for image ${missing}`);
     }
-    const options: CompletionOptions = { method, steps, latent: 'sample', seed: o.seed ?? 0 };
+    const chainSums: tf.Scalar[][] = [];
+    const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
     for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
 
     const skipped: { image: string; reason: string }[] = [];
@@ -115,8 +127,13 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
         const x = tf.tensor4d(flat, [n, size, size, 3]);
         // Mask i belongs to file i of the folder, whatever the batching.
         const mask = tf.tidy(() => tf.concat(fileIndex.map((fi) => makeMaskBatch(maskSpec, 1, size, fi))) as tf.Tensor4D);
-        const y = attrRows ? tf.tensor2d(names.flatMap((f) => Array.from(attrRows!.get(f)!)), [n, cols.length]) : null;
-        const batchOptions = { ...options, seed: subSeed(options.seed, `batch-${start}`) };
+        const rows = attrRows ? tf.tensor2d(names.flatMap((f) => Array.from(attrRows!.get(f)!)), [n, cols.length]) : cols.length ? (tf.zeros([n, cols.length]) as tf.Tensor2D) : null;
+        const y = rows && Object.keys(forced).length ? forceAttributes(rows, cols, forced) : rows;
+        if (rows && y !== rows) rows.dispose();
+        const onStep = (t: number, iterate: tf.Tensor4D) => {
+          (chainSums[t - 1] ??= []).push(tf.tidy(() => tf.sum(maskedL1(iterate, x, mask)) as tf.Scalar));
+        };
+        const batchOptions = { ...options, onStep, seed: subSeed(options.seed, `batch-${start}`) };
         const outs = samples === 1 ? [complete(model, x, mask, y, batchOptions).completed] : completeSamples(model, x, mask, y, batchOptions, samples);
         const masked = tf.mul(x, mask) as tf.Tensor4D;
         const writes: [string, tf.Tensor4D][] = [['gt', x], ['masked', masked], ['mask', mask]];
@@ -142,6 +159,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       bar.update(Math.min(start + batchSize, files.length));
     }
     bar.stop();
+    const chainMaskedL1 = done.length ? await readMeans(chainSums, done.length) : [];
     const scores = o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(path.join(o.out, 'run.json'), {
@@ -151,6 +169,10 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       mask: formatMaskSpec(maskSpec),
       method,
       steps: method === 'oneshot' ? 1 : steps,
+      latent: options.latent,
+      encoderInput: options.encoderInput,
+      set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])),
+      chainMaskedL1,
       samples,
       seed: options.seed,
       images: path.resolve(o.images),
@@ -160,10 +182,19 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       perceptualDistance: o.score?.description ?? null,
       seconds,
     });
-    return { completed: done, skipped, scores, seconds };
+    return { completed: done, skipped, scores, chainMaskedL1, seconds };
   } finally {
     model.dispose();
   }
+}
+
+/** Per-step sums (one scalar per batch) → per-step means over `count` images; disposes the sums. */
+async function readMeans(sums: tf.Scalar[][], count: number): Promise<number[]> {
+  const means = tf.tidy(() => tf.div(tf.stack(sums.map((s) => tf.addN(s))), count));
+  tf.dispose(sums.flat());
+  const values = Array.from(await means.data());
+  means.dispose();
+  return values;
 }
 
 function pngName(file: string, k?: number): string {

@@ -15,7 +15,7 @@ import {
   type SectionConfig,
 } from './sections';
 
-export const SWEEP_ATTRIBUTES = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair'];
+export const SWEEP_ATTRIBUTES = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
 
 /** The whole study: every section and Table 1, written to results/ (what `vii study` runs). */
 export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m) => console.log(m)): Promise<string> {

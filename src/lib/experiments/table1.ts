@@ -17,8 +17,8 @@ import { writeJsonAtomic } from '../io/atomicWrite';
 
 export interface Table1Options {
   data: FaceDataset & { origin?: string };
-  /** Model rows: display name → run folder (checkpoints). */
-  models: { name: string; runDir: string }[];
+  /** Model rows: display name → run folder (checkpoints); `extra` rows go below a rule, after Real images and Telea. */
+  models: { name: string; runDir: string; extra?: boolean }[];
   mask?: string;
   seed?: number;
   limit?: number;
@@ -45,8 +45,10 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const settings: EvalSettings = { data: o.data, split: 'test', mask, seed, limit: o.limit, batchSize: 100, perceptual, classifier, diversitySamples: 3, diversityImages: 100, onLine: o.onLine };
   const rows: RowMetrics[] = [];
   const notes: string[] = [];
+  const ordered = [...o.models.filter((m) => !m.extra), ...o.models.filter((m) => m.extra)];
+  const extraNames = new Set(o.models.filter((m) => m.extra).map((m) => m.name));
 
-  for (const m of o.models) {
+  for (const m of ordered) {
     const { model, meta, checkpoint } = loadTrainedModel(m.runDir);
     if (meta.model.imageSize !== o.data.preprocess.size) throw new Error(`${checkpoint}: a ${meta.model.imageSize}×${meta.model.imageSize} model cannot be evaluated on ${o.data.preprocess.size}×${o.data.preprocess.size} images`);
     const cols = attributeIndices(o.data.attributeNames, meta.model.attributes);
@@ -62,11 +64,12 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     model.dispose();
     log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score.mean.toFixed(3)}`);
   }
-  const real = evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 });
-  rows.push(real);
+  const paperRows = rows.length - extraNames.size;
+  const baselines = [evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 })];
   const telea = teleaUnavailable();
   if (telea) log(`[vii] Telea row skipped: ${telea}`);
-  else rows.push(evaluateRow('OpenCV Telea', (x, maskT) => teleaComplete(x, maskT), { ...settings, diversitySamples: 0 }));
+  else baselines.push(evaluateRow('OpenCV Telea', (x, maskT) => teleaComplete(x, maskT), { ...settings, diversitySamples: 0 }));
+  rows.splice(paperRows, 0, ...baselines);
 
   const n = evaluationIndices(settings).length;
   const size = o.data.preprocess.size;
@@ -80,8 +83,9 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     caption,
     columns: ['AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'attr. acc. ↑', 'diversity'],
     digits: [3, 4, 3, 2, 4, 3, 4],
-    rows: rows.map((r) => ({
+    rows: rows.map((r, i) => ({
       name: r.name,
+      rule: i === paperRows + baselines.length && extraNames.size > 0,
       cells: [r.score, isReal(r) ? null : r.perceptual, isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, r.attributeAccuracy, r.diversity],
     })),
   };

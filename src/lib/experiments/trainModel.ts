@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { snapshotCheckpoint } from '../training/checkpoint';
 import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
 import type { ModelConfig, TrainConfig } from '../models/config';
 import type { FaceDataset } from '../data/faceDataset';
@@ -43,6 +44,8 @@ export interface TrainModelOptions {
   /** A live line for the notebook; a terminal bar otherwise. */
   onLine?: (line: string) => void;
   log?: (message: string) => void;
+  /** Epochs whose end-of-epoch checkpoint is kept as runDir/epoch-N (default: epoch 1). */
+  keepEpochs?: number[];
 }
 
 /** Train (or resume) one model, saving a completion grid per epoch in runDir/grids/. */
@@ -66,6 +69,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
       bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}) ${row.ms.toFixed(0)} ms/step`);
     },
     onEpochEnd: async (epoch) => {
+      if ((options.keepEpochs ?? [1]).includes(epoch)) snapshotCheckpoint(options.runDir, `epoch-${epoch}`);
       writeFileAtomic(path.join(gridDir, `epoch-${epoch}.png`), await completionGrid(run));
     },
   });

@@ -6,7 +6,8 @@ export type Cell = number | { mean: number; std: number } | string | null;
 export interface ResultTable {
   caption: string;
   columns: string[];
-  rows: { name: string; cells: Cell[] }[];
+  /** `rule`: a horizontal rule before this row (e.g. extra ablations below the paper's rows). */
+  rows: { name: string; cells: Cell[]; rule?: boolean }[];
   /** Digits after the decimal point per column. */
   digits?: number[];
 }
@@ -39,7 +40,7 @@ export function tableMarkdown(t: ResultTable): string {
   return [
     `| model | ${t.columns.join(' | ')} |`,
     `|---|${t.columns.map(() => '---').join('|')}|`,
-    ...t.rows.map((r) => `| ${r.name} | ${r.cells.map((c, i) => fmt(c, d(i), '±')).join(' | ')} |`),
+    ...t.rows.flatMap((r) => [...(r.rule ? [`| ***extra ablations*** |${t.columns.map(() => ' ').join('|')}|`] : []), `| ${r.name} | ${r.cells.map((c, i) => fmt(c, d(i), '±')).join(' | ')} |`]),
     '',
     `*${t.caption}*`,
   ].join('\n') + '\n';
@@ -55,7 +56,7 @@ export function tableLatex(t: ResultTable): string {
     '\\hline',
     `Model & ${t.columns.map(tex).join(' & ')} \\\\`,
     '\\hline',
-    ...t.rows.map((r) => `${tex(r.name)} & ${r.cells.map((c, i) => tex(fmt(c, d(i), '±'))).join(' & ')} \\\\`),
+    ...t.rows.flatMap((r) => [...(r.rule ? ['\\hline'] : []), `${tex(r.name)} & ${r.cells.map((c, i) => tex(fmt(c, d(i), '±'))).join(' & ')} \\\\`]),
     '\\hline',
     '\\end{tabular}',
     `\\caption{${tex(t.caption)}}`,

@@ -59,10 +59,11 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
   const zIn = tf.input({ shape: [config.latentDim], name: 'dec_z' });
   const decInputs = [zIn];
   let d: tf.SymbolicTensor = zIn;
+  let yDec: tf.SymbolicTensor | null = null;
   if (decoderAttributes(config)) {
-    const yIn = tf.input({ shape: [A], name: 'dec_y' });
-    decInputs.push(yIn);
-    d = tf.layers.concatenate().apply([d, yIn]) as tf.SymbolicTensor;
+    yDec = tf.input({ shape: [A], name: 'dec_y' });
+    decInputs.push(yDec);
+    d = tf.layers.concatenate().apply([d, yDec]) as tf.SymbolicTensor;
   }
   d = tf.layers.dense({ units: base * base * widths[0], activation: 'relu', kernelInitializer: init(), name: 'dec_fc' }).apply(d) as tf.SymbolicTensor;
   d = tf.layers.reshape({ targetShape: [base, base, widths[0]] }).apply(d) as tf.SymbolicTensor;
@@ -74,6 +75,10 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
   const outWidths = [...widths.slice(1), 3];
   outWidths.forEach((ch, i) => {
     const last = i === outWidths.length - 1;
+    // y modulates every decoder block (FiLM): concatenated once with z it was ignored, because the
+    // encoder's z already carried the attributes; a per-channel scale and shift at every
+    // resolution is a path the decoder cannot route around.
+    if (yDec) d = film(d, yDec, i === 0 ? widths[0] : outWidths[i - 1], `dec_film${i}`);
     if (obsIn) {
       // x' and m at this stage's resolution, so the decoder can copy and blend what is observed.
       const factor = S / (base * 2 ** i);
@@ -113,6 +118,19 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
       decoder.dispose();
     },
   };
+}
+
+/**
+ * Feature-wise linear modulation (Perez et al. 2018): h ⊙ (1 + γ(y)) + β(y), γ and β dense in y,
+ * per channel, broadcast over space. Zero-initialised, so an untrained block is the identity.
+ */
+function film(h: tf.SymbolicTensor, y: tf.SymbolicTensor, channels: number, name: string): tf.SymbolicTensor {
+  const perChannel = (suffix: string, bias: 'ones' | 'zeros') => {
+    const v = tf.layers.dense({ units: channels, kernelInitializer: 'zeros', biasInitializer: bias, name: `${name}_${suffix}` }).apply(y) as tf.SymbolicTensor;
+    return tf.layers.reshape({ targetShape: [1, 1, channels] }).apply(v) as tf.SymbolicTensor;
+  };
+  const scaled = tf.layers.multiply().apply([h, perChannel('scale', 'ones')]) as tf.SymbolicTensor;
+  return tf.layers.add().apply([scaled, perChannel('shift', 'zeros')]) as tf.SymbolicTensor;
 }
 
 function requireTensor<T>(t: T | null, what: string): T {

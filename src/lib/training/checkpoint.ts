@@ -64,6 +64,22 @@ export async function saveCheckpoint(
   return final;
 }
 
+/**
+ * Copy the newest checkpoint of a run to `runDir/<name>/` (e.g. `epoch-1`), outside the pruned
+ * ckpt-* series, so an early model stays loadable next to the final one. Written atomically.
+ */
+export function snapshotCheckpoint(runDir: string, name: string): string {
+  const source = findCheckpoint(runDir);
+  if (!source) throw new Error(`${runDir} holds no checkpoint to keep as ${name}`);
+  const final = path.join(runDir, name);
+  const tmp = `${final}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.cpSync(source, tmp, { recursive: true });
+  fs.rmSync(final, { recursive: true, force: true });
+  fs.renameSync(tmp, final);
+  return final;
+}
+
 /** The newest checkpoint under `dir` (a run folder or a ckpt-* folder itself), or null if none. */
 export function findCheckpoint(dir: string): string | null {
   if (fs.existsSync(path.join(dir, 'config.json')) && fs.existsSync(path.join(dir, 'weights.bin'))) return dir;

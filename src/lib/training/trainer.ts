@@ -2,7 +2,7 @@ import { SimdAdamOptimizer } from './simdAdam';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { activePerceptualLayers, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { activePerceptualLayers, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import { buildVae, type Vae } from '../models/vae';
 import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
 import { negativeElbo } from '../losses';
@@ -154,7 +154,7 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
   let terms: tf.Tensor1D | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed);
-    const loss = negativeElbo({ xHat, x, mu, logVar, beta: c.beta, net: run.featureNet, lambdas: run.lambdas });
+    const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas });
     terms = tf.keep(tf.stack([loss.total, loss.recon, loss.perceptual, loss.kl]) as tf.Tensor1D);
     return loss.total;
   }, run.model.trainableWeights());

@@ -1,0 +1,156 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { gatherBatch, type FaceDataset } from '../data/faceDataset';
+import { attributeIndices } from '../data/attributes';
+import { decoderAttributes } from '../models/config';
+import type { Vae } from '../models/vae';
+import { samplePrior, generate } from '../generation';
+import { complete, forceAttributes } from '../completion';
+import { makeMaskBatch, parseMaskSpec } from '../masks';
+import { predictAttributes, type AttributeClassifier } from '../metrics/attributeClassifier';
+import { gridPng, imagePngs } from '../plots/imageGrid';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import { subSeed } from '../rng';
+
+/** How often the attribute classifier agrees with a forced attribute. */
+export interface ControlRate {
+  /** Pairs where "off" is classified off and "on" on. */
+  rate: number;
+  /** Fraction of "off" images classified off, and of "on" images classified on. */
+  offRate: number;
+  onRate: number;
+  pairs: number;
+}
+
+export interface AttributeControl {
+  attribute: string;
+  /** The same z ~ N(0, I) decoded with the attribute off and on (null: the decoder has no y). */
+  decoder: ControlRate | null;
+  /** Completions of held-out masked faces with the attribute forced off and on. */
+  completion: ControlRate;
+}
+
+export interface SweepOptions {
+  model: Vae;
+  /** Held-out faces (test split): the rest of y, and the faces completed. */
+  data: FaceDataset;
+  classifier: AttributeClassifier;
+  attributes: string[];
+  samples: number;
+  seed: number;
+  /** Writes ATTR/{off,on}/NNN.png, ATTR/completion-{off,on}/NNN.png, grids and control.json. */
+  out: string | null;
+  mask?: string;
+  gibbsSteps?: number;
+}
+
+/** Classifier probability of one attribute for each image. */
+async function attributeProbability(c: AttributeClassifier, images: tf.Tensor4D, attribute: string): Promise<Float32Array> {
+  const col = c.attributeNames.indexOf(attribute);
+  if (col < 0) throw new Error(`the attribute classifier has no "${attribute}"`);
+  const p = tf.tidy(() => tf.squeeze(tf.slice(predictAttributes(c, images), [0, col], [-1, 1]), [1]));
+  const values = (await p.data()) as Float32Array;
+  p.dispose();
+  return values;
+}
+
+export async function controlRate(c: AttributeClassifier, off: tf.Tensor4D, on: tf.Tensor4D, attribute: string): Promise<ControlRate> {
+  const pOff = await attributeProbability(c, off, attribute);
+  const pOn = await attributeProbability(c, on, attribute);
+  let both = 0;
+  let offOk = 0;
+  let onOk = 0;
+  for (let i = 0; i < pOff.length; i++) {
+    const a = pOff[i] < 0.5;
+    const b = pOn[i] >= 0.5;
+    offOk += +a;
+    onOk += +b;
+    both += +(a && b);
+  }
+  const n = pOff.length;
+  return { rate: both / n, offRate: offOk / n, onRate: onOk / n, pairs: n };
+}
+
+async function writeImages(dir: string, images: tf.Tensor4D): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  (await imagePngs(images)).forEach((png, i) => writeFileAtomic(path.join(dir, `${String(i).padStart(3, '0')}.png`), png));
+}
+
+/** Rows = samples (up to 8), columns = each attribute off | on. */
+async function sweepGrid(pairs: [tf.Tensor4D, tf.Tensor4D][], rows: number, size: number): Promise<Buffer> {
+  const grid = tf.tidy(() => {
+    const columns = pairs.flatMap(([off, on]) => [off.slice(0, rows), on.slice(0, rows)]);
+    const [, h, w, ch] = columns[0].shape;
+    return tf.reshape(tf.stack(columns, 1), [rows * columns.length, h, w, ch]) as tf.Tensor4D;
+  });
+  const png = await gridPng(grid, { columns: pairs.length * 2, scale: size < 64 ? 2 : 1 });
+  grid.dispose();
+  return png;
+}
+
+/**
+ * The attribute sweep (paper Figure 6) and its control rates: for each attribute and each sample,
+ * the same z decoded with the attribute off and on (the rest of y from a held-out face), and the
+ * same held-out masked face completed with it forced off and on; the attribute classifier judges
+ * each image. Chance for a pair is about 0.25.
+ */
+export async function attributeControl(o: SweepOptions): Promise<AttributeControl[]> {
+  const c = o.model.config;
+  if (c.attributes.length === 0) throw new Error(`model "${c.name}" is not conditioned on attributes; nothing to sweep`);
+  for (const a of o.attributes) if (!c.attributes.includes(a)) throw new Error(`--attributes ${a}: model "${c.name}" is conditioned on ${c.attributes.length > 5 ? `${c.attributes.length} attributes` : c.attributes.join(', ')}, not ${a}`);
+  const test = o.data.splits.test;
+  if (test.length === 0) throw new Error(`${o.data.root}: the test split is empty; the sweep needs held-out faces`);
+  const n = Math.min(o.samples, test.length);
+  const batch = gatherBatch(o.data, test.slice(0, n), attributeIndices(o.data.attributeNames, c.attributes));
+  const mask = makeMaskBatch(parseMaskSpec(o.mask ?? 'centre:0.5'), n, c.imageSize, 0);
+  const z = samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
+  const results: AttributeControl[] = [];
+  const decoderPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
+  const completionPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
+  try {
+    for (const attribute of o.attributes) {
+      const yOff = forceAttributes(batch.y, c.attributes, { [attribute]: 0 });
+      const yOn = forceAttributes(batch.y, c.attributes, { [attribute]: 1 });
+      let decoder: ControlRate | null = null;
+      if (decoderAttributes(c)) {
+        const pair: [tf.Tensor4D, tf.Tensor4D] = [generate(o.model, z, yOff), generate(o.model, z, yOn)];
+        decoderPairs.push(pair);
+        decoder = await controlRate(o.classifier, pair[0], pair[1], attribute);
+        if (o.out) {
+          await writeImages(path.join(o.out, attribute, 'off'), pair[0]);
+          await writeImages(path.join(o.out, attribute, 'on'), pair[1]);
+        }
+      }
+      const method = c.decoderSeesObserved ? 'oneshot' : 'gibbs';
+      const options = { method, steps: o.gibbsSteps ?? 10, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
+      const completed: [tf.Tensor4D, tf.Tensor4D] = [complete(o.model, batch.x, mask, yOff, options).completed, complete(o.model, batch.x, mask, yOn, options).completed];
+      completionPairs.push(completed);
+      const completion = await controlRate(o.classifier, completed[0], completed[1], attribute);
+      if (o.out) {
+        await writeImages(path.join(o.out, attribute, 'completion-off'), completed[0]);
+        await writeImages(path.join(o.out, attribute, 'completion-on'), completed[1]);
+      }
+      tf.dispose([yOff, yOn]);
+      results.push({ attribute, decoder, completion });
+    }
+    if (o.out) {
+      const rows = Math.min(8, n);
+      if (decoderPairs.length) writeFileAtomic(path.join(o.out, 'sweep-grid.png'), await sweepGrid(decoderPairs, rows, c.imageSize));
+      writeFileAtomic(path.join(o.out, 'completion-grid.png'), await sweepGrid(completionPairs, rows, c.imageSize));
+      writeJsonAtomic(path.join(o.out, 'control.json'), { model: c.name, samples: n, seed: o.seed, mask: o.mask ?? 'centre:0.5', classifier: o.classifier.description, results, mean: meanControl(results) });
+    }
+    return results;
+  } finally {
+    tf.dispose([batch.x, batch.y, mask, z, ...decoderPairs.flat(), ...completionPairs.flat()]);
+  }
+}
+
+/** Mean pair rate over attributes (decoder where the decoder takes y, and completion). */
+export function meanControl(results: AttributeControl[]): { decoder: number | null; completion: number } {
+  const dec = results.filter((r) => r.decoder).map((r) => r.decoder!.rate);
+  return {
+    decoder: dec.length ? dec.reduce((a, b) => a + b, 0) / dec.length : null,
+    completion: results.reduce((a, r) => a + r.completion.rate, 0) / results.length,
+  };
+}
