@@ -13,6 +13,7 @@ import { meanStd } from '../metrics/meanStd';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { ProgressBar } from '../progress';
 import { subSeed } from '../rng';
+import { chainRecorder } from './gibbsChain';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -88,7 +89,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       const missing = files.find((f) => !attrRows!.has(f));
       if (missing) throw new Error(`${o.attrs}: no attribute row for image ${missing}`);
     }
-    const chainSums: tf.Scalar[][] = [];
+    const chain = chainRecorder();
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
     for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
 
@@ -130,10 +131,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
         const rows = attrRows ? tf.tensor2d(names.flatMap((f) => Array.from(attrRows!.get(f)!)), [n, cols.length]) : cols.length ? (tf.zeros([n, cols.length]) as tf.Tensor2D) : null;
         const y = rows && Object.keys(forced).length ? forceAttributes(rows, cols, forced) : rows;
         if (rows && y !== rows) rows.dispose();
-        const onStep = (t: number, iterate: tf.Tensor4D) => {
-          (chainSums[t - 1] ??= []).push(tf.tidy(() => tf.sum(maskedL1(iterate, x, mask)) as tf.Scalar));
-        };
-        const batchOptions = { ...options, onStep, seed: subSeed(options.seed, `batch-${start}`) };
+        chain.batch(x, mask);
+        const batchOptions = { ...options, onStep: chain.onStep, seed: subSeed(options.seed, `batch-${start}`) };
         const outs = samples === 1 ? [complete(model, x, mask, y, batchOptions).completed] : completeSamples(model, x, mask, y, batchOptions, samples);
         const masked = tf.mul(x, mask) as tf.Tensor4D;
         const writes: [string, tf.Tensor4D][] = [['gt', x], ['masked', masked], ['mask', mask]];
@@ -159,7 +158,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       bar.update(Math.min(start + batchSize, files.length));
     }
     bar.stop();
-    const chainMaskedL1 = done.length ? await readMeans(chainSums, done.length) : [];
+    const chainMaskedL1 = await chain.means(done.length);
     const scores = o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(path.join(o.out, 'run.json'), {
@@ -186,15 +185,6 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
   } finally {
     model.dispose();
   }
-}
-
-/** Per-step sums (one scalar per batch) → per-step means over `count` images; disposes the sums. */
-async function readMeans(sums: tf.Scalar[][], count: number): Promise<number[]> {
-  const means = tf.tidy(() => tf.div(tf.stack(sums.map((s) => tf.addN(s))), count));
-  tf.dispose(sums.flat());
-  const values = Array.from(await means.data());
-  means.dispose();
-  return values;
 }
 
 function pngName(file: string, k?: number): string {

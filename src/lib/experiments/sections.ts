@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFaces } from '../data/dataSource';
@@ -8,9 +9,14 @@ import { trainModel } from './trainModel';
 import { disposeRun, type TrainingRun } from '../training/trainer';
 import { complete, completeSamples } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
-import { generate, samplePrior, attributeSweep } from '../generation';
+import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
-import { lossCurves, metricBars, type Figure } from '../plots/plotly';
+import { chainCurves, lossCurves, metricBars, type Figure } from '../plots/plotly';
+import { gibbsChainL1 } from './gibbsChain';
+import { epochMeans } from '../training/history';
+import { attributeControl, meanControl, type AttributeControl } from './attributeControl';
+import { attributeClassifierFor } from '../metrics/attributeClassifier';
+import { PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
 import type { RowMetrics } from './evaluate';
@@ -38,18 +44,23 @@ export interface SectionConfig {
   tableDir: string;
 }
 
+/**
+ * The quick default (≈15 min for the paper's 8 models on 2 CPU cores at 32×32): ~10 epochs of
+ * 3,000 faces, so no model is left at the untrained mean face. The perceptual term is off here
+ * for speed (λ_l = 0, the knobs stay); set λ_l > 0 to train with it.
+ */
 export const DEFAULT_SECTION: SectionConfig = {
   size: 32,
-  epochs: 2,
-  limit: 4000,
+  epochs: 10,
+  limit: 3000,
   stepsPerEpoch: null,
   batchSize: 64,
   seed: 0,
   latentDim: 128,
   beta: 1,
-  lambdas: DEFAULT_PERCEPTUAL.weights,
+  lambdas: Object.fromEntries(Object.keys(DEFAULT_PERCEPTUAL.weights).map((l) => [l, 0])),
   mask: 'centre:0.5',
-  evalImages: 400,
+  evalImages: 300,
   runsDir: path.join('results', 'runs', 'study'),
   figuresDir: FIGURE_DIR,
   tableDir: path.join('results', 'table1'),
@@ -121,6 +132,29 @@ export async function latentVaeSection(cfg: SectionConfig, run: TrainingRun): Pr
   return { loss, grids, exported };
 }
 
+/**
+ * The Gibbs chain's masked L1 after each step t on held-out faces, z = μ and z ~ q, per run:
+ * does the chain improve, and when does it stop? (The one-shot model's chain is shown too,
+ * though it completes in one pass.)
+ */
+export async function gibbsChainSection(cfg: SectionConfig, runs: TrainingRun[], steps = 10): Promise<{ figure: Figure; series: { name: string; values: number[] }[]; exported: Exported[] }> {
+  const data = runs[0].data;
+  const indices = data.splits.val.slice(0, 64);
+  const series: { name: string; values: number[] }[] = [];
+  for (const run of runs) {
+    const batch = gatherBatch(data, indices, run.attributeColumns);
+    const mask = makeMaskBatch(parseMaskSpec(cfg.mask), indices.length, cfg.size);
+    const y = run.modelConfig.attributes.length ? batch.y : null;
+    for (const latent of ['mean', 'sample'] as const) {
+      series.push({ name: `${run.modelConfig.name} (z ${latent === 'mean' ? '= μ' : '~ q'})`, values: await gibbsChainL1(run.model, batch.x, mask, y, { steps, latent, seed: cfg.seed }) });
+    }
+    tf.dispose([batch.x, batch.y, mask]);
+  }
+  const figure = chainCurves(series);
+  const name = `chain-${runs.map((r) => r.modelConfig.name).join('-')}-${cfg.size}`;
+  return { figure, series, exported: [exportPlot(cfg, figure, name, { series })] };
+}
+
 /** Section 2: the same held-out faces completed under every mask type, and several samples of one input. */
 export async function partialObservationSection(cfg: SectionConfig, runs: TrainingRun[]): Promise<{ grids: Record<string, Buffer>; exported: Exported[] }> {
   const n = 6;
@@ -149,28 +183,64 @@ export async function partialObservationSection(cfg: SectionConfig, runs: Traini
   return { grids, exported };
 }
 
-/** Section 3: attribute sweeps (Figure 6): fixed z, one attribute switched off/on at a time. */
-export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], attributes: string[]): Promise<{ grids: Record<string, Buffer>; exported: Exported[] }> {
+/**
+ * Section 3: attribute sweeps (paper Figure 6) and control rates. For every attribute model: the
+ * same z decoded with each attribute off and on (where the decoder takes y), held-out faces
+ * completed with it forced off and on, and how often the attribute classifier agrees.
+ */
+export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], attributes: string[], onLine?: (l: string) => void): Promise<{ grids: Record<string, Buffer>; control: Record<string, AttributeControl[]>; exported: Exported[] }> {
   const grids: Record<string, Buffer> = {};
-  const scale = cfg.size < 64 ? 2 : 1;
+  const control: Record<string, AttributeControl[]> = {};
+  if (runs.length === 0) return { grids, control, exported: [] };
+  const classifier = await attributeClassifierFor(runs[0].data, { seed: 0, onLine });
+  const exported: Exported[] = [];
   for (const run of runs) {
     const c = run.modelConfig;
-    if (c.placement !== 'decoder' && c.placement !== 'both') continue;
-    const batch = gatherBatch(run.data, run.data.splits.val.slice(0, 4), run.attributeColumns);
-    const z = samplePrior(4, c.latentDim, cfg.seed);
     const usable = attributes.filter((a) => c.attributes.includes(a));
-    const sweep = attributeSweep(run.model, z, batch.y, usable);
-    grids[c.name] = await gridPng(sweep, { columns: 1 + 2 * usable.length, scale });
-    tf.dispose([batch.x, batch.y, z, sweep]);
+    if (usable.length === 0) continue;
+    const out = path.join(cfg.figuresDir, 'sweeps', `${c.name}-${cfg.size}`);
+    control[c.name] = await attributeControl({ model: run.model, data: run.data, classifier, attributes: usable, samples: Math.min(100, run.data.splits.test.length), seed: cfg.seed, out, mask: cfg.mask });
+    const mean = meanControl(control[c.name]);
+    for (const kind of ['sweep', 'completion'] as const) {
+      const file = path.join(out, `${kind}-grid.png`);
+      if (!fs.existsSync(file)) continue;
+      grids[`${c.name} ${kind}`] = fs.readFileSync(file);
+      exported.push({
+        name: `03-${kind}-${c.name}`,
+        files: exportGrid(grids[`${c.name} ${kind}`], `03-${kind}-${c.name}-${cfg.size}`, { section: cfg, model: c, rows: 'one held-out face / z per row', columns: usable.flatMap((a) => [`${a} off`, `${a} on`]), control: control[c.name], meanControl: mean, judge: classifier.description }, cfg.figuresDir),
+      });
+    }
   }
-  const exported = Object.entries(grids).map(([k, png]) => ({ name: `03-sweep-${k}`, files: exportGrid(png, `03-sweep-${k}-${cfg.size}`, { section: cfg, columns: ['y of a real face', ...attributes.flatMap((a) => [`${a}=0`, `${a}=1`])] }, cfg.figuresDir) }));
-  return { grids, exported };
+  classifier.model.dispose();
+  return { grids, control, exported };
+}
+
+/**
+ * Collapse checks of a trained model: the KL per image of its last epoch (≈ 0 nats: z is
+ * ignored) and the spread of its prior samples, the mean absolute pixel difference between
+ * pairs of decoded z ~ N(0, I) (≈ 0: every sample is the same face).
+ */
+export async function collapseChecks(run: TrainingRun, samples = 16, seed = 0): Promise<{ klPerImage: number; priorSpread: number }> {
+  const means = epochMeans(run.history);
+  const klPerImage = means.length ? means[means.length - 1].kl : NaN;
+  const c = run.modelConfig;
+  const batch = gatherBatch(run.data, run.data.splits.val.slice(0, samples), run.attributeColumns);
+  const n = batch.x.shape[0];
+  const z = samplePrior(n, c.latentDim, seed);
+  const spread = tf.tidy(() => {
+    const images = tf.reshape(generate(run.model, z, c.attributes.length ? batch.y : null), [n, -1]);
+    const diffs = tf.mean(tf.abs(tf.sub(tf.expandDims(images, 0), tf.expandDims(images, 1))), 2); // [n, n], zero diagonal
+    return tf.div(tf.sum(diffs), n * (n - 1));
+  });
+  const priorSpread = (await spread.data())[0];
+  tf.dispose([spread, z, batch.x, batch.y]);
+  return { klPerImage, priorSpread };
 }
 
 /** Section 4: Table 1 over the given runs + real images + Telea, and bar plots of its metrics. */
 export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { origin?: string }, runs: { name: string; runDir: string }[], onLine?: (l: string) => void) {
   const outBase = path.join(cfg.tableDir, `study-${cfg.size}`);
-  const result = await buildTable1({ data, models: runs, mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, onLine, log: onLine });
+  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, onLine, log: onLine });
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };
   const exported = Object.entries(figures).map(([k, fig]) => exportPlot(cfg, fig, `04-${k}-${cfg.size}`, { table: outBase }));

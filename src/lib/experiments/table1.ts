@@ -10,6 +10,7 @@ import { MOBILENET_LAYERS } from '../models/config';
 import { unlearnedPerceptualDistance, type PerceptualDistance } from '../metrics/lpips';
 import { attributeClassifierFor, SCORE_ATTRIBUTES } from '../metrics/attributeClassifier';
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
+import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';
 import { evaluateRow, evaluationIndices, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
@@ -69,6 +70,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const telea = teleaUnavailable();
   if (telea) log(`[vii] Telea row skipped: ${telea}`);
   else baselines.push(evaluateRow('OpenCV Telea', (x, maskT) => teleaComplete(x, maskT), { ...settings, diversitySamples: 0 }));
+  baselines.push(evaluateRow('Mean fill', (x, maskT) => meanFill(x, maskT), { ...settings, diversitySamples: 0 }));
   rows.splice(paperRows, 0, ...baselines);
 
   const n = evaluationIndices(settings).length;

@@ -62,3 +62,11 @@ export function metricBars(rows: { name: string; mean: number; std: number }[], 
     layout: { title: { text: metric }, yaxis: { title: { text: metric } }, margin: { b: 140 } },
   };
 }
+
+/** Mean masked L1 of the Gibbs iterate x'_t against the truth, per step t, one line per series. */
+export function chainCurves(series: { name: string; values: number[] }[], title = 'Gibbs chain: masked L1 after each step (held-out faces)'): Figure {
+  return {
+    data: series.map((s) => ({ type: 'scatter', mode: 'lines+markers', name: s.name, x: s.values.map((_, i) => i + 1), y: s.values })),
+    layout: { title: { text: title }, xaxis: { title: { text: 'Gibbs step t' }, dtick: 1 }, yaxis: { title: { text: 'masked L1 ↓' } } },
+  };
+}
