@@ -51,7 +51,7 @@ const { historyFrame } = require('../src/lib/training/history');"""),
 code("""const cfg = nb.sized({
   ...lib.DEFAULT_SECTION,
   size: 32 as 32 | 64,
-  epochs: 3,
+  epochs: 10,
   latentDim: 128,
   beta: 1,
   // λ_l per MobileNetV2 layer (0 disables a layer)
@@ -67,6 +67,11 @@ const run = await lib.trainPreset(cfg, data, 'vae-complete', nb.liveLine());""")
 code("""const section = await lib.latentVaeSection(cfg, run);
 nb.showPlot(section.loss);"""),
 code("""nb.showFrame(historyFrame(run.history), 10);"""),
+md("""The Gibbs chain on held-out faces: masked L1 of x'_t after each step t, with z = μ and z ~ q.
+Each step encodes the current estimate x'_t (observed pixels + the last fill). Does the chain
+improve, and when does it stop?"""),
+code("""const chain = await lib.gibbsChainSection(cfg, [run]);
+nb.showPlot(chain.figure);"""),
 md("Reconstructions (top: held-out faces, bottom: decoded μ), prior samples z ~ N(0, I), and a Gibbs chain (rows: truth, masked, x'_1, x'_3, x'_10)."),
 code("""nb.showPng(section.grids.reconstructions);
 nb.showPng(section.grids.samples);
@@ -80,13 +85,17 @@ recon" model whose decoder also sees x' and whose Gibbs iterations run at traini
 Compare completions under four mask families and the diversity of several samples."""),
 code(IMPORTS + """
 const { lossCurves } = require('../src/lib/plots/plotly');"""),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, mask: 'centre:0.5', seed: 0, dataDir: undefined });
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 10, mask: 'centre:0.5', seed: 0, dataDir: undefined });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""const line = nb.liveLine();
 const runs = [];
 for (const preset of ['vae-complete', 'vae-partial', 'oneshot-unmasked-recon']) runs.push(await lib.trainPreset(cfg, data, preset, line));"""),
 code("""nb.showPlot(lossCurves(runs.map((r) => ({ name: r.modelConfig.name, history: r.history }))));"""),
+md("""Gibbs chains of the three models (masked L1 of x'_t after each step t, held-out faces, z = μ and
+z ~ q). The masked models' encoder sees the filled estimate with the mask channel at every step."""),
+code("""const chain = await lib.gibbsChainSection(cfg, runs);
+nb.showPlot(chain.figure);"""),
 md("Rows: truth, masked input, then vae-complete (Gibbs), vae-partial (Gibbs), one-shot (single pass)."),
 code("""const section = await lib.partialObservationSection(cfg, runs);
 for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
@@ -95,18 +104,26 @@ for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb
 md("""# 03 · Attribute placement
 **Question:** where should the 40 CelebA attributes y enter: the encoder q(z|x', y), the decoder
 p(x|z, y), or both? With y in the decoder, the same z decoded with different y edits the face
-(paper Figure 6): each row below is one z; columns switch one attribute off/on."""),
+(paper Figure 6): each row below is one z; columns switch one attribute off/on. y modulates every
+decoder block (FiLM). The control rate is how often the attribute classifier judges the "off"
+image off and the "on" image on (chance ≈ 0.25), for decoded prior samples and for completions of
+held-out faces with the attribute forced."""),
 code(IMPORTS),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, dataDir: undefined });
-const presets = ['attr40-encoder', 'attr40-decoder', 'attr40-both', 'attr1-decoder', 'attr1-both'];
-const sweepAttributes = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair'];
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 10, seed: 0, dataDir: undefined });
+// The paper's attribute rows, then the all-attribute placement ablations
+const presets = ['complete-attr40', 'oneshot-attr40', 'attr1-encoder', 'attr1-decoder', 'attr1-both', 'attr40-encoder', 'attr40-decoder', 'attr40-both'];
+const sweepAttributes = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""const line = nb.liveLine();
 const runs = [];
 for (const p of presets) runs.push(await lib.trainPreset(cfg, data, p, line));"""),
-code("""const section = await lib.attributeSection(cfg, runs, sweepAttributes);
+code("""const section = await lib.attributeSection(cfg, runs, sweepAttributes, nb.liveLine());
 for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
+code("""// Control rate per model and attribute: decoder sweep (same z) and forced completion
+const { meanControl } = require('../src/lib/experiments/attributeControl');
+const rows = Object.entries(section.control).map(([model, results]) => ({ name: model, cells: [...sweepAttributes.map((a) => { const r = results.find((x) => x.attribute === a); return r ? `${r.decoder ? r.decoder.rate.toFixed(2) : '—'} / ${r.completion.rate.toFixed(2)}` : '—'; }), `${meanControl(results).decoder?.toFixed(2) ?? '—'} / ${meanControl(results).completion.toFixed(2)}`] }));
+nb.showTable({ caption: 'control rate, decoder / completion (chance ≈ 0.25)', columns: [...sweepAttributes, 'mean'], rows });"""),
 ],
 "04-metrics": [
 md("""# 04 · Metrics: Table 1
@@ -114,13 +131,13 @@ md("""# 04 · Metrics: Table 1
 images and the classical OpenCV Telea inpainting? Every substitute metric is named as such in the
 caption (AS ≠ Inception score, PD ≠ LPIPS, unless you give the real networks)."""),
 code(IMPORTS + """
-const { TABLE1_PRESETS } = require('../src/lib/models/config');"""),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 3, seed: 0, evalImages: 400, dataDir: undefined });
+const { PAPER_ROWS } = require('../src/lib/models/config');"""),
+code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 10, seed: 0, evalImages: 300, dataDir: undefined });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""// Trains what the earlier notebooks did not (same run folders), then evaluates
 const line = nb.liveLine();
-const presets = Object.keys(TABLE1_PRESETS);
+const presets = Object.keys(PAPER_ROWS); // add 'attr40-encoder', 'attr40-decoder', 'attr40-both' for the ablations
 for (const p of presets) lib.disposeRun(await lib.trainPreset(cfg, data, p, line));
 const metrics = await lib.metricsSection(cfg, data, presets.map((p) => ({ name: p, runDir: lib.runDirFor(cfg, p) })), line);"""),
 code("""nb.showTable(metrics.table);

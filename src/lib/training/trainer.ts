@@ -131,8 +131,9 @@ export async function checkpoint(run: TrainingRun): Promise<string | null> {
 }
 
 /**
- * One Adam step on a batch. The one-shot model first runs k ∈ {0..trainingGibbsSteps} Gibbs
- * iterations without gradients (k drawn per step), so it learns to complete from any iterate.
+ * One Adam step on a batch. Models with trainingGibbsSteps K (the one-shot model) first run
+ * k ∈ {0..K} Gibbs iterations without gradients (k drawn per step), so they learn to complete
+ * from any iterate.
  */
 export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, maskOffset: number): HistoryRow {
   const t0 = performance.now();
@@ -142,7 +143,7 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
   const mask = c.trainInput === 'masked' ? makeMaskBatch(run.mask, x.shape[0], c.imageSize, maskOffset) : null;
   const obs = mask ? observe(x, mask) : null;
   let current = obs ? obs.x : x;
-  if (obs && c.decoderSeesObserved) {
+  if (obs && c.trainingGibbsSteps > 0) {
     const k = createRng(seed).int(0, c.trainingGibbsSteps + 1);
     for (let t = 0; t < k; t++) {
       const next = tf.tidy(() => fillHole(obs, reconstructOnce(run.model, current, obs, yIn, 'sample', subSeed(seed, `gibbs-${t}`)).xHat));
