@@ -11,6 +11,9 @@ interface AdamState {
   incrementIterations(): void;
 }
 
+const ACC_BETA1 = 'adam/accBeta1';
+const ACC_BETA2 = 'adam/accBeta2';
+
 /**
  * tf.train.adam whose per-variable update is one SIMD pass (simd/adam.wat: the same float32
  * operations in the same order) instead of ~13 tfjs kernels: 20 ms → ~3 ms a step for the
@@ -23,6 +26,25 @@ export class SimdAdamOptimizer extends tf.AdamOptimizer {
 
   constructor(learningRate: number, beta1 = 0.9, beta2 = 0.999, epsilon?: number) {
     super(learningRate, beta1, beta2, epsilon);
+  }
+
+  /**
+   * getWeights() plus the running products β1^t and β2^t. tf.AdamOptimizer.setWeights recomputes
+   * them as pow(β, t + 1), which in float32 differs from the running product at most steps
+   * (from t = 18 on for the defaults), so a resumed run would drift from an uninterrupted one.
+   */
+  async getExactState(): Promise<{ name: string; tensor: tf.Tensor }[]> {
+    const state = this as unknown as AdamState;
+    return [...(await this.getWeights()), { name: ACC_BETA1, tensor: state.accBeta1.clone() }, { name: ACC_BETA2, tensor: state.accBeta2.clone() }];
+  }
+
+  /** Restore getExactState()'s output (or a plain getWeights() list: then β^t comes from pow). */
+  async setExactState(weights: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+    const acc = new Map(weights.filter((w) => w.name === ACC_BETA1 || w.name === ACC_BETA2).map((w) => [w.name, w.tensor]));
+    await this.setWeights(weights.filter((w) => !acc.has(w.name)));
+    const state = this as unknown as AdamState;
+    if (acc.has(ACC_BETA1)) state.accBeta1.assign(acc.get(ACC_BETA1)!);
+    if (acc.has(ACC_BETA2)) state.accBeta2.assign(acc.get(ACC_BETA2)!);
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {

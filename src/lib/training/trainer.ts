@@ -22,7 +22,7 @@ export interface TrainingRun {
   model: Vae;
   featureNet: FeatureNet | null;
   lambdas: number[];
-  optimizer: tf.AdamOptimizer;
+  optimizer: SimdAdamOptimizer;
   data: FaceDataset;
   attributeColumns: number[];
   mask: MaskSpec;
@@ -101,7 +101,7 @@ async function restore(run: TrainingRun, runDir: string): Promise<void> {
   if (!same(trainNow, trainThen)) throw new Error(`${ckpt.dir}: it was trained with different training settings (only epochs may change on resume)`);
   setModelWeights(run.model, ckpt.weights, ckpt.dir);
   tf.dispose(Object.values(ckpt.weights));
-  await run.optimizer.setWeights(ckpt.optimizer!);
+  await run.optimizer.setExactState(ckpt.optimizer!);
   run.step = meta.step;
   run.epoch = meta.epoch;
   run.batchInEpoch = meta.batchInEpoch;
@@ -126,8 +126,13 @@ export async function checkpoint(run: TrainingRun): Promise<string | null> {
     batchInEpoch: run.batchInEpoch,
     savedAt: new Date().toISOString(),
   };
-  const optimizerState = await run.optimizer.getWeights();
-  return saveCheckpoint(run.runDir, meta, modelWeights(run.model), optimizerState, { 'history.csv': historyCsv(run.history) });
+  const optimizerState = await run.optimizer.getExactState();
+  try {
+    return await saveCheckpoint(run.runDir, meta, modelWeights(run.model), optimizerState, { 'history.csv': historyCsv(run.history) });
+  } finally {
+    // The iteration count and the β^t copies are fresh tensors; the moments are the live variables.
+    tf.dispose(optimizerState.filter((s) => s.name === 'iter' || s.name.startsWith('adam/')).map((s) => s.tensor));
+  }
 }
 
 /**

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawn, spawnSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
+import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { createTrainingRun, trainEpochs, disposeRun } from '../src/lib/training/trainer';
+import { loadCheckpoint } from '../src/lib/training/checkpoint';
+import { tinyModel } from './helpers/tinyData';
+import { tempDir } from './helpers/fixtures';
+import { CHILD_PRESET, CHILD_TRAIN } from './helpers/trainChild';
+
+const root = path.resolve(__dirname, '..');
+const child = path.join(__dirname, 'helpers', 'trainChild.ts');
+const facesDir = tempDir();
+const setup = (async () => {
+  await selectBackend({ quiet: true });
+  await writeSyntheticFaces({ dir: facesDir, count: 48, seed: 4 });
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  const whole = path.join(tempDir(), 'whole');
+  const run = await createTrainingRun({ model: tinyModel(CHILD_PRESET), train: CHILD_TRAIN, data, runDir: whole });
+  await trainEpochs(run);
+  const steps = run.step;
+  disposeRun(run);
+  return { whole, steps };
+})();
+
+/** Every weight and optimizer tensor of a run's newest checkpoint, by name. */
+function state(runDir: string): Map<string, Float32Array | Int32Array> {
+  const c = loadCheckpoint(runDir);
+  const out = new Map<string, Float32Array | Int32Array>();
+  for (const [k, t] of Object.entries(c.weights)) out.set(`w:${k}`, t.dataSync() as Float32Array);
+  for (const { name, tensor } of c.optimizer!) out.set(`opt:${name}`, tensor.dataSync() as Float32Array);
+  tf.dispose([...Object.values(c.weights), ...c.optimizer!.map((o) => o.tensor)]);
+  return out;
+}
+
+function assertSameState(a: string, b: string): void {
+  const [sa, sb] = [state(a), state(b)];
+  assert.deepEqual([...sb.keys()].sort(), [...sa.keys()].sort());
+  assert.ok(sa.has('opt:adam/accBeta1'), 'the running β^t products are saved');
+  for (const [k, v] of sa) {
+    const w = sb.get(k)!;
+    let differ = 0;
+    for (let i = 0; i < v.length; i++) if (v[i] !== w[i] && !(Number.isNaN(v[i]) && Number.isNaN(w[i]))) differ++;
+    assert.equal(differ, 0, `${k}: ${differ} of ${v.length} values differ from the uninterrupted run`);
+  }
+}
+
+/** Run the training child; SIGKILL it when a stdout line matches `killOn`. Resolves with what it printed. */
+function trainUntil(runDir: string, killOn: RegExp | null, env: Record<string, string> = {}): Promise<{ lines: string[]; killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', child, facesDir, runDir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let killed = false;
+    let buf = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      for (const l of parts) {
+        lines.push(l);
+        if (killOn && !killed && killOn.test(l)) {
+          killed = true;
+          p.kill('SIGKILL');
+        }
+      }
+    });
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code, signal) => {
+      if (killed && signal === 'SIGKILL') resolve({ lines, killed });
+      else if (code === 0) resolve({ lines, killed });
+      else reject(new Error(`training child exited ${code ?? signal}:\n${err.slice(-3000)}`));
+    });
+  });
+}
+
+test('a run SIGKILLed between checkpoints, resumed, ends bit-identical to an uninterrupted run (weights and Adam state)', async () => {
+  const { whole, steps } = await setup;
+  assert.ok(steps >= 24, `${steps} steps`);
+  const runDir = path.join(tempDir(), 'killed');
+  const first = await trainUntil(runDir, /^step 23$/);
+  assert.ok(first.killed, 'the child was killed');
+  const saved = JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).step as number;
+  const reached = Math.max(...first.lines.filter((l) => l.startsWith('step ')).map((l) => Number(l.slice(5))));
+  assert.ok(saved < reached && saved >= 18, `killed after step ${reached} with the newest checkpoint at ${saved}: steps are lost and replayed, from a step where pow(β, t+1) ≠ the running product`);
+  const second = await trainUntil(runDir, null);
+  assert.equal(second.lines.at(-1), 'done');
+  assert.equal(second.lines[0], `step ${saved + 1}`, 'resumed from the newest checkpoint');
+  assertSameState(whole, runDir);
+  const hist = (d: string) => fs.readFileSync(path.join(d, 'history.csv'), 'utf8').split('\n').map((l) => l.split(',').slice(0, 6).join(','));
+  assert.deepEqual(hist(runDir), hist(whole), 'loss history identical, replayed steps included once');
+});
+
+test('a run SIGKILLed while writing a checkpoint keeps the previous one, and resumes bit-identical', async () => {
+  const { whole } = await setup;
+  const runDir = path.join(tempDir(), 'killed-in-write');
+  const first = await trainUntil(runDir, /^in-write 20$/, { KILL_IN_WRITE_AT: '20' });
+  assert.ok(first.killed);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).step, 16, 'latest.json still names (epoch-end checkpoint at step 16) the previous checkpoint');
+  assert.ok(fs.readdirSync(runDir).some((n) => n.startsWith('ckpt-0000020.tmp-')), 'the half-written checkpoint is left under its temporary name');
+  const second = await trainUntil(runDir, null);
+  assert.equal(second.lines[0], 'step 17');
+  assertSameState(whole, runDir);
+});
