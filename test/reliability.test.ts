@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
-import { createTrainingRun, trainEpochs, disposeRun } from '../src/lib/training/trainer';
+import { createTrainingRun, trainEpochs, disposeRun, TrainingDivergedError } from '../src/lib/training/trainer';
 import { loadCheckpoint } from '../src/lib/training/checkpoint';
 import { tinyModel } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
@@ -107,3 +107,30 @@ test('a run SIGKILLed while writing a checkpoint keeps the previous one, and res
   assert.equal(second.lines[0], 'step 17');
   assertSameState(whole, runDir);
 });
+
+for (const [label, poison] of [['NaN', NaN], ['Inf', Infinity]] as const) {
+  test(`a ${label} in a real run (trainEpochs) stops it at that step, naming the term; memory and the newest checkpoint hold the last good weights`, async () => {
+    await setup;
+    const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+    const runDir = path.join(tempDir(), 'diverge');
+    const run = await createTrainingRun({ model: tinyModel('vae-complete'), train: { ...CHILD_TRAIN, checkpointEvery: 3 }, data, runDir });
+    // The decoder's output turns non-finite at step 5 (after the step-3 checkpoint and good step 4).
+    const decode = run.model.decode.bind(run.model);
+    run.model.decode = (z, y, obs) => (run.step === 5 ? tf.tidy(() => tf.mul(decode(z, y, obs), poison)) : decode(z, y, obs));
+    await assert.rejects(trainEpochs(run), (e: Error) => e instanceof TrainingDivergedError && new RegExp(`diverged at step 5 .*the recon term is ${label === 'NaN' ? 'NaN' : 'Infinity'}`).test(e.message));
+    assert.equal(run.step, 5, 'the failed step was not counted');
+    const latest = JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8'));
+    assert.equal(latest.step, 5, 'the last good state (after step 4) is the newest checkpoint');
+    const ckpt = loadCheckpoint(runDir, { optimizer: false });
+    const memory = [...run.model.encoder.getWeights(), ...run.model.decoder.getWeights()];
+    const disk = [...run.model.encoder.getWeights().map((_, i) => ckpt.weights[`encoder/${i}`]), ...run.model.decoder.getWeights().map((_, i) => ckpt.weights[`decoder/${i}`])];
+    memory.forEach((w, i) => {
+      const [a, b] = [w.dataSync(), disk[i].dataSync()];
+      assert.ok(a.every(Number.isFinite), `weight ${i} in memory is finite`);
+      assert.deepEqual(b, a, `weight ${i}: checkpoint equals memory`);
+    });
+    tf.dispose(Object.values(ckpt.weights));
+    assert.ok(!fs.readFileSync(path.join(runDir, 'history.csv'), 'utf8').includes('NaN'), 'no non-finite row in the history');
+    disposeRun(run);
+  });
+}

@@ -168,8 +168,10 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
   tf.dispose([value, terms!, current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
   if (!values.every(Number.isFinite)) {
     tf.dispose(Object.values(grads));
+    const names = ['total', 'recon', 'perceptual', 'kl'];
+    const bad = names.filter((_, i) => !Number.isFinite(values[i] ?? NaN) && i > 0);
     throw new TrainingDivergedError(
-      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]}. ` +
+      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]}. ` +
         `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. Try a lower learning rate or smaller λ.`,
     );
   }
@@ -205,6 +207,11 @@ export async function trainEpochs(run: TrainingRun, hooks: { onStep?: (p: TrainP
       let row: HistoryRow;
       try {
         row = trainStep(run, batch.x, batch.y, run.step * batchSize);
+      } catch (e) {
+        // Nothing of the failed step was applied: the state in memory is the last good one; make
+        // it the newest checkpoint too, so a rerun (e.g. with a lower learning rate) starts there.
+        if (e instanceof TrainingDivergedError && run.runDir) await checkpoint(run);
+        throw e;
       } finally {
         tf.dispose([batch.x, batch.y]);
       }
