@@ -1,3 +1,16 @@
+/** A bad command line: one clear line, exit code 2 (other failures exit 1). */
+export class UsageError extends Error {}
+
+/** Run argument-to-config code, turning its errors into usage errors (bad sizes, masks, names). */
+export function asUsage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof UsageError || !(e instanceof Error)) throw e;
+    throw new UsageError(e.message);
+  }
+}
+
 /** Minimal `--flag value` / `--switch` parser with clear errors for unknown or malformed flags. */
 export interface ParsedArgs {
   positional: string[];
@@ -15,13 +28,13 @@ export function parseArgs(argv: readonly string[], known: Record<string, 'value'
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
     const kind = known[name];
-    if (!kind) throw new Error(`unknown option --${name}; known: ${Object.keys(known).map((k) => `--${k}`).join(', ')}`);
+    if (!kind) throw new UsageError(`unknown option --${name}; known: ${Object.keys(known).map((k) => `--${k}`).join(', ')}`);
     if (kind === 'switch') {
-      if (inline !== undefined) throw new Error(`--${name} takes no value`);
+      if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       flags.set(name, true);
     } else {
       const value = inline ?? argv[++i];
-      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new Error(`--${name} needs a value`);
+      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`--${name} needs a value`);
       flags.set(name, value);
     }
   }
@@ -32,7 +45,7 @@ export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 
   const raw = args.flags.get(name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (raw === true || !Number.isInteger(n) || n < min) throw new Error(`--${name} ${raw === true ? '' : raw} is invalid; expected an integer ≥ ${min}`);
+  if (raw === true || !Number.isInteger(n) || n < min) throw new UsageError(`--${name} ${raw === true ? '' : raw} is invalid; expected an integer ≥ ${min}`);
   return n;
 }
 

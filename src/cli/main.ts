@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Headless entry: `vii <command> [options]`. Every command calls the same src/lib code as the notebooks.
-import { parseArgs, intFlag, stringFlag } from './args';
+import { parseArgs, intFlag, stringFlag, asUsage, UsageError } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
 import * as fs from 'fs';
 import sharp from 'sharp';
@@ -27,6 +27,7 @@ import { trainModel } from '../lib/experiments/trainModel';
 import { disposeRun } from '../lib/training/trainer';
 import { epochMeans } from '../lib/training/history';
 import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
+import { parseMaskSpec } from '../lib/masks';
 
 const USAGE = `usage: vii <command> [options]
 
@@ -48,6 +49,11 @@ commands:
         [--out DIR] [--data DIR] [--mask SPEC] [--steps N]
         the same z decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the attribute classifier's control rate per attribute
+  grid --dirs DIR,DIR,... --out FILE.png [--limit N]
+        one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
+  study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N]
+        every section and Table 1 for the paper's 8 rows, written to results/
+  help, --help; COMMAND --help      this text, or one command's
 `;
 
 type Command = (argv: string[]) => Promise<void>;
@@ -101,16 +107,18 @@ const commands: Record<string, Command> = {
     const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
-      if (!v) throw new Error(`--${name} is required\n\n${USAGE}`);
+      if (!v) throw new UsageError(`--${name} is required; see vii --help`);
       return v;
     };
     const method = stringFlag(args, 'method');
-    if (method !== undefined && method !== 'gibbs' && method !== 'oneshot') throw new Error(`--method ${method}: expected gibbs or oneshot`);
+    if (method !== undefined && method !== 'gibbs' && method !== 'oneshot') throw new UsageError(`--method ${method}: expected gibbs or oneshot`);
     const latent = stringFlag(args, 'latent') ?? 'sample';
-    if (latent !== 'mean' && latent !== 'sample') throw new Error(`--latent ${latent}: expected mean or sample`);
+    if (latent !== 'mean' && latent !== 'sample') throw new UsageError(`--latent ${latent}: expected mean or sample`);
     const encoderInput = stringFlag(args, 'encoder-input') ?? 'estimate';
-    if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new Error(`--encoder-input ${encoderInput}: expected estimate or observed`);
-    const set = parseAttributeSettings(stringFlag(args, 'set') ?? '');
+    if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new UsageError(`--encoder-input ${encoderInput}: expected estimate or observed`);
+    const set = asUsage(() => parseAttributeSettings(stringFlag(args, 'set') ?? ''));
+    const maskText = stringFlag(args, 'mask');
+    if (maskText) asUsage(() => parseMaskSpec(maskText));
     const [checkpointDir, images, out] = [need('checkpoint'), need('images'), need('out')];
     await selectBackend();
     const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
@@ -138,7 +146,7 @@ const commands: Record<string, Command> = {
   async sweep(argv) {
     const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value' });
     const checkpointDir = stringFlag(args, 'checkpoint');
-    if (!checkpointDir) throw new Error(`sweep needs --checkpoint DIR\n\n${USAGE}`);
+    if (!checkpointDir) throw new UsageError(`sweep needs --checkpoint DIR; see vii --help`);
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
@@ -166,8 +174,8 @@ const commands: Record<string, Command> = {
     const args = parseArgs(argv, { dirs: 'value', out: 'value', limit: 'value' });
     const dirs = (stringFlag(args, 'dirs') ?? '').split(',').filter(Boolean);
     const out = stringFlag(args, 'out');
-    if (dirs.length === 0 || !out) throw new Error('grid needs --dirs DIR,DIR,... and --out FILE.png');
-    for (const d of dirs) if (!fs.existsSync(d)) throw new Error(`--dirs: ${d} not found`);
+    if (dirs.length === 0 || !out) throw new UsageError('grid needs --dirs DIR,DIR,... and --out FILE.png');
+    for (const d of dirs) if (!fs.existsSync(d)) throw new UsageError(`--dirs: ${d} not found`);
     const names = fs.readdirSync(dirs[0]).filter((f) => /^[^_]+\.png$/.test(f)).sort().slice(0, intFlag(args, 'limit', 8, 1));
     const rows: Uint8Array[] = [];
     let size = 0;
@@ -204,7 +212,7 @@ const commands: Record<string, Command> = {
 function tableModels(runsDir: string | undefined, pairs: string | undefined): { name: string; runDir: string; extra?: boolean }[] {
   const models: { name: string; runDir: string; extra?: boolean }[] = [];
   if (runsDir) {
-    if (!fs.existsSync(runsDir)) throw new Error(`--runs ${runsDir}: folder not found`);
+    if (!fs.existsSync(runsDir)) throw new UsageError(`--runs ${runsDir}: folder not found`);
     const order = Object.keys(TABLE1_PRESETS);
     fs.readdirSync(runsDir)
       .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
@@ -213,27 +221,46 @@ function tableModels(runsDir: string | undefined, pairs: string | undefined): { 
   }
   for (const pair of (pairs ?? '').split(',').filter(Boolean)) {
     const at = pair.lastIndexOf('=');
-    if (at <= 0) throw new Error(`--models "${pair}": expected NAME=CHECKPOINT_DIR`);
+    if (at <= 0) throw new UsageError(`--models "${pair}": expected NAME=CHECKPOINT_DIR`);
     models.push({ name: pair.slice(0, at), runDir: pair.slice(at + 1) });
   }
-  if (models.length === 0) throw new Error('table1 needs --runs DIR (a folder of run folders) and/or --models NAME=DIR,...');
+  if (models.length === 0) throw new UsageError('table1 needs --runs DIR (a folder of run folders) and/or --models NAME=DIR,...');
   return models;
+}
+
+/** The usage lines of one command (its entry in USAGE). */
+export function commandUsage(name: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${name} `) || l === `  ${name}`);
+  if (start < 0) return USAGE;
+  let end = start + 1;
+  while (end < lines.length && lines[end].startsWith('        ')) end++;
+  return `usage: vii ${lines.slice(start, end).map((l) => l.trim()).join('\n  ')}\n`;
 }
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return;
   }
   const command = commands[name];
-  if (!command) throw new Error(`unknown command "${name}"\n\n${USAGE}`);
+  if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(commands).join(', ')} (vii --help)`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(commandUsage(name));
+    return;
+  }
   await command(rest);
+}
+
+/** Exit code of a failure: 2 for a bad command line, 1 for anything else. */
+export function exitCode(e: unknown): number {
+  return e instanceof UsageError ? 2 : 1;
 }
 
 if (require.main === module) {
   main(process.argv.slice(2)).catch((e: Error) => {
     console.error(`vii: ${e.message}`);
-    process.exit(1);
+    process.exit(exitCode(e));
   });
 }

@@ -1,5 +1,5 @@
 import { DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, modelConfig, type ModelConfig, type TrainConfig } from '../lib/models/config';
-import { intFlag, stringFlag, type ParsedArgs } from './args';
+import { asUsage, intFlag, stringFlag, UsageError, type ParsedArgs } from './args';
 
 /** Flags shared by the commands that build a model config and a training config. */
 export const MODEL_FLAGS = {
@@ -23,7 +23,7 @@ function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
   const raw = stringFlag(args, name);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isFinite(n)) throw new Error(`--${name} ${raw} is not a number`);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} ${raw} is not a number`);
   return n;
 }
 
@@ -33,7 +33,7 @@ export function parseLambdas(text: string, base: Record<string, number>): Record
   for (const part of text.split(',').filter(Boolean)) {
     const [layer, value] = part.split('=');
     const v = Number(value);
-    if (!layer || value === undefined || !Number.isFinite(v)) throw new Error(`--lambda "${part}": expected LAYER=NUMBER`);
+    if (!layer || value === undefined || !Number.isFinite(v)) throw new UsageError(`--lambda "${part}": expected LAYER=NUMBER`);
     out[layer] = v;
   }
   return out;
@@ -42,7 +42,7 @@ export function parseLambdas(text: string, base: Record<string, number>): Record
 export function modelFromArgs(args: ParsedArgs): ModelConfig {
   const preset = stringFlag(args, 'preset') ?? 'vae-complete';
   const net = (stringFlag(args, 'feature-net') ?? DEFAULT_PERCEPTUAL.net) as ModelConfig['perceptual']['net'];
-  if (!['mobilenetv2', 'vgg16', 'none'].includes(net)) throw new Error(`--feature-net ${net}: expected mobilenetv2, vgg16 or none`);
+  if (!['mobilenetv2', 'vgg16', 'none'].includes(net)) throw new UsageError(`--feature-net ${net}: expected mobilenetv2, vgg16 or none`);
   const baseWeights = net === 'vgg16' ? { block1_conv2: 1e-3, block2_conv2: 1e-3, block3_conv3: 1e-3, block4_conv3: 0 } : net === 'none' ? {} : DEFAULT_PERCEPTUAL.weights;
   const lambdaText = stringFlag(args, 'lambda');
   const overrides: Partial<ModelConfig> = {
@@ -53,13 +53,13 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   };
   const mask = stringFlag(args, 'mask');
   if (mask) overrides.mask = mask;
-  return modelConfig(preset, overrides);
+  return asUsage(() => modelConfig(preset, overrides));
 }
 
 export function trainFromArgs(args: ParsedArgs, defaults: Partial<TrainConfig> = {}): TrainConfig {
   const base = { ...DEFAULT_TRAIN, ...defaults };
   const lr = numberFlag(args, 'lr', base.learningRate);
-  if (!(lr > 0)) throw new Error(`--lr ${lr} must be > 0`);
+  if (!(lr > 0)) throw new UsageError(`--lr ${lr} must be > 0`);
   const stepsRaw = stringFlag(args, 'steps-per-epoch');
   return {
     ...base,
