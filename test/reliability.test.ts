@@ -134,3 +134,122 @@ for (const [label, poison] of [['NaN', NaN], ['Inf', Infinity]] as const) {
     disposeRun(run);
   });
 }
+
+/** A finished tiny run with checkpoints at steps 8 and 12 (keep = 2). */
+async function finishedRun(): Promise<string> {
+  await setup;
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  const runDir = path.join(tempDir(), 'run');
+  const run = await createTrainingRun({ model: tinyModel('vae-complete'), train: { ...CHILD_TRAIN, epochs: 3, checkpointEvery: 100 }, data, runDir });
+  await trainEpochs(run);
+  disposeRun(run);
+  return runDir;
+}
+
+test('damaged checkpoints: truncated, corrupted, or missing → a clear error naming the file, or the previous checkpoint with a warning', async () => {
+  for (const damage of ['truncate', 'flip', 'missing'] as const) {
+    const runDir = await finishedRun();
+    const newest = path.join(runDir, 'ckpt-0000012');
+    if (damage === 'missing') fs.rmSync(newest, { recursive: true });
+    else {
+      const bin = path.join(newest, 'weights.bin');
+      const bytes = fs.readFileSync(bin);
+      if (damage === 'truncate') fs.writeFileSync(bin, bytes.subarray(0, bytes.length - 100));
+      else {
+        bytes[1000] ^= 0xff;
+        fs.writeFileSync(bin, bytes);
+      }
+      const why = damage === 'truncate' ? /weights\.bin: \d+ bytes, expected \d+ \(truncated/ : /weights\.bin: its SHA-256 does not match .* \(corrupted\)/;
+      assert.throws(() => loadCheckpoint(newest), why, `${damage}: loading the folder itself is an error naming the file`);
+    }
+    const warnings: string[] = [];
+    const c = loadCheckpoint(runDir, { warn: (m) => warnings.push(m) });
+    assert.equal(c.meta.step, 8, `${damage}: fell back to the previous checkpoint`);
+    assert.match(warnings.join('\n'), damage === 'missing' ? /latest\.json names ckpt-0000012, which is missing; using the older checkpoint .*ckpt-0000008/ : /ckpt-0000012\/weights\.bin: .*using the older checkpoint/);
+    tf.dispose([...Object.values(c.weights), ...c.optimizer!.map((o) => o.tensor)]);
+    // Nothing readable at all: an error, not a model.
+    fs.rmSync(path.join(runDir, 'ckpt-0000008', 'optimizer.json'));
+    if (damage === 'missing') assert.throws(() => loadCheckpoint(runDir, { warn: () => {} }), /no readable checkpoint: .*which is missing; .*optimizer\.json: missing/);
+  }
+});
+
+test('resuming into a run folder of another model config or image size is refused with the folder named', async () => {
+  const runDir = await finishedRun();
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  await assert.rejects(createTrainingRun({ model: tinyModel('vae-partial'), train: { ...CHILD_TRAIN, epochs: 3, checkpointEvery: 100 }, data, runDir }), /ckpt-0000012: it was trained with a different model config/);
+  await assert.rejects(createTrainingRun({ model: tinyModel('vae-complete', { latentDim: 16 }), train: { ...CHILD_TRAIN, epochs: 3, checkpointEvery: 100 }, data, runDir }), /different model config/);
+  const data64 = await loadCelebA({ dir: facesDir, preprocess: { size: 64, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  await assert.rejects(createTrainingRun({ model: tinyModel('vae-complete', { imageSize: 64 }), train: { ...CHILD_TRAIN, epochs: 3, checkpointEvery: 100 }, data: data64, runDir }), /different model config/);
+  // The lock was released after each refusal: the right config still resumes.
+  const ok = await createTrainingRun({ model: tinyModel('vae-complete'), train: { ...CHILD_TRAIN, epochs: 3, checkpointEvery: 100 }, data, runDir });
+  assert.equal(ok.step, 12);
+  disposeRun(ok);
+});
+
+test('a second process training into the same run folder is refused; a killed holder\'s lock is taken over', async () => {
+  await setup;
+  const runDir = path.join(tempDir(), 'locked');
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  const create = () => createTrainingRun({ model: tinyModel(CHILD_PRESET), train: CHILD_TRAIN, data, runDir });
+  // The child hangs inside its step-5 checkpoint write: it holds the lock while we try.
+  let attempt: Promise<unknown> | null = null;
+  const first = await new Promise<{ lines: string[]; killed: boolean }>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', child, facesDir, runDir], { cwd: root, env: { ...process.env, KILL_IN_WRITE_AT: '5' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines: string[] = [];
+    p.stdout.on('data', (d: Buffer) => {
+      for (const l of d.toString().split('\n').filter(Boolean)) {
+        lines.push(l);
+        if (l === 'in-write 5' && !attempt) {
+          attempt = create().then(
+            () => reject(new Error('a second training run was allowed into a locked folder')),
+            (e: Error) => {
+              try {
+                assert.match(e.message, new RegExp(`${runDir.replace(/[/.]/g, '\\$&')} is being trained by another process \\(pid ${p.pid}, since `));
+              } catch (err) {
+                reject(err);
+              }
+              p.kill('SIGKILL');
+            },
+          );
+        }
+      }
+    });
+    p.on('exit', () => resolve({ lines, killed: true }));
+  });
+  assert.ok(first.lines.includes('in-write 5'));
+  const warnings: string[] = [];
+  const original = console.warn;
+  console.warn = (m: string) => warnings.push(m);
+  try {
+    const run = await create();
+    assert.match(warnings.join('\n'), /train\.lock was left by pid \d+, which no longer runs; taking it over/);
+    disposeRun(run);
+  } finally {
+    console.warn = original;
+  }
+  assert.equal(fs.existsSync(path.join(runDir, 'train.lock')), false, 'released on dispose');
+});
+
+test('a failed checkpoint write (disk full) leaves the previous checkpoint intact and says so', async () => {
+  const runDir = await finishedRun();
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  const run = await createTrainingRun({ model: tinyModel('vae-complete'), train: { ...CHILD_TRAIN, epochs: 4, checkpointEvery: 100 }, data, runDir });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const realFs = require('fs') as typeof fs;
+  const writeSync = realFs.writeSync;
+  realFs.writeSync = ((...args: Parameters<typeof fs.writeSync>) => {
+    if (new Error().stack!.includes('writeTensors')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    return writeSync(...args);
+  }) as typeof fs.writeSync;
+  try {
+    await assert.rejects(trainEpochs(run), /the checkpoint of step 16 could not be written to .* \(ENOSPC: no space left on device, write\); the previous checkpoint .*ckpt-0000012 is intact/);
+  } finally {
+    realFs.writeSync = writeSync;
+  }
+  assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8')).checkpoint, 'ckpt-0000012');
+  assert.deepEqual(fs.readdirSync(runDir).filter((n) => n.includes('.tmp')), [], 'no half-written folder left');
+  const c = loadCheckpoint(runDir, { warn: (m) => assert.fail(m) });
+  assert.equal(c.meta.step, 12);
+  tf.dispose([...Object.values(c.weights), ...c.optimizer!.map((o) => o.tensor)]);
+  disposeRun(run);
+});

@@ -1,20 +1,56 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from './atomicWrite';
 
 export type NamedTensor = { name: string; tensor: tf.Tensor };
 
-/** Tensors as `<file>.bin` (TF.js weight encoding) + `<file>.json` (their specs), each written atomically. */
-export async function writeTensors(file: string, tensors: NamedTensor[]): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(tensors);
-  writeFileAtomic(`${file}.bin`, new Uint8Array(data));
-  writeFileAtomic(`${file}.json`, JSON.stringify(specs));
+/** A tensor file that cannot be read back as written: names the file and what is wrong. */
+export class TensorFileError extends Error {
+  constructor(
+    readonly file: string,
+    why: string,
+  ) {
+    super(`${file}: ${why}`);
+  }
 }
 
-/** The tensors written by writeTensors, in their saved order; the caller disposes them. */
+/** `<file>.json` since format 2: the specs with the .bin file's length and SHA-256 (format 1: the specs alone). */
+interface TensorIndex {
+  format: 2;
+  bytes: number;
+  sha256: string;
+  specs: tf.io.WeightsManifestEntry[];
+}
+
+/** Tensors as `<file>.bin` (TF.js weight encoding) + `<file>.json` (specs, length, checksum), each written atomically. */
+export async function writeTensors(file: string, tensors: NamedTensor[]): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  const bytes = new Uint8Array(data);
+  writeFileAtomic(`${file}.bin`, bytes);
+  const index: TensorIndex = { format: 2, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), specs };
+  writeFileAtomic(`${file}.json`, JSON.stringify(index));
+}
+
+/** The tensors written by writeTensors, in their saved order; the caller disposes them. Truncated or altered files are errors. */
 export function readTensors(file: string): NamedTensor[] {
-  const specs = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as tf.io.WeightsManifestEntry[];
+  for (const f of [`${file}.json`, `${file}.bin`]) if (!fs.existsSync(f)) throw new TensorFileError(f, 'missing');
+  let parsed: TensorIndex | tf.io.WeightsManifestEntry[];
+  try {
+    parsed = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8'));
+  } catch (e) {
+    throw new TensorFileError(`${file}.json`, `not valid JSON (${(e as Error).message})`);
+  }
   const bytes = fs.readFileSync(`${file}.bin`);
+  const specs = Array.isArray(parsed) ? parsed : parsed.specs;
+  if (!Array.isArray(parsed)) {
+    if (bytes.length !== parsed.bytes) throw new TensorFileError(`${file}.bin`, `${bytes.length} bytes, expected ${parsed.bytes} (truncated or overwritten)`);
+    const sum = crypto.createHash('sha256').update(bytes).digest('hex');
+    if (sum !== parsed.sha256) throw new TensorFileError(`${file}.bin`, 'its SHA-256 does not match the one recorded when it was written (corrupted)');
+  } else {
+    const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    if (bytes.length !== expected) throw new TensorFileError(`${file}.bin`, `${bytes.length} bytes, expected ${expected} (truncated or overwritten)`);
+  }
   const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
 }

@@ -47,15 +47,21 @@ export async function saveCheckpoint(
   fs.mkdirSync(dir, { recursive: true });
   const name = `ckpt-${String(meta.step).padStart(7, '0')}`;
   const tmp = path.join(dir, `${name}.tmp-${process.pid}`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(tmp);
-  fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(meta, null, 2));
-  await writeTensors(path.join(tmp, 'weights'), weights);
-  await writeTensors(path.join(tmp, 'optimizer'), optimizer);
-  for (const [file, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, file), text);
   const final = path.join(dir, name);
-  fs.rmSync(final, { recursive: true, force: true });
-  fs.renameSync(tmp, final);
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp);
+    fs.writeFileSync(path.join(tmp, 'config.json'), JSON.stringify(meta, null, 2));
+    await writeTensors(path.join(tmp, 'weights'), weights);
+    await writeTensors(path.join(tmp, 'optimizer'), optimizer);
+    for (const [file, text] of Object.entries(extraFiles)) fs.writeFileSync(path.join(tmp, file), text);
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const previous = fs.existsSync(path.join(dir, 'latest.json')) ? (JSON.parse(fs.readFileSync(path.join(dir, 'latest.json'), 'utf8')) as { checkpoint: string }).checkpoint : null;
+    throw new Error(`the checkpoint of step ${meta.step} could not be written to ${dir} (${(e as Error).message}); ${previous ? `the previous checkpoint ${path.join(dir, previous)} is intact` : 'there is no earlier checkpoint'}`);
+  }
   writeJsonAtomic(path.join(dir, 'latest.json'), { checkpoint: name, step: meta.step });
   for (const [file, text] of Object.entries(extraFiles)) writeFileAtomic(path.join(dir, file), text);
   // Prune older checkpoints.
@@ -91,14 +97,61 @@ export function findCheckpoint(dir: string): string | null {
   return found;
 }
 
-export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean } = {}): LoadedCheckpoint {
-  if (!fs.existsSync(dirOrRun)) throw new Error(`checkpoint ${dirOrRun} does not exist`);
-  const dir = findCheckpoint(dirOrRun);
-  if (!dir) throw new Error(`${dirOrRun} holds no checkpoint (expected latest.json or config.json + weights.bin)`);
-  const meta = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as CheckpointMeta;
-  if (meta.version !== 1) throw new Error(`${dir}/config.json: checkpoint version ${meta.version} is not supported`);
+function loadFolder(dir: string, optimizer: boolean): LoadedCheckpoint {
+  const configFile = path.join(dir, 'config.json');
+  if (!fs.existsSync(configFile)) throw new Error(`${configFile} is missing (an incomplete checkpoint)`);
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(configFile, 'utf8')) as CheckpointMeta;
+  } catch (e) {
+    throw new Error(`${configFile}: not valid JSON (${(e as Error).message})`);
+  }
+  if (meta.version !== 1) throw new Error(`${configFile}: checkpoint version ${meta.version} is not supported`);
   const weights: tf.NamedTensorMap = {};
   for (const { name, tensor } of readTensors(path.join(dir, 'weights'))) weights[name] = tensor;
-  const optimizer = options.optimizer === false ? null : readTensors(path.join(dir, 'optimizer'));
-  return { dir, meta, weights, optimizer };
+  let opt: NamedTensor[] | null = null;
+  try {
+    opt = optimizer ? readTensors(path.join(dir, 'optimizer')) : null;
+  } catch (e) {
+    tf.dispose(Object.values(weights));
+    throw e;
+  }
+  return { dir, meta, weights, optimizer: opt };
+}
+
+/**
+ * A checkpoint folder (strict: any damage is an error naming the file), or the newest readable
+ * checkpoint of a run folder: the one latest.json names, else, with a warning saying why, the
+ * newest older ckpt-* that reads back intact. Never a silently damaged model.
+ */
+export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean; warn?: (message: string) => void } = {}): LoadedCheckpoint {
+  if (!fs.existsSync(dirOrRun)) throw new Error(`checkpoint ${dirOrRun} does not exist`);
+  const optimizer = options.optimizer !== false;
+  if (fs.existsSync(path.join(dirOrRun, 'config.json'))) return loadFolder(dirOrRun, optimizer);
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+  const latestFile = path.join(dirOrRun, 'latest.json');
+  const candidates: string[] = [];
+  const problems: string[] = [];
+  if (fs.existsSync(latestFile)) {
+    try {
+      candidates.push((JSON.parse(fs.readFileSync(latestFile, 'utf8')) as { checkpoint: string }).checkpoint);
+    } catch (e) {
+      problems.push(`${latestFile}: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const series = fs.readdirSync(dirOrRun).filter((n) => /^ckpt-\d+$/.test(n)).sort().reverse();
+  candidates.push(...series.filter((n) => n !== candidates[0]));
+  if (candidates.length === 0) throw new Error(`${dirOrRun} holds no checkpoint (expected latest.json or config.json + weights.bin)`);
+  for (const name of candidates) {
+    const dir = path.join(dirOrRun, name);
+    try {
+      if (!fs.existsSync(dir)) throw new Error(`${latestFile} names ${name}, which is missing`);
+      const loaded = loadFolder(dir, optimizer);
+      if (problems.length) warn(`[vii] warning: ${problems.join('; ')}; using the older checkpoint ${dir} (step ${loaded.meta.step})`);
+      return loaded;
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  throw new Error(`${dirOrRun}: no readable checkpoint: ${problems.join('; ')}`);
 }

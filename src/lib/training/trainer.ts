@@ -14,6 +14,7 @@ import { attributeIndices } from '../data/attributes';
 import { loadCheckpoint, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint';
 import { historyCsv, parseHistoryCsv, type HistoryRow } from './history';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
+import { acquireRunLock } from './runLock';
 
 export class TrainingDivergedError extends Error {}
 
@@ -34,6 +35,8 @@ export interface TrainingRun {
   batchInEpoch: number;
   history: HistoryRow[];
   resumedFrom: string | null;
+  /** Releases the run folder's lock (disposeRun calls it). */
+  releaseLock: () => void;
 }
 
 export function featureNetDescription(run: { featureNet: FeatureNet | null }): string {
@@ -48,6 +51,16 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
     throw new Error(`model "${modelConfig.name}" is for ${modelConfig.imageSize}×${modelConfig.imageSize} images but the data set is preprocessed to ${options.data.preprocess.size}×${options.data.preprocess.size}`);
   }
   const runDir = options.runDir ?? null;
+  const releaseLock = runDir ? acquireRunLock(runDir) : () => {};
+  try {
+    return await buildRun(options, modelConfig, runDir, releaseLock);
+  } catch (e) {
+    releaseLock();
+    throw e;
+  }
+}
+
+async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume?: boolean }, modelConfig: ModelConfig, runDir: string | null, releaseLock: () => void): Promise<TrainingRun> {
   const layers = activePerceptualLayers(modelConfig);
   const featureNet = layers.length ? await loadFeatureNet({ net: modelConfig.perceptual.net as 'mobilenetv2' | 'vgg16', path: modelConfig.perceptual.path }, layers) : null;
   const run: TrainingRun = {
@@ -66,6 +79,7 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
     batchInEpoch: 0,
     history: [],
     resumedFrom: null,
+    releaseLock,
   };
   if (runDir && options.resume !== false && fs.existsSync(path.join(runDir, 'latest.json'))) await restore(run, runDir);
   return run;
@@ -231,6 +245,7 @@ export async function trainEpochs(run: TrainingRun, hooks: { onStep?: (p: TrainP
 }
 
 export function disposeRun(run: TrainingRun): void {
+  run.releaseLock();
   run.model.dispose();
   run.optimizer.dispose();
   run.featureNet?.dispose();
