@@ -116,9 +116,9 @@ export const CROPPED_TRAINING_GIBBS = 2;
 export const TABLE1_PRESETS: Record<string, Partial<ModelConfig>> = {
   'vae-complete': { trainInput: 'complete' },
   'vae-partial': { trainInput: 'masked', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: 3 },
+  'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
   'complete-attr40': { trainInput: 'complete', attributes: ALL, placement: 'both' },
-  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: 3, attributes: ALL, placement: 'both' },
+  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: CROPPED_TRAINING_GIBBS, attributes: ALL, placement: 'both' },
   'attr1-encoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'encoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
   'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
   'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
