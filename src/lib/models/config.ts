@@ -97,14 +97,14 @@ export function klWeightAt(beta: number, step: number, warmupSteps: number): num
 const ALL = [...CELEBA_ATTRIBUTES];
 
 /**
- * Training-time Gibbs iterations of the "Cropped" (masked) models. The paper's test-time chain
+ * Training-time Gibbs iterations of the masked models (cropped and one-shot). The paper's test-time chain
  * feeds the encoder its own filled estimate x'_t; an encoder trained only on zero-filled holes
  * has never seen one, and at 64×64 its chain drifts away (masked L1 0.085 after step 1, 0.200
  * after step 10, saturated fills: results/logs/paper64/chain-*-no-training-chain*). With k ≤ 2
  * iterations of its own (no gradient) before each step, the encoder learns q(z | x'_t) for the
  * inputs the chain gives it. The hole never contains ground truth.
  */
-export const CROPPED_TRAINING_GIBBS = 2;
+export const TRAINING_GIBBS_STEPS = 2;
 
 /**
  * Model presets. The first eight are the model rows of the paper's Table 1 in its order; the
@@ -115,16 +115,16 @@ export const CROPPED_TRAINING_GIBBS = 2;
  */
 export const TABLE1_PRESETS: Record<string, Partial<ModelConfig>> = {
   'vae-complete': { trainInput: 'complete' },
-  'vae-partial': { trainInput: 'masked', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
+  'vae-partial': { trainInput: 'masked', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
   'complete-attr40': { trainInput: 'complete', attributes: ALL, placement: 'both' },
-  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: CROPPED_TRAINING_GIBBS, attributes: ALL, placement: 'both' },
-  'attr1-encoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'encoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'attr40-encoder': { trainInput: 'masked', attributes: ALL, placement: 'encoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'attr40-decoder': { trainInput: 'masked', attributes: ALL, placement: 'decoder', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
-  'attr40-both': { trainInput: 'masked', attributes: ALL, placement: 'both', trainingGibbsSteps: CROPPED_TRAINING_GIBBS },
+  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: TRAINING_GIBBS_STEPS, attributes: ALL, placement: 'both' },
+  'attr1-encoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'encoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr40-encoder': { trainInput: 'masked', attributes: ALL, placement: 'encoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr40-decoder': { trainInput: 'masked', attributes: ALL, placement: 'decoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr40-both': { trainInput: 'masked', attributes: ALL, placement: 'both', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
 };
 
 /** The paper's Table 1 model rows: preset → the row's name in the paper. */
