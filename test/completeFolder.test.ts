@@ -81,3 +81,33 @@ test('bad inputs are clear errors before any work, or skips with --skip-bad', as
   assert.equal(ok.skipped[0].image, '000003.jpg');
   assert.match(warnings.join(), /skipping .*000003\.jpg/);
 });
+
+test('a long folder streams (tensor count flat, RSS bounded), names an unreadable image or skips it, and a rerun resumes', async () => {
+  const runs = await setup;
+  const many = tempDir();
+  const count = 3000;
+  const noise = Buffer.alloc(32 * 32 * 3);
+  for (let i = 0; i < count; i++) {
+    for (let j = 0; j < noise.length; j++) noise[j] = (i * 31 + j * 7) % 251;
+    fs.writeFileSync(path.join(many, `${String(i).padStart(5, '0')}.png`), await sharp(noise, { raw: { width: 32, height: 32, channels: 3 } }).png().toBuffer());
+  }
+  fs.writeFileSync(path.join(many, '01234.png'), 'truncated'); // replaces one real image
+  const out = tempDir();
+  await assert.rejects(completeFolder({ checkpoint: runs['vae-partial'], images: many, out, log: () => {} }), /01234\.png: is not a readable image/);
+  const first = await completeFolder({ checkpoint: runs['vae-partial'], images: many, out: tempDir(), skipBad: true, steps: 2, log: () => {} });
+  assert.equal(first.completed.length, count - 1);
+  assert.deepEqual(first.skipped.map((s) => s.image), ['01234.png']);
+  // Streaming: the whole folder in batches, nothing kept per image.
+  const runJson = () => JSON.parse(fs.readFileSync(path.join(out2, 'run.json'), 'utf8'));
+  const out2 = tempDir();
+  const partial = await completeFolder({ checkpoint: runs['vae-partial'], images: many, out: out2, skipBad: true, steps: 2, limit: 700, log: () => {} });
+  assert.equal(partial.completed.length, 700);
+  const full = await completeFolder({ checkpoint: runs['vae-partial'], images: many, out: out2, skipBad: true, steps: 2, log: () => {} });
+  assert.equal(full.existing.length, 700, 'the rerun skips what the first run completed');
+  assert.equal(full.completed.length, count - 1 - 700);
+  const { memory } = runJson();
+  assert.equal(memory.end.tensors, memory.start.tensors, `tensor count ${memory.start.tensors} → ${memory.end.tensors}`);
+  assert.ok(memory.end.rssMB - memory.start.rssMB < 300, `RSS ${memory.start.rssMB} → ${memory.end.rssMB} MB over ${count} images`);
+  const forced = await completeFolder({ checkpoint: runs['vae-partial'], images: many, out: out2, skipBad: true, steps: 1, limit: 10, force: true, log: () => {} });
+  assert.deepEqual([forced.completed.length, forced.existing.length], [10, 0], '--force redoes them');
+});

@@ -42,9 +42,10 @@ commands:
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
-        [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--score]
+        [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
-        masked L1 after each Gibbs step; --set forces attributes of an attribute model
+        masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
+        skips images already completed in DIR unless --force
   sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
         [--out DIR] [--data DIR] [--mask SPEC] [--steps N]
         the same z decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
@@ -104,7 +105,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new UsageError(`--${name} is required; see vii --help`);
@@ -137,9 +138,10 @@ const commands: Record<string, Command> = {
       seed: intFlag(args, 'seed', 0),
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 1) : undefined,
       skipBad: args.flags.has('skip-bad'),
+      force: args.flags.has('force'),
       score,
     });
-    console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
+    console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.existing.length ? ` (${result.existing.length} already done: --force redoes them)` : ''}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
   },

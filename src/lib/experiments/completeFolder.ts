@@ -34,6 +34,8 @@ export interface CompleteFolderOptions {
   seed?: number;
   limit?: number;
   skipBad?: boolean;
+  /** Redo images whose completion already exists in `out` (default: skip them, so a rerun resumes). */
+  force?: boolean;
   /** Perceptual distance for scoring; scores are computed when given. */
   score?: PerceptualDistance | null;
   batchSize?: number;
@@ -43,6 +45,8 @@ export interface CompleteFolderOptions {
 
 export interface CompleteFolderResult {
   completed: string[];
+  /** Images skipped because `out` already held their completion (a resumed run). */
+  existing: string[];
   skipped: { image: string; reason: string }[];
   scores: Record<string, { mean: number; std: number }> | null;
   /** Mean masked L1 of x'_t against the ground truth after each Gibbs step t = 1..T (first sample). */
@@ -95,6 +99,10 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
 
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
+    const existing: string[] = [];
+    const memory = () => ({ rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), tensors: tf.memory().numTensors });
+    const memoryStart = memory();
+    log(`[vii] complete: ${files.length} images; at start RSS ${memoryStart.rssMB} MB, ${memoryStart.tensors} tensors`);
     const metrics = { ssim: [] as number[], psnr: [] as number[], maskedL1: [] as number[], perceptual: [] as number[] };
     const batchSize = o.batchSize ?? 64;
     const bar = new ProgressBar('complete', files.length, o.onLine ?? null);
@@ -104,6 +112,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       const fileIndex: number[] = [];
       // Decode the batch in parallel (sharp's thread pool), keeping file order.
       const decoded = await mapLimited(files.slice(start, start + batchSize), 8, async (f) => {
+        if (!o.force && fs.existsSync(path.join(o.out, 'completed', pngName(f))) && (samples === 1 || fs.existsSync(path.join(o.out, 'completed', pngName(f, samples - 1))))) return { f, existing: true };
         try {
           return { f, px: await loadFaceImage(path.join(o.images, f), meta.preprocess) };
         } catch (e) {
@@ -112,7 +121,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
         }
       });
       decoded.forEach((d, k) => {
-        if ('px' in d && d.px) {
+        if ('existing' in d) existing.push(d.f);
+        else if ('px' in d && d.px) {
           pixels.push(d.px);
           names.push(d.f);
           fileIndex.push(start + k);
@@ -159,6 +169,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     }
     bar.stop();
     const chainMaskedL1 = await chain.means(done.length);
+    const memoryEnd = memory();
+    log(`[vii] complete: ${done.length} completed, ${existing.length} already done, ${skipped.length} skipped; at end RSS ${memoryEnd.rssMB} MB, ${memoryEnd.tensors} tensors`);
     const scores = o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(path.join(o.out, 'run.json'), {
@@ -176,12 +188,14 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       seed: options.seed,
       images: path.resolve(o.images),
       completed: done.length,
+      existing: existing.length,
       skipped,
+      memory: { start: memoryStart, end: memoryEnd },
       scores,
       perceptualDistance: o.score?.description ?? null,
       seconds,
     });
-    return { completed: done, skipped, scores, chainMaskedL1, seconds };
+    return { completed: done, existing, skipped, scores, chainMaskedL1, seconds };
   } finally {
     model.dispose();
   }
