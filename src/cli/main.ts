@@ -35,7 +35,7 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
@@ -47,8 +47,8 @@ commands:
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
         skips images already completed in DIR unless --force
   sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N]
-        the same z decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior]
+        the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the attribute classifier's control rate per attribute
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
@@ -146,7 +146,9 @@ const commands: Record<string, Command> = {
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
   },
   async sweep(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value' });
+    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value' });
+    const zMode = stringFlag(args, 'z') ?? 'prior';
+    if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
     const checkpointDir = stringFlag(args, 'checkpoint');
     if (!checkpointDir) throw new UsageError(`sweep needs --checkpoint DIR; see vii --help`);
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
@@ -161,7 +163,7 @@ const commands: Record<string, Command> = {
       const data = await loadFaces({ dir: stringFlag(args, 'data') ?? meta.data.root, preprocess: meta.preprocess, seed: meta.train.seed });
       const classifier = await attributeClassifierFor(data, { seed: 0 });
       console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
-      const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps });
+      const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
       const pct = (r: { rate: number; offRate: number; onRate: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)})` : 'n/a (decoder has no y)');
       for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}; completion ${pct(r.completion)}`);
       const mean = meanControl(results);

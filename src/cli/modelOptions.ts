@@ -17,6 +17,7 @@ export const MODEL_FLAGS = {
   seed: 'value',
   'steps-per-epoch': 'value',
   'kl-warmup': 'value',
+  'prior-mixing': 'value',
 } as const;
 
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
@@ -53,6 +54,7 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   };
   const mask = stringFlag(args, 'mask');
   if (mask) overrides.mask = mask;
+  if (args.flags.has('prior-mixing')) overrides.priorMixing = numberFlag(args, 'prior-mixing', 0);
   return asUsage(() => modelConfig(preset, overrides));
 }
 

@@ -38,10 +38,13 @@ export function reconstructOnce(
   latent: LatentMode,
   seed: number,
   encoderInput: EncoderInput = 'estimate',
+  fromPrior: tf.Tensor2D | null = null,
 ): { xHat: tf.Tensor4D; mu: tf.Tensor2D; logVar: tf.Tensor2D } {
   const c = model.config;
   const { mu, logVar } = model.encode(encoderInput === 'estimate' ? current : obs.x, c.trainInput === 'masked' ? obs.mask : null, y);
-  const z = latent === 'mean' ? mu : reparameterise(mu, logVar, seed);
+  let z = latent === 'mean' ? mu : reparameterise(mu, logVar, seed);
+  // Training only: images marked in fromPrior [B, 1] decode a z ~ N(0, I) instead (see priorMixing).
+  if (fromPrior) z = tf.add(tf.mul(z, tf.sub(1, fromPrior)), tf.mul(tf.randomNormal(z.shape, 0, 1, 'float32', seed + 1), fromPrior)) as tf.Tensor2D;
   const xHat = model.decode(z, y, c.decoderSeesObserved ? obs : null);
   return { xHat, mu, logVar };
 }

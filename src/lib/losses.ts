@@ -14,9 +14,15 @@ export interface LossTerms {
   kl: tf.Scalar;
 }
 
-/** KL(N(μ, σ²) ‖ N(0, I)) summed over latent dimensions, averaged over the batch. */
-export function klDivergence(mu: tf.Tensor2D, logVar: tf.Tensor2D): tf.Scalar {
-  return tf.tidy(() => tf.mean(tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(logVar, 1)), 1), 0.5)) as tf.Scalar);
+/**
+ * KL(N(μ, σ²) ‖ N(0, I)) summed over latent dimensions, averaged over the batch. `weights` [B]
+ * scales each image's KL (0 for images whose z came from the prior: their q is p(z), KL 0).
+ */
+export function klDivergence(mu: tf.Tensor2D, logVar: tf.Tensor2D, weights: tf.Tensor1D | null = null): tf.Scalar {
+  return tf.tidy(() => {
+    const perImage = tf.mul(tf.sum(tf.sub(tf.add(tf.square(mu), tf.exp(logVar)), tf.add(logVar, 1)), 1), 0.5);
+    return tf.mean(weights ? tf.mul(perImage, weights) : perImage) as tf.Scalar;
+  });
 }
 
 /** Σ over pixels and channels of the squared error, averaged over the batch. */
@@ -35,10 +41,10 @@ export function perceptualError(net: FeatureNet | null, lambdas: number[], xHat:
   });
 }
 
-export function negativeElbo(parts: { xHat: tf.Tensor4D; x: tf.Tensor4D; mu: tf.Tensor2D; logVar: tf.Tensor2D; beta: number; net: FeatureNet | null; lambdas: number[] }): LossTerms {
+export function negativeElbo(parts: { xHat: tf.Tensor4D; x: tf.Tensor4D; mu: tf.Tensor2D; logVar: tf.Tensor2D; beta: number; net: FeatureNet | null; lambdas: number[]; klWeights?: tf.Tensor1D | null }): LossTerms {
   const recon = reconstructionError(parts.xHat, parts.x);
   const perceptual = perceptualError(parts.net, parts.lambdas, parts.xHat, parts.x);
-  const kl = klDivergence(parts.mu, parts.logVar);
+  const kl = klDivergence(parts.mu, parts.logVar, parts.klWeights ?? null);
   const total = tf.addN([recon, perceptual, tf.mul(kl, parts.beta)]) as tf.Scalar;
   return { total, recon, perceptual, kl };
 }

@@ -43,6 +43,11 @@ export interface SweepOptions {
   out: string | null;
   mask?: string;
   gibbsSteps?: number;
+  /**
+   * The z of the decoder sweep: `prior`, z ~ N(0, I) (generation, paper Figure 6), or `posterior`,
+   * z = μ of q(z | x', m[, y]) for the held-out face (editing that face's reconstruction).
+   */
+  z?: 'prior' | 'posterior';
 }
 
 /** Classifier probability of one attribute for each image. */
@@ -104,7 +109,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
   const n = Math.min(o.samples, test.length);
   const batch = gatherBatch(o.data, test.slice(0, n), attributeIndices(o.data.attributeNames, c.attributes));
   const mask = makeMaskBatch(parseMaskSpec(o.mask ?? 'centre:0.5'), n, c.imageSize, 0);
-  const z = samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
+  const z = o.z === 'posterior' ? posteriorMean(o.model, batch.x, mask, batch.y) : samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
   const results: AttributeControl[] = [];
   const decoderPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
   const completionPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
@@ -138,12 +143,22 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
       const rows = Math.min(8, n);
       if (decoderPairs.length) writeFileAtomic(path.join(o.out, 'sweep-grid.png'), await sweepGrid(decoderPairs, rows, c.imageSize));
       writeFileAtomic(path.join(o.out, 'completion-grid.png'), await sweepGrid(completionPairs, rows, c.imageSize));
-      writeJsonAtomic(path.join(o.out, 'control.json'), { model: c.name, samples: n, seed: o.seed, mask: o.mask ?? 'centre:0.5', classifier: o.classifier.description, results, mean: meanControl(results) });
+      writeJsonAtomic(path.join(o.out, 'control.json'), { model: c.name, samples: n, seed: o.seed, z: o.z ?? 'prior', mask: o.mask ?? 'centre:0.5', classifier: o.classifier.description, results, mean: meanControl(results) });
     }
     return results;
   } finally {
     tf.dispose([batch.x, batch.y, mask, z, ...decoderPairs.flat(), ...completionPairs.flat()]);
   }
+}
+
+/** z = μ of the encoder for held-out faces as the model sees them (masked, with y where it takes y). */
+function posteriorMean(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const c = model.config;
+    const masked = c.trainInput === 'masked';
+    const { mu } = model.encode(masked ? (tf.mul(x, mask) as tf.Tensor4D) : x, masked ? mask : null, c.attributes.length ? y : null);
+    return mu;
+  });
 }
 
 /** Mean pair rate over attributes (decoder where the decoder takes y, and completion). */

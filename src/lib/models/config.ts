@@ -35,6 +35,12 @@ export interface ModelConfig {
   placement: AttributePlacement;
   /** KL weight β. */
   beta: number;
+  /**
+   * Fraction of each training batch decoded from z ~ N(0, I) instead of z ~ q (their KL term is
+   * 0: for them q is the prior, and E_p(z) log p(x | z, y) is still a lower bound on log p(x | y)).
+   * Those images can only be reconstructed through y, so the decoder must render the attributes.
+   */
+  priorMixing: number;
   perceptual: FeatureNetConfig;
   /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
   mask: string;
@@ -75,6 +81,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   attributes: [],
   placement: 'none',
   beta: 1,
+  priorMixing: 0,
   perceptual: DEFAULT_PERCEPTUAL,
   mask: 'centre:0.5',
 };
@@ -106,6 +113,9 @@ const ALL = [...CELEBA_ATTRIBUTES];
  */
 export const TRAINING_GIBBS_STEPS = 2;
 
+/** priorMixing of the models whose decoder takes y (measured: without it y barely changes the face). */
+export const ATTRIBUTE_PRIOR_MIXING = 0.25;
+
 /**
  * Model presets. The first eight are the model rows of the paper's Table 1 in its order; the
  * rest are extra placement ablations with all 40 attributes on cropped images. "Complete + all
@@ -117,14 +127,14 @@ export const TABLE1_PRESETS: Record<string, Partial<ModelConfig>> = {
   'vae-complete': { trainInput: 'complete' },
   'vae-partial': { trainInput: 'masked', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
   'oneshot-unmasked-recon': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
-  'complete-attr40': { trainInput: 'complete', attributes: ALL, placement: 'both' },
-  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: TRAINING_GIBBS_STEPS, attributes: ALL, placement: 'both' },
+  'complete-attr40': { trainInput: 'complete', attributes: ALL, placement: 'both', priorMixing: ATTRIBUTE_PRIOR_MIXING },
+  'oneshot-attr40': { trainInput: 'masked', decoderSeesObserved: true, trainingGibbsSteps: TRAINING_GIBBS_STEPS, attributes: ALL, placement: 'both', priorMixing: ATTRIBUTE_PRIOR_MIXING },
   'attr1-encoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'encoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
-  'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
-  'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr1-decoder': { trainInput: 'masked', attributes: ['Smiling'], placement: 'decoder', priorMixing: ATTRIBUTE_PRIOR_MIXING, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr1-both': { trainInput: 'masked', attributes: ['Smiling'], placement: 'both', priorMixing: ATTRIBUTE_PRIOR_MIXING, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
   'attr40-encoder': { trainInput: 'masked', attributes: ALL, placement: 'encoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
-  'attr40-decoder': { trainInput: 'masked', attributes: ALL, placement: 'decoder', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
-  'attr40-both': { trainInput: 'masked', attributes: ALL, placement: 'both', trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr40-decoder': { trainInput: 'masked', attributes: ALL, placement: 'decoder', priorMixing: ATTRIBUTE_PRIOR_MIXING, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
+  'attr40-both': { trainInput: 'masked', attributes: ALL, placement: 'both', priorMixing: ATTRIBUTE_PRIOR_MIXING, trainingGibbsSteps: TRAINING_GIBBS_STEPS },
 };
 
 /** The paper's Table 1 model rows: preset → the row's name in the paper. */
@@ -175,6 +185,7 @@ export function validateModelConfig(c: ModelConfig): void {
   if (!Number.isInteger(c.latentDim) || c.latentDim < 1) fail(`latentDim ${c.latentDim} must be a positive integer`);
   if (c.channels.length < 1 || c.imageSize / 2 ** c.channels.length < 2) fail(`${c.channels.length} downsamplings are too many for ${c.imageSize}×${c.imageSize}`);
   if (!(c.beta >= 0)) fail(`beta ${c.beta} must be ≥ 0`);
+  if (!(c.priorMixing >= 0 && c.priorMixing < 1)) fail(`priorMixing ${c.priorMixing} must be in [0, 1)`);
   if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
   if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
   for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);

@@ -172,14 +172,17 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
   }
   const observation = obs ?? { x, mask: tf.ones([x.shape[0], x.shape[1], x.shape[2], 1]) as tf.Tensor4D };
   let terms: tf.Tensor1D | null = null;
+  // Images decoded from the prior this step (priorMixing), drawn from the step's seed.
+  const fromPrior = c.priorMixing > 0 ? priorMixingMask(x.shape[0], c.priorMixing, seed) : null;
   const { value, grads } = tf.variableGrads(() => {
-    const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed);
-    const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas });
+    const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed, 'estimate', fromPrior);
+    const klWeights = fromPrior ? (tf.sub(1, tf.squeeze(fromPrior, [1])) as tf.Tensor1D) : null;
+    const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas, klWeights });
     terms = tf.keep(tf.stack([loss.total, loss.recon, loss.perceptual, loss.kl]) as tf.Tensor1D);
     return loss.total;
   }, run.model.trainableWeights());
   const values = Array.from(terms!.dataSync());
-  tf.dispose([value, terms!, current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
+  tf.dispose([value, terms!, fromPrior ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
   if (!values.every(Number.isFinite)) {
     tf.dispose(Object.values(grads));
     const names = ['total', 'recon', 'perceptual', 'kl'];
@@ -195,6 +198,12 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
   run.history.push(row);
   run.step++;
   return row;
+}
+
+/** [B, 1]: 1 for the images decoded from z ~ N(0, I) this step (each with probability p, seeded). */
+function priorMixingMask(batch: number, p: number, seed: number): tf.Tensor2D {
+  const rng = createRng(subSeed(seed, 'prior-mixing'));
+  return tf.tensor2d(Array.from({ length: batch }, () => (rng.next() < p ? 1 : 0)), [batch, 1]);
 }
 
 export interface TrainProgress {
