@@ -5,8 +5,8 @@ import * as fs from 'fs';
 import { installNodeWasmThreadShims } from './wasmThreads';
 import { registerWasmKernels } from './registerWasmKernels';
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 /** Environment variable that forces a backend (one of BACKEND_ORDER). */
 export const BACKEND_ENV = 'VII_BACKEND';
@@ -18,6 +18,8 @@ export interface BackendInfo {
   /** The tfjs backend name actually active (tfjs-node registers as "tensorflow"). */
   tfBackend: string;
   threads?: number;
+  /** The WebGPU adapter (vendor, architecture, device) on webgpu. */
+  adapter?: string;
   /** Why earlier candidates were passed over. */
   skipped: string[];
 }
@@ -48,6 +50,59 @@ async function tryNative(name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-n
   }
   if (!(await tf.setBackend('tensorflow'))) return `${name} loaded but the "tensorflow" backend did not initialise`;
   return null;
+}
+
+let webgpuReady: Promise<{ adapter: string; cpu: boolean } | string> | null = null;
+
+/**
+ * WebGPU through Dawn's Node binding (optional dependencies `webgpu` and
+ * `@tensorflow/tfjs-backend-webgpu`). A CPU adapter (Mesa lavapipe, SwiftShader) is used only
+ * when forced: it is a correctness path, far slower than wasm. Returns why not, or the adapter.
+ */
+async function initWebgpu(forced: boolean): Promise<{ failure: string | null; adapter?: string }> {
+  // On Linux a GPU shows up as a device node; without one, skip the probe (Dawn would only find
+  // lavapipe, and warns about it on stderr).
+  if (!forced && process.platform === 'linux' && !gpuDeviceNode()) return { failure: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*)' };
+  webgpuReady ??= (async () => {
+    let dawn: { create(flags: string[]): { requestAdapter(o?: object): Promise<GpuAdapter | null> }; globals: object };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      dawn = require('webgpu');
+    } catch {
+      return 'the optional npm package "webgpu" (Dawn) is not installed';
+    }
+    Object.assign(globalThis, dawn.globals);
+    const gpu = dawn.create([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return 'Dawn found no WebGPU adapter (no Vulkan/Metal/D3D12 device)';
+    const i = adapter.info;
+    const cpu = adapter.isFallbackAdapter === true || /software|cpu/i.test(`${i.architecture} ${i.type ?? ''}`) || /llvmpipe|lavapipe|swiftshader/i.test(`${i.device} ${i.description}`);
+    // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it loads.
+    Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
+    return { adapter: [i.vendor, i.architecture, i.device || i.description].filter(Boolean).join(' / '), cpu };
+  })();
+  const probe = await webgpuReady;
+  if (typeof probe === 'string') return { failure: probe };
+  if (probe.cpu && !forced) return { failure: `the WebGPU adapter is a CPU implementation (${probe.adapter}); it is used only with ${BACKEND_ENV}=webgpu` };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@tensorflow/tfjs-backend-webgpu');
+  } catch (e) {
+    return { failure: `the optional npm package "@tensorflow/tfjs-backend-webgpu" failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  if (!(await tf.setBackend('webgpu'))) return { failure: `tfjs's webgpu backend did not initialise on ${probe.adapter}` };
+  await tf.ready();
+  return { failure: null, adapter: probe.adapter };
+}
+
+function gpuDeviceNode(): boolean {
+  const list = (d: string) => (fs.existsSync(d) ? fs.readdirSync(d) : []);
+  return list('/dev').some((f) => /^nvidia\d+$/.test(f)) || list('/dev/dri').some((f) => f.startsWith('renderD'));
+}
+
+interface GpuAdapter {
+  isFallbackAdapter?: boolean;
+  info: { vendor: string; architecture: string; device: string; description: string; type?: string };
 }
 
 let wasmReady: Promise<number> | null = null;
@@ -101,7 +156,8 @@ function threadsFromEnv(): number {
 let current: BackendInfo | null = null;
 
 /**
- * Pick the fastest available backend: tfjs-node-gpu, tfjs-node, wasm, cpu — or the one forced by
+ * Pick the fastest available backend: tfjs-node-gpu, webgpu (a real GPU adapter), tfjs-node, wasm,
+ * cpu — or the one forced by
  * VII_BACKEND (an error if it cannot start). Prints the choice once unless `quiet`.
  */
 export async function selectBackend(options: { force?: BackendName; quiet?: boolean } = {}): Promise<BackendInfo> {
@@ -116,8 +172,10 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
   for (const name of candidates) {
     let failure: string | null = null;
     let threads: number | undefined;
+    let adapter: string | undefined;
     try {
       if (name === 'tensorflow-gpu') failure = await tryNative('@tensorflow/tfjs-node-gpu');
+      else if (name === 'webgpu') ({ failure, adapter } = await initWebgpu(forced === 'webgpu'));
       else if (name === 'tensorflow') failure = await tryNative('@tensorflow/tfjs-node');
       else if (name === 'wasm') threads = await initWasm(threadsFromEnv());
       else if (!(await tf.setBackend('cpu'))) failure = 'cpu backend did not initialise';
@@ -129,7 +187,7 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
       skipped.push(failure);
       continue;
     }
-    current = { name, tfBackend: tf.getBackend(), threads, skipped };
+    current = { name, tfBackend: tf.getBackend(), threads, adapter, skipped };
     if (!options.quiet) console.log(`[vii] backend: ${describeBackend(current)}`);
     return current;
   }
@@ -138,5 +196,6 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
 
 export function describeBackend(info: BackendInfo): string {
   const threads = info.threads ? `, ${info.threads} threads` : '';
-  return `${info.name} (tfjs ${tf.version.tfjs}${threads})`;
+  const adapter = info.adapter ? `, adapter ${info.adapter}` : '';
+  return `${info.name} (tfjs ${tf.version.tfjs}${threads}${adapter})`;
 }

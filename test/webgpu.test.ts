@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+
+const root = path.resolve(__dirname, '..');
+
+/** A Vulkan implementation Dawn accepts (a GPU, or Mesa ≥ 25 lavapipe from bookworm-backports). */
+function webgpuSkip(): string | false {
+  const probe = spawnSync(process.execPath, ['-e', "const {create,globals}=require('webgpu');Object.assign(globalThis,globals);create([]).requestAdapter().then(a=>{console.log(a?'adapter':'none');process.exit(0)},()=>{console.log('none');process.exit(0)})"], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' }, timeout: 60_000 });
+  if (probe.stdout.includes('adapter')) return false;
+  return `no WebGPU adapter (${(probe.stderr || probe.stdout).trim().split('\n')[0] || 'Dawn found none'}): install mesa-vulkan-drivers libvulkan1 from bookworm-backports (see environment.md); webgpu test skipped`;
+}
+
+const script = `
+const tf = require('@tensorflow/tfjs');
+const { selectBackend } = require('./src/lib/backend/selectBackend');
+(async () => {
+  const info = await selectBackend();
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const g = tf.grad((v) => tf.sum(tf.square(tf.matMul(v, v))))(x);
+  console.log(JSON.stringify({ name: info.name, tf: tf.getBackend(), adapter: info.adapter, grad: Array.from(await g.data()) }));
+})();`;
+
+test('VII_BACKEND=webgpu selects WebGPU (a CPU adapter only when forced), prints the adapter, and computes gradients', { skip: webgpuSkip() }, () => {
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env }, timeout: 120_000 });
+  const forced = run({ VII_BACKEND: 'webgpu' });
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stdout, /\[vii\] backend: webgpu \(tfjs [\d.]+, adapter [^)]+\)/);
+  const r = JSON.parse(forced.stdout.trim().split('\n').at(-1)!);
+  assert.equal(r.tf, 'webgpu');
+  const cpu = run({ VII_BACKEND: 'cpu' });
+  const c = JSON.parse(cpu.stdout.trim().split('\n').at(-1)!);
+  r.grad.forEach((v: number, i: number) => assert.ok(Math.abs(v - c.grad[i]) <= 1e-5 * Math.abs(c.grad[i]), `grad ${i}: webgpu ${v} vs cpu ${c.grad[i]}`));
+  // Not forced: a CPU adapter (lavapipe) is passed over for wasm.
+  const auto = run({ VII_BACKEND: '' });
+  assert.equal(JSON.parse(auto.stdout.trim().split('\n').at(-1)!).name === 'webgpu', false, 'a CPU WebGPU adapter is never chosen unless forced');
+});
