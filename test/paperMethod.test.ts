@@ -191,3 +191,30 @@ test('a table puts a rule before the extra ablations (Markdown and LaTeX)', () =
   const tex = tableLatex(t).split('\n');
   assert.equal(tex[tex.findIndex((l) => l.includes('(D)')) - 1], '\\hline');
 });
+
+test('prior mixing: images decoded from z ~ N(0, I) carry no KL term; the decoder-attribute presets use it', async () => {
+  await ready;
+  const { klDivergence } = await import('../src/lib/losses');
+  const mu = tf.tensor2d([[1, 0], [0, 2]]);
+  const lv = tf.zeros([2, 2]) as tf.Tensor2D;
+  const full = klDivergence(mu, lv).dataSync()[0];
+  assert.equal(full, (0.5 + 2) / 2);
+  assert.equal(klDivergence(mu, lv, tf.tensor1d([0, 1])).dataSync()[0], 2 / 2, 'the first image\'s KL is dropped, the batch mean kept');
+  for (const p of Object.keys(TABLE1_PRESETS)) {
+    const c = tinyModel(p);
+    assert.equal(c.priorMixing > 0, decoderAttributes(c), `${p}: prior mixing exactly for decoder-attribute models`);
+  }
+  const faces = await facesPromise;
+  const batch = gatherBatch(faces, faces.splits.train.slice(0, 8));
+  const klOf = async (priorMixing: number) => {
+    const run = await createTrainingRun({ model: tinyModel('attr1-decoder', { priorMixing }), train: tinyTrain({ klWarmupSteps: 0 }), data: faces, runDir: null });
+    const y = tf.gather(batch.y, run.attributeColumns, 1) as tf.Tensor2D;
+    const kl = [0, 1, 2].map(() => trainStep(run, batch.x, y, 0).kl);
+    y.dispose();
+    disposeRun(run);
+    return kl;
+  };
+  assert.ok((await klOf(0)).every((k) => k > 0));
+  assert.deepEqual(await klOf(0.9999), [0, 0, 0], 'every image from the prior: no KL');
+  tf.dispose([mu, lv, batch.x, batch.y]);
+});
