@@ -120,10 +120,8 @@ const runs = [];
 for (const p of presets) runs.push(await lib.trainPreset(cfg, data, p, line));"""),
 code("""const section = await lib.attributeSection(cfg, runs, sweepAttributes, nb.liveLine());
 for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
-code("""// Control rate per model and attribute: decoder sweep (same z) and forced completion
-const { meanControl } = require('../src/lib/experiments/attributeControl');
-const rows = Object.entries(section.control).map(([model, results]) => ({ name: model, cells: [...sweepAttributes.map((a) => { const r = results.find((x) => x.attribute === a); return r ? `${r.decoder ? r.decoder.rate.toFixed(2) : '—'} / ${r.completion.rate.toFixed(2)}` : '—'; }), `${meanControl(results).decoder?.toFixed(2) ?? '—'} / ${meanControl(results).completion.toFixed(2)}`] }));
-nb.showTable({ caption: 'control rate, decoder / completion (chance ≈ 0.25)', columns: [...sweepAttributes, 'mean'], rows });"""),
+code("""// Control rate per model and attribute: decoder sweep (same z) / forced completion
+nb.showTable(lib.controlTable(section.control, sweepAttributes));"""),
 ],
 "04-metrics": [
 md("""# 04 · Metrics: Table 1

@@ -12,6 +12,7 @@ import { predictAttributes, type AttributeClassifier } from '../metrics/attribut
 import { gridPng, imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { subSeed } from '../rng';
+import type { ResultTable } from '../export/table';
 
 /** How often the attribute classifier agrees with a forced attribute. */
 export interface ControlRate {
@@ -167,5 +168,27 @@ export function meanControl(results: AttributeControl[]): { decoder: number | nu
   return {
     decoder: dec.length ? dec.reduce((a, b) => a + b, 0) / dec.length : null,
     completion: results.reduce((a, r) => a + r.completion.rate, 0) / results.length,
+  };
+}
+
+/** Control rates as a table: one row per model, "decoder / completion" per attribute and their mean. */
+export function controlTable(control: Record<string, AttributeControl[]>, attributes: string[]): ResultTable {
+  const pair = (d: number | null | undefined, c: number | undefined) => (c === undefined ? '—' : `${d === null || d === undefined ? '—' : d.toFixed(2)} / ${c.toFixed(2)}`);
+  return {
+    caption: 'Attribute control rate, decoder sweep / forced completion: the fraction of off/on pairs the attribute classifier judges off and on (no control: 0; random judgments: 0.25)',
+    columns: [...attributes, 'mean'],
+    rows: Object.entries(control).map(([model, results]) => {
+      const mean = meanControl(results);
+      return {
+        name: model,
+        cells: [
+          ...attributes.map((a) => {
+            const r = results.find((x) => x.attribute === a);
+            return r ? pair(r.decoder?.rate, r.completion.rate) : '—';
+          }),
+          pair(mean.decoder, mean.completion),
+        ],
+      };
+    }),
   };
 }

@@ -15,6 +15,7 @@ import { chainCurves, lossCurves, metricBars, type Figure } from '../plots/plotl
 import { gibbsChainL1 } from './gibbsChain';
 import { epochMeans } from '../training/history';
 import { attributeControl, meanControl, type AttributeControl } from './attributeControl';
+export { controlTable } from './attributeControl';
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
