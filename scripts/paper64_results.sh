@@ -9,8 +9,9 @@ LOGS=${LOGS:-results/logs/paper64}
 FIG=${FIG:-results/figures/paper64}
 WORK=${WORK:-results/runs/paper64-outputs}   # git-ignored: thousands of PNGs
 ATTRS=${CELEBA_DIR:-../shared/celeba}/list_attr_celeba.txt
-CHAIN_IMAGES=${CHAIN_IMAGES:-300}
-SWEEP_SAMPLES=${SWEEP_SAMPLES:-200}
+CHAIN_IMAGES=${CHAIN_IMAGES:-200}
+SWEEP_SAMPLES=${SWEEP_SAMPLES:-100}
+SWEEP_EPOCH1=${SWEEP_EPOCH1:-complete-attr40}   # runs whose epoch-1 model is swept too
 STAGES=${STAGES:-"chain table1 sweep"}
 mkdir -p "$LOGS" "$FIG" "$WORK"
 vii() { npx tsx src/cli/main.ts "$@"; }
@@ -43,7 +44,9 @@ if [[ " $STAGES " == *" sweep "* ]]; then
     [ -f "$dir/latest.json" ] || continue
     attrs=$(node -e "const c=require('./$dir/'+require('./$dir/latest.json').checkpoint+'/config.json').model; const want=['Smiling','Male','Eyeglasses','Blond_Hair','Young']; console.log(want.filter(a=>c.attributes.includes(a)).join(','))")
     [ -n "$attrs" ] || continue
-    for ckpt in "" epoch-1; do
+    ckpts=("")
+    [[ " $SWEEP_EPOCH1 " == *" $p "* ]] && ckpts+=(epoch-1)
+    for ckpt in "${ckpts[@]}"; do
       tag=$p${ckpt:+-$ckpt}
       vii sweep --checkpoint "$dir$ckpt" --attributes "$attrs" --samples "$SWEEP_SAMPLES" --seed 0 --out "$WORK/sweeps/$tag" 2>&1 | log "$LOGS/sweep-$tag.log"
       cp "$WORK/sweeps/$tag/control.json" "$LOGS/sweep-$tag.control.json"

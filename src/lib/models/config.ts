@@ -156,9 +156,14 @@ export const EXTRA_ROWS: Record<string, string> = {
   'attr40-both': 'Cropped + all attributes (E + D)',
 };
 
-/** The paper's name of a preset's row, or the preset itself. */
+/** Labels of run folders that are not presets (ablations kept beside the paper's runs). */
+const RUN_LABELS: Record<string, string> = {
+  'vae-partial-no-training-chain': 'Cropped + no attributes, without training-time Gibbs steps',
+};
+
+/** The paper's name of a preset's row (or an ablation run's label), or the name itself. */
 export function rowName(preset: string): string {
-  return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? preset;
+  return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_LABELS[preset] ?? preset;
 }
 
 export function modelConfig(preset: keyof typeof TABLE1_PRESETS | string, overrides: Partial<ModelConfig> = {}): ModelConfig {
