@@ -107,11 +107,11 @@ const ALL = [...CELEBA_ATTRIBUTES];
  * Training-time Gibbs iterations of the masked models (cropped and one-shot). The paper's test-time chain
  * feeds the encoder its own filled estimate x'_t; an encoder trained only on zero-filled holes
  * has never seen one, and at 64×64 its chain drifts away (masked L1 0.085 after step 1, 0.200
- * after step 10, saturated fills: results/logs/paper64/chain-*-no-training-chain*). With k ≤ 2
- * iterations of its own (no gradient) before each step, the encoder learns q(z | x'_t) for the
+ * after step 10, saturated fills: results/logs/paper64/chain-*-no-training-chain*). With k ≤ 1
+ * iteration of its own (no gradient, k drawn per step) before each step, the encoder learns q(z | x'_t) for the
  * inputs the chain gives it. The hole never contains ground truth.
  */
-export const TRAINING_GIBBS_STEPS = 2;
+export const TRAINING_GIBBS_STEPS = 1;
 
 /** priorMixing of the models whose decoder takes y (measured: without it y barely changes the face). */
 export const ATTRIBUTE_PRIOR_MIXING = 0.25;
