@@ -3,7 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { epochMeans, parseHistoryCsv } from '../src/lib/training/history';
-import { rowName, PAPER_ROWS } from '../src/lib/models/config';
+import { rowName, rowPreset, PAPER_ROWS } from '../src/lib/models/config';
 import { controlTable, type AttributeControl } from '../src/lib/experiments/attributeControl';
 import { tableMarkdown } from '../src/lib/export/table';
 
@@ -11,7 +11,7 @@ const RUNS = process.env.RUNS ?? 'results/runs/paper64';
 const LOGS = process.env.LOGS ?? 'results/logs/paper64';
 const order = (a: string, b: string) => {
   const keys = Object.keys(PAPER_ROWS);
-  return (keys.indexOf(a) + 1 || 99) - (keys.indexOf(b) + 1 || 99);
+  return (keys.indexOf(rowPreset(a)) + 1 || 99) - (keys.indexOf(rowPreset(b)) + 1 || 99);
 };
 const runs = fs.readdirSync(RUNS).filter((d) => fs.existsSync(path.join(RUNS, d, 'history.csv'))).sort(order);
 const out: string[] = [];

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../lib/io/atomicWrite';
 import * as path from 'path';
 import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
-import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName } from '../lib/models/config';
+import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName, rowPreset } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
 import { parseAttributeSettings } from '../lib/completion';
 import { DEFAULT_SECTION } from '../lib/experiments/sections';
@@ -220,8 +220,8 @@ function tableModels(runsDir: string | undefined, pairs: string | undefined): { 
     const order = Object.keys(TABLE1_PRESETS);
     fs.readdirSync(runsDir)
       .filter((d) => fs.existsSync(path.join(runsDir, d, 'latest.json')))
-      .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99))
-      .forEach((d) => models.push({ name: rowName(d), runDir: path.join(runsDir, d), extra: !(d in PAPER_ROWS) }));
+      .sort((a, b) => (order.indexOf(rowPreset(a)) + 1 || 99) - (order.indexOf(rowPreset(b)) + 1 || 99))
+      .forEach((d) => models.push({ name: rowName(d), runDir: path.join(runsDir, d), extra: !(rowPreset(d) in PAPER_ROWS) }));
   }
   for (const pair of (pairs ?? '').split(',').filter(Boolean)) {
     const at = pair.lastIndexOf('=');

@@ -156,14 +156,23 @@ export const EXTRA_ROWS: Record<string, string> = {
   'attr40-both': 'Cropped + all attributes (E + D)',
 };
 
-/** Labels of run folders that are not presets (ablations kept beside the paper's runs). */
-const RUN_LABELS: Record<string, string> = {
-  'vae-partial-no-training-chain': 'Cropped + no attributes, without training-time Gibbs steps',
+/**
+ * Run folders that are not presets but stand in for a paper row: run name → [the row's preset,
+ * label]. `vae-partial-no-training-chain` is the paper's "Cropped" model exactly as the paper
+ * trains it (masked faces, no training-time Gibbs step).
+ */
+const RUN_ROWS: Record<string, [string, string]> = {
+  'vae-partial-no-training-chain': ['vae-partial', 'Cropped + no attributes (no training-time Gibbs step)'],
 };
 
-/** The paper's name of a preset's row (or an ablation run's label), or the name itself. */
+/** The preset whose row a run folder fills (itself, for a preset's own run). */
+export function rowPreset(run: string): string {
+  return RUN_ROWS[run]?.[0] ?? run;
+}
+
+/** The paper's name of a preset's row (or a stand-in run's label), or the name itself. */
 export function rowName(preset: string): string {
-  return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_LABELS[preset] ?? preset;
+  return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_ROWS[preset]?.[1] ?? preset;
 }
 
 export function modelConfig(preset: keyof typeof TABLE1_PRESETS | string, overrides: Partial<ModelConfig> = {}): ModelConfig {
