@@ -42,7 +42,7 @@ if [[ " $STAGES " == *" sweep "* ]]; then
   for dir in "$RUNS"/*/; do
     p=$(basename "$dir")
     [ -f "$dir/latest.json" ] || continue
-    attrs=$(node -e "const c=require('./$dir/'+require('./$dir/latest.json').checkpoint+'/config.json').model; const want=['Smiling','Male','Eyeglasses','Blond_Hair','Young']; console.log(want.filter(a=>c.attributes.includes(a)).join(','))")
+    attrs=$(node -e "const p=require('path'),d=p.resolve(process.argv[1]);const c=require(p.join(d,require(p.join(d,'latest.json')).checkpoint,'config.json')).model;console.log(['Smiling','Male','Eyeglasses','Blond_Hair','Young'].filter(a=>c.attributes.includes(a)).join(','))" "$dir")
     [ -n "$attrs" ] || continue
     ckpts=("")
     [[ " $SWEEP_EPOCH1 " == *" $p "* ]] && ckpts+=(epoch-1)

@@ -125,9 +125,10 @@ test('control rate: the fraction of off/on pairs the classifier judges off and o
   const dark = tf.fill([4, 32, 32, 3], 0.1) as tf.Tensor4D;
   const bright = tf.fill([4, 32, 32, 3], 0.9) as tf.Tensor4D;
   const mixed = tf.concat([dark.slice(0, 1), bright.slice(0, 3)]) as tf.Tensor4D;
-  assert.deepEqual(await controlRate(judge, dark, bright, 'Smiling'), { rate: 1, offRate: 1, onRate: 1, pairs: 4 });
-  assert.deepEqual(await controlRate(judge, bright, dark, 'Smiling'), { rate: 0, offRate: 0, onRate: 0, pairs: 4 });
-  assert.deepEqual(await controlRate(judge, mixed, bright, 'Male'), { rate: 0.25, offRate: 0.25, onRate: 1, pairs: 4 });
+  assert.deepEqual(await controlRate(judge, dark, bright, 'Smiling'), { rate: 1, offRate: 1, onRate: 1, direction: 1, pairs: 4 });
+  assert.deepEqual(await controlRate(judge, bright, dark, 'Smiling'), { rate: 0, offRate: 0, onRate: 0, direction: 0, pairs: 4 });
+  assert.equal((await controlRate(judge, dark, dark, 'Smiling')).direction, 0, 'no change: never higher');
+  assert.deepEqual(await controlRate(judge, mixed, bright, 'Male'), { rate: 0.25, offRate: 0.25, onRate: 1, direction: 0.25, pairs: 4 });
   tf.dispose([dark, bright, mixed]);
   judge.model.dispose();
 });

@@ -164,10 +164,10 @@ const commands: Record<string, Command> = {
       const classifier = await attributeClassifierFor(data, { seed: 0 });
       console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
-      const pct = (r: { rate: number; offRate: number; onRate: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)})` : 'n/a (decoder has no y)');
+      const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
       for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}; completion ${pct(r.completion)}`);
       const mean = meanControl(results);
-      console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? 'n/a' : mean.decoder.toFixed(3)}, completion ${mean.completion.toFixed(3)} (chance ≈ 0.25)`);
+      console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? "n/a" : `${mean.decoder.toFixed(3)} (direction ${mean.decoderDirection!.toFixed(3)})`}, completion ${mean.completion.toFixed(3)} (direction ${mean.completionDirection.toFixed(3)}); random verdicts ≈ 0.25, no control 0`);
       console.log(`wrote ${out}`);
       classifier.model.dispose();
     } finally {

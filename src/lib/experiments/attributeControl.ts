@@ -21,6 +21,8 @@ export interface ControlRate {
   /** Fraction of "off" images classified off, and of "on" images classified on. */
   offRate: number;
   onRate: number;
+  /** Pairs where the classifier's probability of the attribute is higher for "on" than for "off" (calibration-free). */
+  direction: number;
   pairs: number;
 }
 
@@ -67,7 +69,9 @@ export async function controlRate(c: AttributeClassifier, off: tf.Tensor4D, on: 
   let both = 0;
   let offOk = 0;
   let onOk = 0;
+  let up = 0;
   for (let i = 0; i < pOff.length; i++) {
+    up += +(pOn[i] > pOff[i]);
     const a = pOff[i] < 0.5;
     const b = pOn[i] >= 0.5;
     offOk += +a;
@@ -75,7 +79,7 @@ export async function controlRate(c: AttributeClassifier, off: tf.Tensor4D, on: 
     both += +(a && b);
   }
   const n = pOff.length;
-  return { rate: both / n, offRate: offOk / n, onRate: onOk / n, pairs: n };
+  return { rate: both / n, offRate: offOk / n, onRate: onOk / n, direction: up / n, pairs: n };
 }
 
 async function writeImages(dir: string, images: tf.Tensor4D): Promise<void> {
@@ -162,20 +166,24 @@ function posteriorMean(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tens
   });
 }
 
-/** Mean pair rate over attributes (decoder where the decoder takes y, and completion). */
-export function meanControl(results: AttributeControl[]): { decoder: number | null; completion: number } {
-  const dec = results.filter((r) => r.decoder).map((r) => r.decoder!.rate);
+/** Mean pair rate (and direction) over attributes: decoder where the decoder takes y, and completion. */
+export function meanControl(results: AttributeControl[]): { decoder: number | null; completion: number; decoderDirection: number | null; completionDirection: number } {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const dec = results.filter((r) => r.decoder).map((r) => r.decoder!);
   return {
-    decoder: dec.length ? dec.reduce((a, b) => a + b, 0) / dec.length : null,
-    completion: results.reduce((a, r) => a + r.completion.rate, 0) / results.length,
+    decoder: dec.length ? mean(dec.map((d) => d.rate)) : null,
+    completion: mean(results.map((r) => r.completion.rate)),
+    decoderDirection: dec.length ? mean(dec.map((d) => d.direction)) : null,
+    completionDirection: mean(results.map((r) => r.completion.direction)),
   };
 }
 
 /** Control rates as a table: one row per model, "decoder / completion" per attribute and their mean. */
 export function controlTable(control: Record<string, AttributeControl[]>, attributes: string[]): ResultTable {
-  const pair = (d: number | null | undefined, c: number | undefined) => (c === undefined ? '—' : `${d === null || d === undefined ? '—' : d.toFixed(2)} / ${c.toFixed(2)}`);
+  const one = (rate: number | null | undefined, dir: number | null | undefined) => (rate === null || rate === undefined ? '—' : `${rate.toFixed(2)} (${dir!.toFixed(2)})`);
+  const pair = (d: [number | null | undefined, number | null | undefined], c: [number | undefined, number | undefined]) => (c[0] === undefined ? '—' : `${one(d[0], d[1])} / ${one(c[0], c[1])}`);
   return {
-    caption: 'Attribute control rate, decoder sweep / forced completion: the fraction of off/on pairs the attribute classifier judges off and on (no control: 0; random judgments: 0.25)',
+    caption: 'Attribute control, decoder sweep / forced completion: the control rate, the fraction of off/on pairs the attribute classifier judges off and on (no control: 0; random judgments: 0.25), and in parentheses the fraction of pairs whose "on" image the classifier finds more likely to have the attribute than the "off" one (no control: 0)',
     columns: [...attributes, 'mean'],
     rows: Object.entries(control).map(([model, results]) => {
       const mean = meanControl(results);
@@ -184,9 +192,9 @@ export function controlTable(control: Record<string, AttributeControl[]>, attrib
         cells: [
           ...attributes.map((a) => {
             const r = results.find((x) => x.attribute === a);
-            return r ? pair(r.decoder?.rate, r.completion.rate) : '—';
+            return r ? pair([r.decoder?.rate, r.decoder?.direction], [r.completion.rate, r.completion.direction]) : '—';
           }),
-          pair(mean.decoder, mean.completion),
+          pair([mean.decoder, mean.decoderDirection], [mean.completion, mean.completionDirection]),
         ],
       };
     }),
