@@ -25,10 +25,12 @@ if [[ " $STAGES " == *" chain "* ]]; then
     p=$(basename "$dir")
     [ -f "$dir/latest.json" ] || continue
     for latent in mean sample; do
+      pairs+=("$p (z ${latent})=$LOGS/chain-$p-$latent.run.json")
+      # A chain already measured on this checkpoint is kept (rerun with FORCE=1).
+      if [ -z "${FORCE:-}" ] && [ -f "$LOGS/chain-$p-$latent.run.json" ] && node -e "const p=require('path'),f=require('fs');const r=require(p.resolve(process.argv[1]));const d=p.resolve(process.argv[2]);process.exit(f.realpathSync(r.checkpoint)===f.realpathSync(p.join(d,require(p.join(d,'latest.json')).checkpoint))?0:1)" "$LOGS/chain-$p-$latent.run.json" "$dir"; then continue; fi
       vii complete --checkpoint "$dir" --images "$WORK/heldout" --out "$WORK/complete/$p-$latent" --limit "$CHAIN_IMAGES" \
         --latent "$latent" --method gibbs --steps 10 --attrs "$ATTRS" 2>&1 | log "$LOGS/chain-$p-$latent.log"
       cp "$WORK/complete/$p-$latent/run.json" "$LOGS/chain-$p-$latent.run.json"
-      pairs+=("$p (z ${latent})=$LOGS/chain-$p-$latent.run.json")
     done
   done
   npx tsx scripts/chain_figure.ts "$FIG" chain-64 "${pairs[@]}" 2>&1 | tee "$LOGS/chain-figure.log"
