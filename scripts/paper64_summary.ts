@@ -7,7 +7,8 @@ import { rowName, rowPreset, PAPER_ROWS } from '../src/lib/models/config';
 import { controlTable, type AttributeControl } from '../src/lib/experiments/attributeControl';
 import { tableMarkdown } from '../src/lib/export/table';
 
-const RUNS = process.env.RUNS ?? 'results/runs/paper64';
+// Training histories: copies of each run's history.csv (the run folders are not committed).
+const RUNS = process.env.RUNS ?? 'results/logs/paper64/history';
 const LOGS = process.env.LOGS ?? 'results/logs/paper64';
 const order = (a: string, b: string) => {
   const keys = Object.keys(PAPER_ROWS);
