@@ -33,7 +33,7 @@ test('no collapse on the synthetic faces: KL per image, distinct prior samples, 
   console.log(`steps ${run.step}: KL ${klPerImage.toFixed(1)} nats/image, prior spread ${priorSpread.toFixed(4)}, masked L1 ${modelL1.toFixed(4)} vs mean fill ${fillL1.toFixed(4)}`);
   assert.ok(klPerImage > 10, `KL ${klPerImage} nats per image: the posterior collapsed`);
   assert.ok(priorSpread > 0.03, `prior samples differ by ${priorSpread} on average: they are (nearly) one face`);
-  assert.ok(modelL1 < 0.95 * fillL1, `masked L1 ${modelL1} vs mean fill ${fillL1}`);
+  assert.ok(modelL1 < 0.8 * fillL1, `masked L1 ${modelL1} vs mean fill ${fillL1}`);
   tf.dispose([batch.x, batch.y, mask, completed]);
   disposeRun(run);
 });
