@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { meanStd } from './meanStd';
 
 /**
@@ -24,19 +23,4 @@ export function classifierScore(probs: Float32Array, classes: number, splits = 1
     scores.push(Math.exp(kl / (hi - lo)));
   }
   return meanStd(scores);
-}
-
-/**
- * The real Inception score's p(y|x): an ImageNet Inception-v3 TF.js layers model from the
- * user's path (299×299 bilinear resize, inputs scaled to [−1, 1], softmax output).
- */
-export function inceptionProbabilities(model: tf.LayersModel, x01: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const resized = tf.image.resizeBilinear(x01, [299, 299]);
-    const out = model.predict(tf.sub(tf.mul(resized, 2), 1)) as tf.Tensor2D;
-    // A model that ends in logits gets a softmax; one that ends in probabilities is left alone.
-    const sums = tf.sum(out, 1);
-    const isProb = tf.all(tf.less(tf.abs(tf.sub(sums, 1)), 1e-3)).dataSync()[0] === 1 && tf.min(out).dataSync()[0] >= 0;
-    return isProb ? out : tf.softmax(out);
-  });
 }

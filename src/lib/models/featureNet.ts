@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenConvGraph, type KerasLayer } from './frozenConvGraph';
+import { convertedModelInfo } from '../weights/convertCheckpoint';
 
 /**
  * A frozen pretrained CNN whose activations η_l give the perceptual loss (and the LPIPS-style
@@ -160,12 +161,21 @@ export async function loadMobileNetV2(layers: string[]): Promise<FeatureNet> {
   };
 }
 
-/** Keras VGG16 (caffe preprocessing: BGR, ImageNet means subtracted, 0..255) from a user's path. */
+/**
+ * VGG16 from a user's path: converted from torchvision by `vii weights convert` (RGB, ImageNet
+ * mean/std, as torchvision's checkpoint was trained), or a Keras VGG16 converted with
+ * tensorflowjs_converter (caffe preprocessing: BGR, ImageNet means subtracted, 0..255).
+ */
 export async function loadVgg16(modelPath: string, layers: string[]): Promise<FeatureNet> {
   const model = await loadLayersModelFromDir(modelPath);
-  const mean = tf.tensor1d([103.939, 116.779, 123.68]);
-  const bgr255 = (x: tf.Tensor4D) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D;
-  return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${modelPath})`, layers, bgr255, () => mean.dispose());
+  const torchvision = convertedModelInfo(modelPath)?.input === 'torchvision-imagenet';
+  const mean = torchvision ? tf.tensor1d([0.485, 0.456, 0.406]) : tf.tensor1d([103.939, 116.779, 123.68]);
+  const std = tf.tensor1d([0.229, 0.224, 0.225]);
+  const normalise = torchvision
+    ? (x: tf.Tensor4D) => tf.div(tf.sub(x, mean), std) as tf.Tensor4D
+    : (x: tf.Tensor4D) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D;
+  const origin = torchvision ? 'torchvision' : 'Keras';
+  return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${origin}, ${modelPath})`, layers, normalise, () => tf.dispose([mean, std]));
 }
 
 /** The same MobileNetV2 through tfjs-layers (the reference the frozen-graph interpreter is tested against). */

@@ -1,0 +1,129 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { readTorchCheckpoint, TorchCheckpointError } from '../src/lib/weights/torchCheckpoint';
+import { convertTorchCheckpoint, convertedModelInfo } from '../src/lib/weights/convertCheckpoint';
+import { loadVgg16, loadLayersModelFromDir } from '../src/lib/models/featureNet';
+import { loadLpipsVgg, LPIPS_VGG_LAYERS } from '../src/lib/metrics/lpips';
+import { loadInceptionV3 } from '../src/lib/metrics/inceptionNet';
+import { tempDir } from './helpers/fixtures';
+
+// Debian's python3-torch + python3-torchvision write the reference checkpoints and outputs.
+const PYTHON = '/usr/bin/python3';
+const torchSkip: string | false =
+  spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0
+    ? false
+    : `${PYTHON} cannot import torch and torchvision (Debian: apt install python3-torch python3-torchvision): torch conversion tests skipped`;
+
+let ref = '';
+let arrays: Record<string, number[]> = {};
+let out = '';
+
+before(async () => {
+  await selectBackend({ force: 'wasm', quiet: true });
+  if (torchSkip) return;
+  ref = tempDir('vii-torch-ref-');
+  out = tempDir('vii-torch-out-');
+  const run = spawnSync(PYTHON, [path.join(__dirname, 'helpers', 'torch_reference.py'), ref], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  arrays = (JSON.parse(fs.readFileSync(path.join(ref, 'index.json'), 'utf8')) as { arrays: Record<string, number[]> }).arrays;
+});
+
+function refTensor(name: string): tf.Tensor {
+  const buf = fs.readFileSync(path.join(ref, `${name}.bin`));
+  return tf.tensor(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), arrays[name]);
+}
+
+/** max |a − b| / max |b|: the relative error the issue bounds by 1e-4. */
+function relativeError(a: tf.Tensor, b: tf.Tensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(b)).dataSync()[0]));
+}
+
+test('the zip and the legacy torch.save formats give the same tensors', { skip: torchSkip }, () => {
+  const zip = readTorchCheckpoint(path.join(ref, 'vgg16.pth'));
+  const legacy = readTorchCheckpoint(path.join(ref, 'vgg16-legacy.pth'));
+  assert.equal(zip.size, 32); // 13 conv + 3 linear layers, weight and bias each
+  assert.equal(legacy.size, 26);
+  for (const [k, t] of legacy) {
+    assert.deepEqual(t.shape, zip.get(k)!.shape, k);
+    assert.deepEqual(t.data, zip.get(k)!.data, k);
+  }
+  assert.deepEqual(zip.get('classifier.0.weight')!.shape, [4096, 25088]);
+});
+
+test('torchvision VGG16 converted to TF.js gives torch\'s relu1_2 … relu5_3 (relative error ≤ 1e-4)', { skip: torchSkip }, async () => {
+  for (const file of ['vgg16.pth', 'vgg16-legacy.pth']) {
+    const converted = await convertTorchCheckpoint(path.join(ref, file), out, path.join(out, `${file}-tfjs`));
+    assert.equal(converted.kind, 'vgg16');
+    assert.equal(convertedModelInfo(converted.out)?.input, 'torchvision-imagenet');
+    const net = await loadVgg16(converted.out, LPIPS_VGG_LAYERS);
+    const x = refTensor('vgg_input') as tf.Tensor4D;
+    const feats = net.features(x);
+    feats.forEach((f, k) => {
+      const expected = refTensor(`vgg_relu${k}`);
+      const err = relativeError(f, expected);
+      assert.ok(err <= 1e-4, `${file} ${LPIPS_VGG_LAYERS[k]}: relative error ${err}`);
+      expected.dispose();
+    });
+    tf.dispose([x, ...feats]);
+    net.dispose();
+  }
+});
+
+test('LPIPS computed here equals the reference formula in torch with the same weights (≤ 1e-4)', { skip: torchSkip }, async () => {
+  const vgg = await convertTorchCheckpoint(path.join(ref, 'vgg16.pth'), out);
+  const lin = await convertTorchCheckpoint(path.join(ref, 'lpips-vgg.pth'), out);
+  assert.equal(lin.kind, 'lpips-linear');
+  assert.equal(lin.tensors, 5);
+  const lpips = await loadLpipsVgg(vgg.out, lin.out);
+  assert.equal(lpips.name, 'LPIPS (VGG, v0.1)');
+  const [a, b, expected] = [refTensor('vgg_input'), refTensor('lpips_other'), refTensor('lpips')];
+  const d = lpips.distance(a as tf.Tensor4D, b as tf.Tensor4D);
+  const err = relativeError(d, expected);
+  assert.ok(err <= 1e-4, `LPIPS relative error ${err}: ${d.dataSync()} vs ${expected.dataSync()}`);
+  tf.dispose([a, b, expected, d]);
+  lpips.dispose();
+});
+
+test('torchvision Inception-v3 converted to TF.js gives torch\'s logits (≤ 1e-4) and their softmax', { skip: torchSkip }, async () => {
+  const converted = await convertTorchCheckpoint(path.join(ref, 'inception_v3.pth'), out);
+  assert.equal(converted.kind, 'inceptionv3');
+  const x = refTensor('inception_input') as tf.Tensor4D;
+  const expected = refTensor('inception_logits');
+  const model = await loadLayersModelFromDir(converted.out, false);
+  const logits = tf.tidy(() => model.predict(tf.sub(tf.mul(x, 2), 1)) as tf.Tensor);
+  const err = relativeError(logits, expected);
+  assert.ok(err <= 1e-4, `Inception logits relative error ${err}`);
+  const net = await loadInceptionV3(converted.out);
+  const p = net.probabilities(x);
+  const pRef = tf.softmax(expected as tf.Tensor2D);
+  assert.ok(tf.max(tf.abs(tf.sub(p, pRef))).dataSync()[0] < 1e-4);
+  tf.dispose([x, expected, logits, p, pRef]);
+  model.dispose();
+  net.dispose();
+});
+
+test('a wrong, truncated or foreign file is refused with its name and what was expected', { skip: torchSkip }, async () => {
+  const dir = tempDir();
+  const junk = path.join(dir, 'junk.pth');
+  fs.writeFileSync(junk, 'not a checkpoint');
+  assert.throws(() => readTorchCheckpoint(junk), (e: Error) => e instanceof TorchCheckpointError && e.message.includes(junk) && /neither the zip nor the legacy/.test(e.message));
+  // A download cut short: both formats say so instead of returning wrong tensors.
+  for (const name of ['vgg16-legacy.pth', 'lpips-vgg.pth']) {
+    const whole = fs.readFileSync(path.join(ref, name));
+    const cut = path.join(dir, `cut-${name}`);
+    fs.writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    assert.throws(() => readTorchCheckpoint(cut), (e: Error) => e instanceof TorchCheckpointError && e.message.includes(cut), name);
+  }
+  // Inception's state dict is not VGG16's: convert detects the network, and the VGG builder names the missing tensor.
+  const { StateDictReader } = await import('../src/lib/weights/torchTensors');
+  const { vgg16FromTorch } = await import('../src/lib/weights/vgg16FromTorch');
+  const inception = path.join(ref, 'inception_v3.pth');
+  assert.throws(() => vgg16FromTorch(new StateDictReader(inception, readTorchCheckpoint(inception))), /no tensor "features\.0\.weight"/);
+  assert.throws(() => readTorchCheckpoint(path.join(dir, 'absent.pth')), /absent\.pth: no such file/);
+});
