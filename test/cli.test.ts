@@ -29,6 +29,10 @@ const BAD: [string[], RegExp][] = [
   [['table1', '--runs', '/nonexistent/runs'], /^--runs \/nonexistent\/runs: folder not found$/],
   [['grid', '--dirs', 'a'], /^grid needs --dirs DIR,DIR,\.\.\. and --out FILE\.png$/],
   [['study', '--full', '--size', 'big'], /^--size big is invalid/],
+  [['weights'], /^weights : expected fetch, convert or status$/],
+  [['weights', 'fetch'], /^weights fetch: name what to fetch: vgg16, inception, lpips-vgg$/],
+  [['weights', 'fetch', 'vgg19', 'inception'], /^weights fetch vgg19: expected vgg16, inception, lpips-vgg$/],
+  [['weights', 'convert'], /^weights convert: give one FILE\.pth$/],
 ];
 
 test('bad command lines: one clear line each, exit code 2', async () => {

@@ -2,7 +2,6 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { readTorchCheckpoint, TorchCheckpointError } from '../src/lib/weights/torchCheckpoint';
@@ -11,13 +10,18 @@ import { loadVgg16, loadLayersModelFromDir } from '../src/lib/models/featureNet'
 import { loadLpipsVgg, LPIPS_VGG_LAYERS } from '../src/lib/metrics/lpips';
 import { loadInceptionV3 } from '../src/lib/metrics/inceptionNet';
 import { tempDir } from './helpers/fixtures';
+import { pythonSkip, runPython } from './helpers/python';
+import { relativeError as l2RelativeError } from './helpers/compare';
+import { tinyFaces } from './helpers/tinyData';
+import { buildTable1 } from '../src/lib/experiments/table1';
+import { loadRealMetrics } from '../src/lib/weights/weightsStore';
+import { meanFill } from '../src/lib/metrics/meanFill';
+import { gatherBatch } from '../src/lib/data/faceDataset';
+import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
+import { classifierScore } from '../src/lib/metrics/classifierScore';
 
 // Debian's python3-torch + python3-torchvision write the reference checkpoints and outputs.
-const PYTHON = '/usr/bin/python3';
-const torchSkip: string | false =
-  spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0
-    ? false
-    : `${PYTHON} cannot import torch and torchvision (Debian: apt install python3-torch python3-torchvision): torch conversion tests skipped`;
+const torchSkip = pythonSkip('torch, torchvision', 'python3-torch python3-torchvision');
 
 let ref = '';
 let arrays: Record<string, number[]> = {};
@@ -28,8 +32,7 @@ before(async () => {
   if (torchSkip) return;
   ref = tempDir('vii-torch-ref-');
   out = tempDir('vii-torch-out-');
-  const run = spawnSync(PYTHON, [path.join(__dirname, 'helpers', 'torch_reference.py'), ref], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
+  runPython([path.join(__dirname, 'helpers', 'torch_reference.py'), ref]);
   arrays = (JSON.parse(fs.readFileSync(path.join(ref, 'index.json'), 'utf8')) as { arrays: Record<string, number[]> }).arrays;
 });
 
@@ -38,10 +41,10 @@ function refTensor(name: string): tf.Tensor {
   return tf.tensor(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4), arrays[name]);
 }
 
-/** max |a − b| / max |b|: the relative error the issue bounds by 1e-4. */
+/** ‖a − b‖ / ‖b‖ over the whole tensor (the issue bounds it by 1e-4). */
 function relativeError(a: tf.Tensor, b: tf.Tensor): number {
   assert.deepEqual(a.shape, b.shape);
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(b)).dataSync()[0]));
+  return l2RelativeError(a.dataSync(), b.dataSync());
 }
 
 test('the zip and the legacy torch.save formats give the same tensors', { skip: torchSkip }, () => {
@@ -126,4 +129,34 @@ test('a wrong, truncated or foreign file is refused with its name and what was e
   const inception = path.join(ref, 'inception_v3.pth');
   assert.throws(() => vgg16FromTorch(new StateDictReader(inception, readTorchCheckpoint(inception))), /no tensor "features\.0\.weight"/);
   assert.throws(() => readTorchCheckpoint(path.join(dir, 'absent.pth')), /absent\.pth: no such file/);
+});
+
+test('with converted weights in the weights folder, Table 1 reports LPIPS and the Inception score under their real names', { skip: torchSkip }, async () => {
+  // The three conversions above wrote out/vgg16-tfjs, out/lpips-vgg.json and out/inception_v3-tfjs.
+  const real = await loadRealMetrics(out);
+  assert.deepEqual(real.missing, []);
+  const data = await tinyFaces(100);
+  const outBase = path.join(tempDir(), 'table1');
+  const { rows, table } = await buildTable1({ data, models: [], limit: 10, outBase, real, log: () => {}, onLine: () => {} });
+  assert.deepEqual(table.columns.slice(0, 4), ['IS ↑', 'LPIPS (VGG, v0.1) ↓', 'AS ↑', 'PD-mobilenetv2 (unlearned) ↓']);
+  assert.match(table.caption, /IS: the Inception score \(10 splits\) with Inception-v3 \(torchvision ImageNet checkpoint/);
+  // The mean-fill row's numbers are the networks' own on the same images and holes.
+  const fill = rows.find((r) => r.name === 'Mean fill')!;
+  const idx = data.splits.test.slice(0, 10);
+  const batch = gatherBatch(data, idx);
+  const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), idx.length, data.preprocess.size, 0);
+  const completed = meanFill(batch.x, mask);
+  const lpips = Array.from(real.lpips!.distance(completed, batch.x).dataSync());
+  const probs = real.inception!.probabilities(completed).dataSync() as Float32Array;
+  assert.ok(Math.abs(fill.lpips!.mean - lpips.reduce((a, b) => a + b, 0) / lpips.length) < 1e-6);
+  assert.deepEqual(fill.inceptionScore, classifierScore(probs, 1000, 10));
+  assert.equal(rows.find((r) => r.name === 'Real images')!.lpips!.mean, 0);
+  tf.dispose([batch.x, batch.y, mask, completed]);
+  real.lpips!.dispose();
+  real.inception!.dispose();
+  // Without weights: the same table without those columns, and what to run to get them.
+  const none = await loadRealMetrics(tempDir());
+  assert.equal(none.lpips, null);
+  assert.match(none.missing.join('\n'), /LPIPS: no VGG16 at .* \(vii weights fetch vgg16\)/);
+  assert.match(none.missing.join('\n'), /Inception score: no Inception-v3 at .* \(vii weights fetch inception\)/);
 });

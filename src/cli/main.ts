@@ -28,6 +28,8 @@ import { disposeRun } from '../lib/training/trainer';
 import { epochMeans } from '../lib/training/history';
 import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
 import { parseMaskSpec } from '../lib/masks';
+import { fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
+import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
 const USAGE = `usage: vii <command> [options]
 
@@ -37,7 +39,7 @@ commands:
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
-  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE]
+  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
@@ -54,6 +56,10 @@ commands:
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
   study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N]
         every section and Table 1 for the paper's 8 rows, written to results/
+  weights fetch vgg16|inception|lpips-vgg ... [--dir DIR] | weights convert FILE.pth [--out PATH] | weights status [--dir DIR]
+        download torchvision's ImageNet checkpoints (resumable, SHA-256 checked) into DIR (default
+        $VII_WEIGHTS_DIR or data/weights) and convert them to TF.js: table1 and the study then report
+        LPIPS (VGG, v0.1) and the Inception score; --feature-net vgg16 uses the converted VGG16
   help, --help; COMMAND --help      this text, or one command's
 `;
 
@@ -84,7 +90,7 @@ const commands: Record<string, Command> = {
     disposeRun(run);
   },
   async table1(argv) {
-    const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value' });
+    const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value', weights: 'value' });
     const size = intFlag(args, 'size', 32, 1);
     const seed = intFlag(args, 'seed', 0);
     const models = tableModels(stringFlag(args, 'runs'), stringFlag(args, 'models'));
@@ -92,6 +98,7 @@ const commands: Record<string, Command> = {
     const dataLimit = args.flags.has('data-limit') ? intFlag(args, 'data-limit', 0, 1) : undefined;
     const data = await loadFaces({ dir: stringFlag(args, 'data'), limit: dataLimit, preprocess: { size, cropFraction: CELEBA_CROP_FRACTION }, seed });
     const out = stringFlag(args, 'out') ?? path.join('results', 'table1', `table1-${size}`);
+    const real = await loadRealMetrics(stringFlag(args, 'weights') ?? weightsDir());
     const { files, table } = await buildTable1({
       data,
       models,
@@ -100,7 +107,10 @@ const commands: Record<string, Command> = {
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 10) : undefined,
       steps: intFlag(args, 'steps', 10, 1),
       outBase: out,
+      real,
     });
+    real.lpips?.dispose();
+    real.inception?.dispose();
     console.log(tableMarkdown(table));
     console.log(`wrote ${files.join(', ')}`);
   },
@@ -173,6 +183,42 @@ const commands: Record<string, Command> = {
     } finally {
       model.dispose();
     }
+  },
+  async weights(argv) {
+    const [action, ...rest] = argv;
+    if (action === 'fetch') {
+      const args = parseArgs(rest, { dir: 'value' });
+      if (args.positional.length === 0) throw new UsageError(`weights fetch: name what to fetch: ${Object.keys(KNOWN_WEIGHTS).join(', ')}`);
+      const unknown = args.positional.filter((n) => !isKnownName(n));
+      if (unknown.length) throw new UsageError(`weights fetch ${unknown.join(' ')}: expected ${Object.keys(KNOWN_WEIGHTS).join(', ')}`);
+      const dir = stringFlag(args, 'dir') ?? weightsDir();
+      await selectBackend();
+      for (const name of args.positional.filter(isKnownName)) {
+        const { download, conversion } = await fetchWeights(name, dir);
+        if (download) console.log(`downloaded ${download.file} (${(download.bytes / 1e6).toFixed(1)} MB, sha256 ${download.sha256}${download.resumedFrom ? `, resumed at ${download.resumedFrom} bytes` : ''})`);
+        console.log(`${KNOWN_WEIGHTS[name].what}: ${conversion.out}`);
+      }
+      return;
+    }
+    if (action === 'convert') {
+      const args = parseArgs(rest, { out: 'value' });
+      const file = args.positional[0];
+      if (!file || args.positional.length > 1) throw new UsageError('weights convert: give one FILE.pth');
+      await selectBackend();
+      const r = await convertTorchCheckpoint(file, weightsDir(), stringFlag(args, 'out'));
+      console.log(`${r.kind}: ${r.tensors} tensors of ${file} → ${r.out}`);
+      return;
+    }
+    if (action === 'status') {
+      const args = parseArgs(rest, { dir: 'value' });
+      const dir = stringFlag(args, 'dir') ?? weightsDir();
+      for (const [name, k] of Object.entries(KNOWN_WEIGHTS)) {
+        const converted = path.join(dir, k.converted);
+        console.log(`${name.padEnd(10)} ${fs.existsSync(converted) ? `ready: ${converted}` : `missing (vii weights fetch ${name})`}`);
+      }
+      return;
+    }
+    throw new UsageError(`weights ${action ?? ''}: expected fetch, convert or status`);
   },
   async grid(argv) {
     const args = parseArgs(argv, { dirs: 'value', out: 'value', limit: 'value' });

@@ -5,6 +5,9 @@ import { ssim, psnr, maskedL1 } from '../metrics/ssim';
 import { classifierScore } from '../metrics/classifierScore';
 import { jointClassProbabilities, predictAttributes, SCORE_ATTRIBUTES, type AttributeClassifier } from '../metrics/attributeClassifier';
 import type { PerceptualDistance } from '../metrics/lpips';
+import type { InceptionNet } from '../metrics/inceptionNet';
+
+const IMAGENET_CLASSES = 1000;
 import { subSeed } from '../rng';
 import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
@@ -21,6 +24,8 @@ export interface EvalSettings {
   limit?: number;
   batchSize: number;
   perceptual: PerceptualDistance;
+  /** The real metrics, computed next to the substitutes when their weights are present. */
+  real?: { lpips: PerceptualDistance | null; inception: InceptionNet | null };
   classifier: AttributeClassifier;
   /** Completions per input for the diversity column, on the first `diversityImages` inputs. */
   diversitySamples: number;
@@ -35,6 +40,9 @@ export interface RowMetrics {
   images: number;
   score: Stat;
   perceptual: Stat;
+  /** Real LPIPS (VGG, v0.1) and Inception score, where their weights were given. */
+  lpips: Stat | null;
+  inceptionScore: Stat | null;
   ssim: Stat;
   psnr: Stat;
   maskedL1: Stat;
@@ -48,15 +56,25 @@ export function evaluationIndices(s: EvalSettings): number[] {
   return s.limit ? all.slice(0, s.limit) : all;
 }
 
+/** Reads tensors without blocking the backend (webgpu has no synchronous read in Node), then frees them. */
+export async function readAndDispose(tensors: tf.Tensor[]): Promise<Float32Array[]> {
+  try {
+    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
+  } finally {
+    tf.dispose(tensors);
+  }
+}
+
 /**
  * Every metric of one row on the same images and masks (mask i belongs to image i of the split,
  * so every row sees identical holes). Deterministic for a given seed on a given backend.
  */
-export function evaluateRow(name: string, complete: Completer, s: EvalSettings): RowMetrics {
+export async function evaluateRow(name: string, complete: Completer, s: EvalSettings): Promise<RowMetrics> {
   const indices = evaluationIndices(s);
   const size = s.data.preprocess.size;
-  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[] };
+  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[], lpips: [] as number[] };
   const probs: number[] = [];
+  const inceptionProbs: number[] = [];
   let attrHits = 0;
   let attrTotal = 0;
   const pairwise: number[] = [];
@@ -66,29 +84,35 @@ export function evaluateRow(name: string, complete: Completer, s: EvalSettings):
     const batch = gatherBatch(s.data, idx);
     const mask = makeMaskBatch(s.mask, idx.length, size, start);
     const out = complete(batch.x, mask, batch.y, subSeed(s.seed, `eval-${start}`));
-    tf.tidy(() => {
-      per.ssim.push(...ssim(out, batch.x).dataSync());
-      per.psnr.push(...psnr(out, batch.x).dataSync());
-      per.l1.push(...maskedL1(out, batch.x, mask).dataSync());
-      per.pd.push(...s.perceptual.distance(out, batch.x).dataSync());
-      probs.push(...jointClassProbabilities(s.classifier, out).dataSync());
-      const predicted = tf.greater(predictAttributes(s.classifier, out), 0.5);
-      attrHits += tf.sum(tf.equal(predicted, tf.greater(batch.y, 0.5))).dataSync()[0];
-      attrTotal += batch.y.size;
-    });
+    const computed = tf.tidy(() => [
+      ssim(out, batch.x),
+      psnr(out, batch.x),
+      maskedL1(out, batch.x, mask),
+      s.perceptual.distance(out, batch.x),
+      jointClassProbabilities(s.classifier, out),
+      tf.sum(tf.equal(tf.greater(predictAttributes(s.classifier, out), 0.5), tf.greater(batch.y, 0.5))),
+      s.real?.lpips ? s.real.lpips.distance(out, batch.x) : tf.zeros([0]),
+      s.real?.inception ? s.real.inception.probabilities(out) : tf.zeros([0]),
+    ]);
+    const [vSsim, vPsnr, vL1, vPd, vProbs, vHits, vLpips, vInception] = await readAndDispose(computed);
+    per.ssim.push(...vSsim);
+    per.psnr.push(...vPsnr);
+    per.l1.push(...vL1);
+    per.pd.push(...vPd);
+    per.lpips.push(...vLpips);
+    probs.push(...vProbs);
+    inceptionProbs.push(...vInception);
+    attrHits += vHits[0];
+    attrTotal += batch.y.size;
     const diverse = Math.max(0, Math.min(idx.length, s.diversityImages - start));
     if (s.diversitySamples > 1 && diverse > 0) {
       const dx = batch.x.slice(0, diverse);
       const dm = mask.slice(0, diverse);
       const dy = batch.y.slice(0, diverse);
       const samples = Array.from({ length: s.diversitySamples }, (_, k) => complete(dx, dm, dy, subSeed(s.seed, `diversity-${start}-${k}`)));
-      for (let a = 0; a < samples.length; a++) {
-        for (let b = a + 1; b < samples.length; b++) {
-          const d = s.perceptual.distance(samples[a], samples[b]);
-          pairwise.push(...d.dataSync());
-          d.dispose();
-        }
-      }
+      const distances: tf.Tensor[] = [];
+      for (let a = 0; a < samples.length; a++) for (let b = a + 1; b < samples.length; b++) distances.push(s.perceptual.distance(samples[a], samples[b]));
+      for (const d of await readAndDispose(distances)) pairwise.push(...d);
       tf.dispose([dx, dm, dy, ...samples]);
     }
     tf.dispose([batch.x, batch.y, mask, out]);
@@ -101,6 +125,8 @@ export function evaluateRow(name: string, complete: Completer, s: EvalSettings):
     images: indices.length,
     score: classifierScore(Float32Array.from(probs), classes, 10),
     perceptual: meanStd(per.pd),
+    lpips: per.lpips.length ? meanStd(per.lpips) : null,
+    inceptionScore: inceptionProbs.length ? classifierScore(Float32Array.from(inceptionProbs), IMAGENET_CLASSES, 10) : null,
     ssim: meanStd(per.ssim),
     psnr: meanStd(per.psnr),
     maskedL1: meanStd(per.l1),

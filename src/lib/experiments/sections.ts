@@ -20,6 +20,7 @@ import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
+import { loadRealMetrics } from '../weights/weightsStore';
 import type { RowMetrics } from './evaluate';
 
 /** One config cell of a notebook (and the headless study): every knob a researcher turns. */
@@ -241,7 +242,11 @@ export async function collapseChecks(run: TrainingRun, samples = 16, seed = 0): 
 /** Section 4: Table 1 over the given runs + real images + Telea, and bar plots of its metrics. */
 export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { origin?: string }, runs: { name: string; runDir: string }[], onLine?: (l: string) => void) {
   const outBase = path.join(cfg.tableDir, `study-${cfg.size}`);
-  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, onLine, log: onLine });
+  // LPIPS and the Inception score join the substitutes when `vii weights fetch` has put their weights in place.
+  const real = await loadRealMetrics();
+  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, real, onLine, log: onLine });
+  real.lpips?.dispose();
+  real.inception?.dispose();
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };
   const exported = Object.entries(figures).map(([k, fig]) => exportPlot(cfg, fig, `04-${k}-${cfg.size}`, { table: outBase }));

@@ -15,6 +15,7 @@ import { formatMaskSpec, parseMaskSpec } from '../masks';
 import { evaluateRow, evaluationIndices, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
+import type { RealMetrics } from '../weights/weightsStore';
 
 export interface Table1Options {
   data: FaceDataset & { origin?: string };
@@ -26,6 +27,8 @@ export interface Table1Options {
   steps?: number;
   outBase: string;
   perceptual?: PerceptualDistance;
+  /** LPIPS (VGG, v0.1) and the Inception score under their real names, where their weights are present. */
+  real?: RealMetrics;
   onLine?: (line: string) => void;
   log?: (m: string) => void;
 }
@@ -43,7 +46,9 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const perceptual = o.perceptual ?? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS]));
   const classifier = await attributeClassifierFor(o.data, { seed, onLine: o.onLine });
   log(`[vii] ${classifier.description}`);
-  const settings: EvalSettings = { data: o.data, split: 'test', mask, seed, limit: o.limit, batchSize: 100, perceptual, classifier, diversitySamples: 3, diversityImages: 100, onLine: o.onLine };
+  const real = o.real ?? { lpips: null, inception: null, missing: [] };
+  for (const m of real.missing) log(`[vii] real metric not computed: ${m}`);
+  const settings: EvalSettings = { data: o.data, split: 'test', mask, seed, limit: o.limit, batchSize: 100, perceptual, real, classifier, diversitySamples: 3, diversityImages: 100, onLine: o.onLine };
   const rows: RowMetrics[] = [];
   const notes: string[] = [];
   const ordered = [...o.models.filter((m) => !m.extra), ...o.models.filter((m) => m.extra)];
@@ -54,7 +59,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     if (meta.model.imageSize !== o.data.preprocess.size) throw new Error(`${checkpoint}: a ${meta.model.imageSize}×${meta.model.imageSize} model cannot be evaluated on ${o.data.preprocess.size}×${o.data.preprocess.size} images`);
     const cols = attributeIndices(o.data.attributeNames, meta.model.attributes);
     const method = meta.model.decoderSeesObserved ? 'oneshot' : 'gibbs';
-    const row = evaluateRow(m.name, (x, maskT, y, s) => {
+    const row = await evaluateRow(m.name, (x, maskT, y, s) => {
       const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
       const out = complete(model, x, maskT, yIn, { method, steps: o.steps ?? 10, latent: 'sample', seed: s }).completed;
       yIn?.dispose();
@@ -66,11 +71,11 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score.mean.toFixed(3)}`);
   }
   const paperRows = rows.length - extraNames.size;
-  const baselines = [evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 })];
+  const baselines = [await evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 })];
   const telea = teleaUnavailable();
   if (telea) log(`[vii] Telea row skipped: ${telea}`);
-  else baselines.push(evaluateRow('OpenCV Telea', (x, maskT) => teleaComplete(x, maskT), { ...settings, diversitySamples: 0 }));
-  baselines.push(evaluateRow('Mean fill', (x, maskT) => meanFill(x, maskT), { ...settings, diversitySamples: 0 }));
+  else baselines.push(await evaluateRow('OpenCV Telea', (x, maskT) => teleaComplete(x, maskT), { ...settings, diversitySamples: 0 }));
+  baselines.push(await evaluateRow('Mean fill', (x, maskT) => meanFill(x, maskT), { ...settings, diversitySamples: 0 }));
   rows.splice(paperRows, 0, ...baselines);
 
   const n = evaluationIndices(settings).length;
@@ -79,21 +84,27 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     `Completion of ${formatMaskSpec(mask)} holes on ${n} held-out ${o.data.kind === 'celeba' ? 'real CelebA' : 'SYNTHETIC (not CelebA)'} faces ` +
     `(${o.data.root}, ${o.data.partition} test split), ${size}×${size}, seed ${seed}. ` +
     `AS: the Inception-score formula with an attribute classifier trained here (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3 (substitute, not the Inception score). ` +
-    `PD: ${perceptual.description} (substitute, not LPIPS). Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.`;
+    `PD: ${perceptual.description} (substitute, not LPIPS). Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.` +
+    (real.inception ? ` IS: the Inception score (10 splits) with ${real.inception.description}, images resized to 299×299.` : '') +
+    (real.lpips ? ` LPIPS: ${real.lpips.description}.` : '');
   const isReal = (r: RowMetrics) => r.name === 'Real images';
   const table: ResultTable = {
     caption,
-    columns: ['AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'attr. acc. ↑', 'diversity'],
-    digits: [3, 4, 3, 2, 4, 3, 4],
+    columns: [...(real.inception ? ['IS ↑'] : []), ...(real.lpips ? [`${real.lpips.name} ↓`] : []), 'AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'attr. acc. ↑', 'diversity'],
+    digits: [...(real.inception ? [3] : []), ...(real.lpips ? [4] : []), 3, 4, 3, 2, 4, 3, 4],
     rows: rows.map((r, i) => ({
       name: r.name,
       rule: i === paperRows + baselines.length && extraNames.size > 0,
-      cells: [r.score, isReal(r) ? null : r.perceptual, isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, r.attributeAccuracy, r.diversity],
+      cells: [
+        ...(real.inception ? [r.inceptionScore] : []),
+        ...(real.lpips ? [isReal(r) ? null : r.lpips] : []),
+        r.score, isReal(r) ? null : r.perceptual, isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, r.attributeAccuracy, r.diversity,
+      ],
     })),
   };
   fs.mkdirSync(path.dirname(o.outBase), { recursive: true });
   const files = writeTable(o.outBase, table);
-  writeJsonAtomic(`${o.outBase}.json`, { caption, rows, notes, classifier: classifier.description, perceptual: perceptual.description, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
+  writeJsonAtomic(`${o.outBase}.json`, { caption, rows, notes, classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
   files.push(path.resolve(`${o.outBase}.json`));
   classifier.model.dispose();
   return { rows, files, table };

@@ -3,6 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { compileFrozenConvGraph, type KerasLayer } from './frozenConvGraph';
 import { convertedModelInfo } from '../weights/convertCheckpoint';
+import { CONVERTED_VGG16, weightsDir } from '../weights/weightsDir';
 
 /**
  * A frozen pretrained CNN whose activations η_l give the perceptual loss (and the LPIPS-style
@@ -195,8 +196,10 @@ export async function loadNsfwjsInception(): Promise<tf.LayersModel> {
 
 export async function loadFeatureNet(spec: { net: 'mobilenetv2' | 'vgg16'; path?: string }, layers: string[]): Promise<FeatureNet> {
   if (spec.net === 'vgg16') {
-    if (!spec.path) throw new Error('the vgg16 feature net needs a path to a local TF.js VGG16 model');
-    return loadVgg16(spec.path, layers);
+    // Without a path: the VGG16 that `vii weights fetch vgg16` converted.
+    const dir = spec.path ?? path.join(weightsDir(), CONVERTED_VGG16);
+    if (!spec.path && !fs.existsSync(path.join(dir, 'model.json'))) throw new Error(`the vgg16 feature net needs torchvision's VGG16: run "vii weights fetch vgg16" (converts it into ${dir}) or give --feature-net-path DIR`);
+    return loadVgg16(dir, layers);
   }
   return loadMobileNetV2(layers);
 }

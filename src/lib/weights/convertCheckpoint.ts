@@ -1,12 +1,13 @@
 import * as fs from 'fs';
+import { sha256File } from '../io/sha256File';
 import * as path from 'path';
-import * as crypto from 'crypto';
 import * as tf from '@tensorflow/tfjs';
 import { readTorchCheckpoint, TorchCheckpointError, type TorchTensor } from './torchCheckpoint';
 import { StateDictReader } from './torchTensors';
 import { isVgg16Classifier, vgg16FromTorch } from './vgg16FromTorch';
 import { inceptionV3FromTorch, isInceptionExtra } from './inceptionV3FromTorch';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import { CONVERTED_VGG16 } from './weightsDir';
 
 /** What a converted model's model.json says about itself (userDefinedMetadata.vii). */
 export interface ConvertedModelInfo {
@@ -37,22 +38,10 @@ export function detectCheckpoint(file: string, dict: Map<string, TorchTensor>): 
 }
 
 export const DEFAULT_CONVERTED_NAMES: Record<ConvertedKind, string> = {
-  vgg16: 'vgg16-tfjs',
+  vgg16: CONVERTED_VGG16,
   inceptionv3: 'inception_v3-tfjs',
   'lpips-linear': 'lpips-vgg.json',
 };
-
-function sha256(file: string): string {
-  const hash = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  const chunk = Buffer.alloc(1 << 22);
-  try {
-    for (let n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return hash.digest('hex');
-}
 
 function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
   const parts = data === undefined ? [] : Array.isArray(data) ? data : [data];
@@ -118,7 +107,7 @@ export async function convertTorchCheckpoint(file: string, outDir: string, out?:
   try {
     const left = reader.unused(kind === 'vgg16' ? isVgg16Classifier : isInceptionExtra);
     if (left.length) throw new TorchCheckpointError(`${file}: ${left.length} tensors were not used by the ${kind} network (${left.slice(0, 3).join(', ')}…): not a torchvision ${kind} checkpoint`);
-    const info: ConvertedModelInfo = { net: kind, input: kind === 'vgg16' ? 'torchvision-imagenet' : 'minus-one-one', source: path.resolve(file), sha256: sha256(file) };
+    const info: ConvertedModelInfo = { net: kind, input: kind === 'vgg16' ? 'torchvision-imagenet' : 'minus-one-one', source: path.resolve(file), sha256: sha256File(file) };
     await saveLayersModel(model, target, info);
     return { kind, out: target, tensors: dict.size };
   } finally {
