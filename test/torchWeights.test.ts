@@ -160,3 +160,33 @@ test('with converted weights in the weights folder, Table 1 reports LPIPS and th
   assert.match(none.missing.join('\n'), /LPIPS: no VGG16 at .* \(vii weights fetch vgg16\)/);
   assert.match(none.missing.join('\n'), /Inception score: no Inception-v3 at .* \(vii weights fetch inception\)/);
 });
+
+test('--feature-net vgg16 without a path uses the converted VGG16 of the weights folder, with gradients for the perceptual loss', { skip: torchSkip }, async () => {
+  const { loadFeatureNet } = await import('../src/lib/models/featureNet');
+  const { perceptualError } = await import('../src/lib/losses');
+  const { WEIGHTS_DIR_ENV } = await import('../src/lib/weights/weightsDir');
+  const saved = process.env[WEIGHTS_DIR_ENV];
+  process.env[WEIGHTS_DIR_ENV] = tempDir();
+  await assert.rejects(loadFeatureNet({ net: 'vgg16' }, ['block1_conv2']), /run "vii weights fetch vgg16"/);
+  process.env[WEIGHTS_DIR_ENV] = out;
+  try {
+    // relu1_2 … relu4_3, the paper's layers.
+    const net = await loadFeatureNet({ net: 'vgg16' }, ['block1_conv2', 'block2_conv2', 'block3_conv3', 'block4_conv3']);
+    assert.match(net.description, /VGG16 \(ImageNet, torchvision, /);
+    const x = refTensor('vgg_input') as tf.Tensor4D;
+    const y = refTensor('lpips_other') as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const xHat = tf.variable(x, true, 'xhat');
+    const { value, grads } = tf.variableGrads(() => perceptualError(net, [1e-3, 1e-3, 1e-3, 1e-3], xHat as unknown as tf.Tensor4D, y), [xHat]);
+    const g = grads.xhat;
+    assert.ok(value.dataSync()[0] > 0 && Number.isFinite(value.dataSync()[0]));
+    assert.ok(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0]) > 0);
+    tf.dispose([value, ...Object.values(grads), xHat]);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, y]);
+    net.dispose();
+  } finally {
+    if (saved === undefined) delete process.env[WEIGHTS_DIR_ENV];
+    else process.env[WEIGHTS_DIR_ENV] = saved;
+  }
+});
