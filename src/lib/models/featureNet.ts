@@ -70,7 +70,7 @@ export async function loadLayersModelFromDir(dirOrJson: string, anySize = true):
 }
 
 /** nsfwjs ships its models as CommonJS modules: topology + base64 weight shards. */
-function readNsfwjsModel(name: 'mobilenet_v2' | 'inception_v3'): { json: ModelJson; shards: Uint8Array[] } {
+function readNsfwjsModel(name: 'mobilenet_v2'): { json: ModelJson; shards: Uint8Array[] } {
   // nsfwjs' exports map hides package.json; find its root from the main entry.
   let root = path.dirname(require.resolve('nsfwjs'));
   while (!fs.existsSync(path.join(root, 'dist', 'models')) && path.dirname(root) !== root) root = path.dirname(root);
@@ -130,12 +130,6 @@ function frozenFeatureNet(
   };
 }
 
-const cache = new Map<string, Promise<tf.LayersModel>>();
-function cached(key: string, load: () => Promise<tf.LayersModel>): Promise<tf.LayersModel> {
-  if (!cache.has(key)) cache.set(key, load());
-  return cache.get(key)!;
-}
-
 export const MOBILENETV2_DESCRIPTION = 'MobileNetV2 (ImageNet-initialised, nsfwjs@4.4.0)';
 
 /**
@@ -184,14 +178,6 @@ export async function loadMobileNetV2Layers(layers: string[]): Promise<tf.Layers
   const { json, shards } = readNsfwjsModel('mobilenet_v2');
   const model = await loadFromParts(json, shards, { anySize: true, cutAt: 'out_relu' });
   return tf.model({ inputs: model.inputs, outputs: layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
-}
-
-/** InceptionV3 from nsfwjs@4.4.0 (299×299, ImageNet-initialised, fine-tuned on 5 classes). */
-export async function loadNsfwjsInception(): Promise<tf.LayersModel> {
-  return cached(`inceptionv3-${tf.getBackend()}`, () => {
-    const { json, shards } = readNsfwjsModel('inception_v3');
-    return loadFromParts(json, shards, { anySize: false });
-  });
 }
 
 export async function loadFeatureNet(spec: { net: 'mobilenetv2' | 'vgg16'; path?: string }, layers: string[]): Promise<FeatureNet> {
