@@ -10,7 +10,7 @@ async function main() {
   const heap = () => ((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength / 2 ** 20).toFixed(0);
   const steps = Number(process.env.SOAK_STEPS ?? 1000);
   for (let i = 0; i <= steps; i++) {
-    trainStep(run, x, y, 0);
+    await trainStep(run, x, y, 0);
     if (i % 100 === 0) console.log(`step ${i}: tensors ${tf.memory().numTensors}, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB, wasm heap ${heap()} MB`);
   }
 }

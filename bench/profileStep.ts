@@ -35,12 +35,12 @@ async function main() {
   }
   const reference = await referenceRun(size, Boolean(process.env.PERCEPTUAL));
   const { run, x, y } = reference;
-  for (let i = 0; i < 3; i++) trainStep(run, x, y, 0);
+  for (let i = 0; i < 3; i++) await trainStep(run, x, y, 0);
   const plain: number[] = [];
   profiling = false;
   for (let i = 0; i < Number(process.env.STEPS ?? 10); i++) {
     const t = performance.now();
-    trainStep(run, x, y, 0);
+    await trainStep(run, x, y, 0);
     plain.push(performance.now() - t);
   }
   plain.sort((a, b) => a - b);
@@ -49,7 +49,7 @@ async function main() {
   stats.clear();
   const N = 5;
   const t0 = performance.now();
-  for (let i = 0; i < N; i++) trainStep(run, x, y, 0);
+  for (let i = 0; i < N; i++) await trainStep(run, x, y, 0);
   const total = (performance.now() - t0) / N;
   const rows = [...stats.entries()].map(([k, s]) => [k, s.ms / N, s.n / N] as const).sort((a, b) => b[1] - a[1]);
   let sum = 0;

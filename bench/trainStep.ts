@@ -39,7 +39,7 @@ async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warm
       rssBefore = rssMb();
     }
     const t0 = performance.now();
-    trainStep(run, x, y, 0);
+    await trainStep(run, x, y, 0);
     if (i >= warmup) times.push(performance.now() - t0);
     peak = Math.max(peak, rssMb());
   }

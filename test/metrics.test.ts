@@ -95,7 +95,7 @@ test('OpenCV Telea baseline fills only the hole', { skip: pythonSkip('cv2', 'pyt
   const faces = await tinyFaces(48);
   const b = gatherBatch(faces, [0, 1]);
   const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), 2, 32);
-  const out = teleaComplete(b.x, mask);
+  const out = await teleaComplete(b.x, mask);
   const [o, x, m] = [out.dataSync(), b.x.dataSync(), mask.dataSync()];
   let holeChanged = 0;
   for (let i = 0; i < o.length; i++) {

@@ -97,7 +97,7 @@ test('training lowers the loss on a small batch, and the tensor count stays flat
   const losses: number[] = [];
   const counts: number[] = [];
   for (let i = 0; i < 40; i++) {
-    losses.push(trainStep(run, batch.x, batch.y, 0).total);
+    losses.push((await trainStep(run, batch.x, batch.y, 0)).total);
     counts.push(tf.memory().numTensors);
   }
   const first = (losses[0] + losses[1]) / 2;
@@ -117,7 +117,7 @@ test('with the perceptual term (MobileNetV2), a step runs and its tensor count s
   const batch = gatherBatch(faces, faces.splits.train.slice(0, 8), run.attributeColumns);
   const counts: number[] = [];
   for (let i = 0; i < 4; i++) {
-    const row = trainStep(run, batch.x, batch.y, i * 8);
+    const row = await trainStep(run, batch.x, batch.y, i * 8);
     assert.ok(row.perceptual > 0);
     counts.push(tf.memory().numTensors);
   }
@@ -172,7 +172,7 @@ test('a NaN loss stops training with a clear message and keeps the last good che
   const weightsBefore = await weightsOf(runDir);
   const bad = tf.fill([8, 32, 32, 3], NaN) as tf.Tensor4D;
   const y = tf.zeros([8, 0]) as tf.Tensor2D;
-  assert.throws(() => trainStep(run, bad, y, 0), (e: Error) => e instanceof TrainingDivergedError && /diverged at step 2 .*total=NaN.*last good checkpoint is kept/.test(e.message));
+  await assert.rejects(trainStep(run, bad, y, 0), (e: Error) => e instanceof TrainingDivergedError && /diverged at step 2 .*total=NaN.*last good checkpoint is kept/.test(e.message));
   assert.equal(fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8'), before);
   const after = await weightsOf(runDir);
   after.forEach((w, i) => assert.deepEqual(w, weightsBefore[i]));

@@ -94,7 +94,7 @@ test('the KL weight warms up linearly to β over klWarmupSteps, and training use
   const run = await createTrainingRun({ model: tinyModel('vae-complete'), train: tinyTrain({ klWarmupSteps: 10 }), data: faces, runDir: null });
   const batch = gatherBatch(faces, faces.splits.train.slice(0, 8));
   for (let step = 0; step < 3; step++) {
-    const row = trainStep(run, batch.x, batch.y, 0);
+    const row = await trainStep(run, batch.x, batch.y, 0);
     const expected = row.recon + row.perceptual + klWeightAt(1, step, 10) * row.kl;
     assert.ok(Math.abs(row.total - expected) < 1e-3 * Math.abs(expected), `step ${step}: total ${row.total} vs ${expected}`);
     assert.ok(row.kl > 0);
@@ -210,7 +210,8 @@ test('prior mixing: images decoded from z ~ N(0, I) carry no KL term; the decode
   const klOf = async (priorMixing: number) => {
     const run = await createTrainingRun({ model: tinyModel('attr1-decoder', { priorMixing }), train: tinyTrain({ klWarmupSteps: 0 }), data: faces, runDir: null });
     const y = tf.gather(batch.y, run.attributeColumns, 1) as tf.Tensor2D;
-    const kl = [0, 1, 2].map(() => trainStep(run, batch.x, y, 0).kl);
+    const kl: number[] = [];
+    for (let i = 0; i < 3; i++) kl.push((await trainStep(run, batch.x, y, 0)).kl);
     y.dispose();
     disposeRun(run);
     return kl;

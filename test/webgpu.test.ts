@@ -36,3 +36,30 @@ test('VII_BACKEND=webgpu selects WebGPU (a CPU adapter only when forced), prints
   const auto = run({ VII_BACKEND: '' });
   assert.equal(JSON.parse(auto.stdout.trim().split('\n').at(-1)!).name === 'webgpu', false, 'a CPU WebGPU adapter is never chosen unless forced');
 });
+
+/** Runs a helper script as its own process (one backend each) and returns its last stdout line as JSON. */
+function runHelper(script: string, env: Record<string, string>, args: string[] = []): Record<string, unknown> {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'helpers', script), ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, XDG_RUNTIME_DIR: '/tmp', ...env }, timeout: 600_000 });
+  assert.equal(r.status, 0, `${script} (${JSON.stringify(env)}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+test('every kernel of the models, the perceptual loss and the metrics: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
+  const { results } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number> };
+  assert.ok(Object.keys(results).length >= 25, `${Object.keys(results).length} kernel cases`);
+  for (const [name, err] of Object.entries(results)) assert.ok(err <= 1e-5, `${name}: relative error ${err}`);
+});
+
+test('the whole library on webgpu with dataSync throwing: training, resume, Gibbs completion, metrics and grids equal the cpu backend', { skip: webgpuSkip() }, () => {
+  const { tempDir } = require('./helpers/fixtures') as typeof import('./helpers/fixtures');
+  const gpu = runHelper('backendPipeline.ts', { VII_BACKEND: 'webgpu' }, [tempDir()]);
+  const cpu = runHelper('backendPipeline.ts', { VII_BACKEND: 'cpu' }, [tempDir()]);
+  assert.equal(gpu.backend, 'webgpu');
+  assert.equal(cpu.backend, 'cpu');
+  assert.equal(gpu.resumedAt, 3);
+  assert.equal((gpu.losses as number[]).length, 6);
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1e-6, Math.abs(b)), `${what}: webgpu ${a} vs cpu ${b}`);
+  (gpu.losses as number[]).forEach((l, i) => close(l, (cpu.losses as number[])[i], `loss at step ${i}`));
+  for (const k of ['completionMean', 'ssim', 'maskedL1', 'pd', 'accuracy']) close(gpu[k] as number, cpu[k] as number, k);
+  assert.equal(gpu.pngBytes, cpu.pngBytes);
+});

@@ -12,6 +12,7 @@ import { ssim, psnr, maskedL1 } from '../metrics/ssim';
 import { meanStd } from '../metrics/meanStd';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { ProgressBar } from '../progress';
+import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 
@@ -155,12 +156,11 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
           });
         }
         if (o.score) {
-          tf.tidy(() => {
-            metrics.ssim.push(...ssim(outs[0], x).dataSync());
-            metrics.psnr.push(...psnr(outs[0], x).dataSync());
-            metrics.maskedL1.push(...maskedL1(outs[0], x, mask).dataSync());
-            metrics.perceptual.push(...o.score!.distance(outs[0], x).dataSync());
-          });
+          const [s, p, l1, pd] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x)]));
+          metrics.ssim.push(...s);
+          metrics.psnr.push(...p);
+          metrics.maskedL1.push(...l1);
+          metrics.perceptual.push(...pd);
         }
         tf.dispose([x, mask, masked, ...outs, ...(y ? [y] : [])]);
         done.push(...names);

@@ -11,9 +11,10 @@ const IMAGENET_CLASSES = 1000;
 import { subSeed } from '../rng';
 import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
+import { readAndDispose } from '../tensorReads';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
-export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D;
+export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D | Promise<tf.Tensor4D>;
 
 export interface EvalSettings {
   data: FaceDataset;
@@ -56,15 +57,6 @@ export function evaluationIndices(s: EvalSettings): number[] {
   return s.limit ? all.slice(0, s.limit) : all;
 }
 
-/** Reads tensors without blocking the backend (webgpu has no synchronous read in Node), then frees them. */
-export async function readAndDispose(tensors: tf.Tensor[]): Promise<Float32Array[]> {
-  try {
-    return (await Promise.all(tensors.map((t) => t.data()))) as Float32Array[];
-  } finally {
-    tf.dispose(tensors);
-  }
-}
-
 /**
  * Every metric of one row on the same images and masks (mask i belongs to image i of the split,
  * so every row sees identical holes). Deterministic for a given seed on a given backend.
@@ -83,7 +75,7 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
     const idx = indices.slice(start, start + s.batchSize);
     const batch = gatherBatch(s.data, idx);
     const mask = makeMaskBatch(s.mask, idx.length, size, start);
-    const out = complete(batch.x, mask, batch.y, subSeed(s.seed, `eval-${start}`));
+    const out = await complete(batch.x, mask, batch.y, subSeed(s.seed, `eval-${start}`));
     const computed = tf.tidy(() => [
       ssim(out, batch.x),
       psnr(out, batch.x),
@@ -109,7 +101,8 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
       const dx = batch.x.slice(0, diverse);
       const dm = mask.slice(0, diverse);
       const dy = batch.y.slice(0, diverse);
-      const samples = Array.from({ length: s.diversitySamples }, (_, k) => complete(dx, dm, dy, subSeed(s.seed, `diversity-${start}-${k}`)));
+      const samples: tf.Tensor4D[] = [];
+      for (let k = 0; k < s.diversitySamples; k++) samples.push(await complete(dx, dm, dy, subSeed(s.seed, `diversity-${start}-${k}`)));
       const distances: tf.Tensor[] = [];
       for (let a = 0; a < samples.length; a++) for (let b = a + 1; b < samples.length; b++) distances.push(s.perceptual.distance(samples[a], samples[b]));
       for (const d of await readAndDispose(distances)) pairwise.push(...d);

@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { readAndDispose } from '../tensorReads';
 import { batchesPerEpoch, epochBatches, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { cacheKey } from '../data/imageCache';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -39,14 +40,14 @@ export function predictAttributes(c: AttributeClassifier, x: tf.Tensor4D): tf.Te
   return tf.tidy(() => tf.sigmoid(c.model.predict(x) as tf.Tensor2D) as tf.Tensor2D);
 }
 
-function accuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): number {
+async function accuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<number> {
   let correct = 0;
   let total = 0;
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
     const p = predictAttributes(c, b.x);
-    const hit = tf.tidy(() => tf.sum(tf.equal(tf.greater(p, 0.5), tf.greater(b.y, 0.5))).dataSync()[0]);
-    correct += hit;
+    const [hits] = await readAndDispose([tf.tidy(() => tf.sum(tf.equal(tf.greater(p, 0.5), tf.greater(b.y, 0.5))))]);
+    correct += hits[0];
     total += b.y.size;
     tf.dispose([b.x, b.y, p]);
   }
@@ -79,14 +80,15 @@ export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?
     let step = 0;
     for (const b of epochBatches(ds, 'train', 64, seed, epoch)) {
       const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(b.y, model.apply(b.x) as tf.Tensor2D) as tf.Scalar, true);
-      bar.update(++step, `BCE ${loss!.dataSync()[0].toFixed(3)}`);
-      tf.dispose([loss!, b.x, b.y]);
+      const [bce] = await readAndDispose([loss!]);
+      bar.update(++step, `BCE ${bce[0].toFixed(3)}`);
+      tf.dispose([b.x, b.y]);
     }
     bar.stop();
   }
   optimizer.dispose();
   const classifier: AttributeClassifier = { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: 0, description: '' };
-  classifier.valAccuracy = accuracy(classifier, ds, ds.splits.val);
+  classifier.valAccuracy = await accuracy(classifier, ds, ds.splits.val);
   classifier.description = describe(classifier.valAccuracy);
   fs.mkdirSync(dir, { recursive: true });
   await writeTensors(path.join(dir, 'weights'), model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor })));

@@ -14,12 +14,13 @@ export function teleaUnavailable(): string | null {
 }
 
 /** OpenCV Telea inpainting of the hole of each image; observed pixels are put back exactly. */
-export function teleaComplete(x: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+export async function teleaComplete(x: tf.Tensor4D, mask: tf.Tensor4D): Promise<tf.Tensor4D> {
   const [n, h, w] = x.shape;
+  const [xv, mv] = (await Promise.all([x.data(), mask.data()])) as Float32Array[];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vii-telea-'));
   try {
-    fs.writeFileSync(path.join(dir, 'x.f32'), Buffer.from((x.dataSync() as Float32Array).slice().buffer));
-    fs.writeFileSync(path.join(dir, 'm.f32'), Buffer.from((mask.dataSync() as Float32Array).slice().buffer));
+    fs.writeFileSync(path.join(dir, 'x.f32'), Buffer.from(xv.buffer, xv.byteOffset, xv.byteLength));
+    fs.writeFileSync(path.join(dir, 'm.f32'), Buffer.from(mv.buffer, mv.byteOffset, mv.byteLength));
     const r = spawnSync(TELEA_PYTHON, [SCRIPT, path.join(dir, 'x.f32'), path.join(dir, 'm.f32'), path.join(dir, 'out.f32'), String(n), String(h), String(w)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`Telea baseline failed (${TELEA_PYTHON} ${SCRIPT}): ${r.stderr || r.error}`);
     const bytes = fs.readFileSync(path.join(dir, 'out.f32'));

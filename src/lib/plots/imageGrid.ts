@@ -11,11 +11,13 @@ export interface GridOptions {
   background?: [number, number, number];
 }
 
+export type GridImages = tf.Tensor4D | { data: Float32Array | Uint8Array; shape: [number, number, number, number] };
+
 /** Pack [N, H, W, C] images in [0, 1] (C = 1 or 3) into one RGB tile sheet, uint8. */
-export function gridPixels(images: tf.Tensor4D | { data: Float32Array | Uint8Array; shape: [number, number, number, number] }, options: GridOptions = {}) {
+export async function gridPixels(images: GridImages, options: GridOptions = {}) {
   const [n, h, w, c] = images.shape;
   if (c !== 1 && c !== 3) throw new Error(`image grid: expected 1 or 3 channels, got ${c}`);
-  const data = images instanceof tf.Tensor ? images.dataSync() : images.data;
+  const data = images instanceof tf.Tensor ? ((await images.data()) as Float32Array) : images.data;
   const scale255 = data instanceof Uint8Array ? 1 : 255;
   const cols = options.columns ?? Math.ceil(Math.sqrt(n));
   const rows = Math.ceil(n / cols);
@@ -43,8 +45,8 @@ export function gridPixels(images: tf.Tensor4D | { data: Float32Array | Uint8Arr
 }
 
 /** PNG bytes of an image grid. */
-export async function gridPng(images: Parameters<typeof gridPixels>[0], options: GridOptions = {}): Promise<Buffer> {
-  const { pixels, width, height } = gridPixels(images, options);
+export async function gridPng(images: GridImages, options: GridOptions = {}): Promise<Buffer> {
+  const { pixels, width, height } = await gridPixels(images, options);
   let img = sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.length), { raw: { width, height, channels: 3 } });
   const scale = options.scale ?? 1;
   if (scale !== 1) img = img.resize(width * scale, height * scale, { kernel: 'nearest' });
@@ -54,7 +56,7 @@ export async function gridPng(images: Parameters<typeof gridPixels>[0], options:
 /** One PNG per image of a [N, H, W, C] batch in [0, 1] (C = 1 saved as grey, 3 as RGB). */
 export async function imagePngs(images: tf.Tensor4D): Promise<Buffer[]> {
   const [n, h, w, c] = images.shape;
-  const data = images.dataSync();
+  const data = (await images.data()) as Float32Array;
   const per = h * w * c;
   return Promise.all(
     Array.from({ length: n }, (_, i) => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from '../backend/simd/simdKernels';
-import { heapOffset, tensorsFromFill } from '../backend/tensorMemory';
+import { heapOffset, readValues, tensorsFromFill } from '../backend/tensorMemory';
 
 /** tfjs-core 4.22's AdamOptimizer state (TypeScript-private there, plain fields at run time). */
 interface AdamState {
@@ -60,8 +60,8 @@ export class SimdAdamOptimizer extends tf.AdamOptimizer {
     const state = this as unknown as AdamState;
     tf.tidy(() => {
       // float32, as tf.AdamOptimizer's sub(1, accBeta)
-      const c1 = tf.sub(1, state.accBeta1).dataSync()[0];
-      const c2 = tf.sub(1, state.accBeta2).dataSync()[0];
+      const c1 = readValues(tf.sub(1, state.accBeta1))[0];
+      const c2 = readValues(tf.sub(1, state.accBeta2))[0];
       list.forEach(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name];
         state.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };

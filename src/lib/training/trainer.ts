@@ -2,6 +2,7 @@ import { SimdAdamOptimizer } from './simdAdam';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { readAndDispose } from '../tensorReads';
 import { activePerceptualLayers, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import { buildVae, type Vae } from '../models/vae';
 import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
@@ -154,7 +155,7 @@ export async function checkpoint(run: TrainingRun): Promise<string | null> {
  * k ∈ {0..K} Gibbs iterations without gradients (k drawn per step), so they learn to complete
  * from any iterate.
  */
-export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, maskOffset: number): HistoryRow {
+export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, maskOffset: number): Promise<HistoryRow> {
   const t0 = performance.now();
   const c = run.modelConfig;
   const seed = subSeed(run.train.seed, `step-${run.step}`);
@@ -181,8 +182,10 @@ export function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D, mask
     terms = tf.keep(tf.stack([loss.total, loss.recon, loss.perceptual, loss.kl]) as tf.Tensor1D);
     return loss.total;
   }, run.model.trainableWeights());
-  const values = Array.from(terms!.dataSync());
-  tf.dispose([value, terms!, fromPrior ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
+  // The four loss terms are read every step (asynchronously: webgpu has no synchronous read) because
+  // a NaN must stop the step before Adam touches the weights or its moments.
+  tf.dispose([value, fromPrior ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
+  const values = Array.from((await readAndDispose([terms!]))[0]);
   if (!values.every(Number.isFinite)) {
     tf.dispose(Object.values(grads));
     const names = ['total', 'recon', 'perceptual', 'kl'];
@@ -229,7 +232,7 @@ export async function trainEpochs(run: TrainingRun, hooks: { onStep?: (p: TrainP
       }
       let row: HistoryRow;
       try {
-        row = trainStep(run, batch.x, batch.y, run.step * batchSize);
+        row = await trainStep(run, batch.x, batch.y, run.step * batchSize);
       } catch (e) {
         // Nothing of the failed step was applied: the state in memory is the last good one; make
         // it the newest checkpoint too, so a rerun (e.g. with a lower learning rate) starts there.
