@@ -29,10 +29,10 @@ export interface ReferenceRun {
 }
 
 /** A training run of the reference model and its fixed batch (x, no attributes y). */
-export async function referenceRun(size: 32 | 64, perceptual: boolean): Promise<ReferenceRun> {
-  const run = await createTrainingRun({ model: referenceModel(size, perceptual), train: { ...DEFAULT_TRAIN, batchSize: BATCH }, data: emptyData(size), runDir: null });
-  const x = tf.randomUniform([BATCH, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const y = tf.zeros([BATCH, 0]) as tf.Tensor2D;
+export async function referenceRun(size: 32 | 64, perceptual: boolean, batch = BATCH): Promise<ReferenceRun> {
+  const run = await createTrainingRun({ model: referenceModel(size, perceptual), train: { ...DEFAULT_TRAIN, batchSize: batch }, data: emptyData(size), runDir: null });
+  const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.zeros([batch, 0]) as tf.Tensor2D;
   return {
     run,
     x,

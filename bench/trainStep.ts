@@ -1,14 +1,16 @@
 // Training-speed benchmark against the PyTorch peer, in one invocation:
 //   npm run bench            (64×64 and 32×32, perceptual off and on, memory over 200 steps)
-// The reference step is ../shared/bench/torch_vae_step.py's: batch 64, forward + backward + Adam,
-// median of 10 steps after 2 warm-up steps, images per second.
+// The reference step is ../shared/bench/torch_vae_step.py's: forward + backward + Adam, median of 10
+// steps after 2 warm-up steps, images per second. The default backend runs against PyTorch on the
+// CPU (2 threads); when Dawn finds a GPU, a webgpu row runs against PyTorch CUDA on the same GPU
+// (batch 64 and 256 at 64×64). With the perceptual term both sides add a frozen MobileNetV2.
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, describeBackend } from '../src/lib/backend/selectBackend';
+import { selectBackend, describeBackend, probeWebgpu, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
-import { BATCH, referenceRun } from './referenceRun';
+import { referenceRun } from './referenceRun';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
@@ -21,13 +23,17 @@ const SIZES = (process.env.BENCH_SIZES ?? '64,32').split(',').map((v) => {
   return Number(v) as 32 | 64;
 });
 const PERCEPTUAL = process.env.BENCH_PERCEPTUAL === 'off' ? [false] : [false, true];
-const PEER = path.resolve(__dirname, '..', '..', 'shared', 'bench', 'torch_vae_step.py');
+// GPU rows: batch 64 and 256 at 64×64 (the peer's GPU batch sizes), 64 at 32×32.
+const GPU_BATCHES = (process.env.BENCH_GPU_BATCHES ?? '64,256').split(',').map(Number);
+// The PyTorch peer; VII_TORCH_PEER points at a copy where ../shared does not exist (a packed GPU run).
+const PEER = process.env.VII_TORCH_PEER ?? path.resolve(__dirname, '..', '..', 'shared', 'bench', 'torch_vae_step.py');
+const PYTHON = process.env.VII_PYTHON ?? '/usr/bin/python3';
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 
-async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warmup = 2) {
-  const reference = await referenceRun(size, perceptual);
+async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, batch: number, warmup = 2) {
+  const reference = await referenceRun(size, perceptual, batch);
   const { run, x, y } = reference;
   const times: number[] = [];
   let tensorsBefore = 0;
@@ -43,55 +49,91 @@ async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, warm
     if (i >= warmup) times.push(performance.now() - t0);
     peak = Math.max(peak, rssMb());
   }
-  const result = { ms: median(times), imgPerS: (BATCH / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak };
+  const result = { ms: median(times), imgPerS: (batch / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak };
   reference.dispose();
   return result;
 }
 
-function torchPeer(size: number): { imgPerS: number; line: string } | { skipped: string } {
-  if (!fs.existsSync(PEER)) return { skipped: `${PEER} not found` };
-  const check = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
-  if (check.status !== 0) return { skipped: 'python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)' };
-  const r = spawnSync('/usr/bin/python3', [PEER, String(size), String(BATCH), String(STEPS), '2'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
+type Peer = { imgPerS: number; line: string } | { skipped: string };
+
+function python(code: string): boolean {
+  return spawnSync(PYTHON, ['-c', code], { encoding: 'utf8' }).status === 0;
+}
+
+/** The PyTorch step on `device` (cpu: 2 threads, as this project's wasm), with the perceptual term when asked. */
+function torchPeer(size: number, batch: number, device: 'cpu' | 'cuda', perceptual: boolean): Peer {
+  if (!fs.existsSync(PEER)) return { skipped: `${PEER} not found (set VII_TORCH_PEER)` };
+  if (!python('import torch')) return { skipped: 'python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)' };
+  if (perceptual && !python('import torchvision')) return { skipped: 'the perceptual peer needs python3-torchvision' };
+  const r = spawnSync(PYTHON, [PEER, String(size), String(batch), String(STEPS), '2', device, perceptual ? '1' : '0'], { encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT'));
   if (!line) return { skipped: `peer failed: ${r.stderr.slice(-300)}` };
   return { imgPerS: Number(/img_per_s=([\d.]+)/.exec(line)![1]), line };
 }
 
+interface Target {
+  backend: BackendInfo;
+  peerDevice: 'cpu' | 'cuda';
+  batches: (size: number) => number[];
+}
+
+/** The default backend, and webgpu too when Dawn finds a GPU (a CPU adapter only with BENCH_WEBGPU=1). */
+async function targets(): Promise<Target[]> {
+  const main = await selectBackend();
+  const cuda = python('import torch; assert torch.cuda.is_available()') ? 'cuda' : 'cpu';
+  const gpuTarget = (backend: BackendInfo): Target => ({ backend, peerDevice: cuda, batches: (size) => (size === 64 ? GPU_BATCHES : [64]) });
+  if (main.name === 'webgpu') return [gpuTarget(main)];
+  const list: Target[] = [{ backend: main, peerDevice: 'cpu', batches: () => [64] }];
+  const probe = await probeWebgpu();
+  if (typeof probe === 'string') console.log(`webgpu row skipped: ${probe}`);
+  else if (probe.cpu && process.env.BENCH_WEBGPU !== '1') console.log(`webgpu row skipped: ${probe.adapter} is a CPU adapter (BENCH_WEBGPU=1 includes it)`);
+  else {
+    const gpu = await selectBackend({ force: 'webgpu' });
+    list.push(gpuTarget(gpu));
+    await selectBackend({ force: main.name });
+  }
+  return list;
+}
+
 async function main(): Promise<void> {
-  const backend = await selectBackend();
   const rows: string[] = [];
-  for (const size of SIZES) {
-    const peers: { imgPerS: number; line: string }[] = [];
-    let skipped: string | null = null;
-    for (const perceptual of PERCEPTUAL) {
-      const runs: Awaited<ReturnType<typeof timeSteps>>[] = [];
-      for (let round = 0; round < (perceptual ? 1 : ROUNDS); round++) {
-        if (!perceptual && skipped === null) {
-          const peer = torchPeer(size);
-          if ('imgPerS' in peer) peers.push(peer);
-          else skipped = peer.skipped;
+  for (const target of await targets()) {
+    await selectBackend({ force: target.backend.name, quiet: true });
+    const rounds = target.peerDevice === 'cuda' ? 1 : ROUNDS;
+    for (const size of SIZES) {
+      for (const batch of target.batches(size)) {
+        for (const perceptual of PERCEPTUAL) {
+          const runs: Awaited<ReturnType<typeof timeSteps>>[] = [];
+          const peers: { imgPerS: number; line: string }[] = [];
+          let skipped: string | null = null;
+          for (let round = 0; round < rounds; round++) {
+            if (skipped === null) {
+              const peer = torchPeer(size, batch, target.peerDevice, perceptual);
+              if ('imgPerS' in peer) peers.push(peer);
+              else skipped = peer.skipped;
+            }
+            runs.push(await timeSteps(size, perceptual, STEPS, batch));
+            console.log(`${target.backend.name} ${size}×${size} batch ${batch} perceptual ${perceptual ? 'on' : 'off'} round ${round + 1}: this project ${runs[round].imgPerS.toFixed(1)} img/s, PyTorch ${target.peerDevice} ${peers[round]?.imgPerS.toFixed(1) ?? 'n/a'} img/s`);
+          }
+          const r = [...runs].sort((a, b) => a.imgPerS - b.imgPerS)[Math.floor(runs.length / 2)];
+          const peerImgPerS = peers.length ? median(peers.map((p) => p.imgPerS)) : null;
+          const peerCell = peerImgPerS === null ? 'n/a' : `${peerImgPerS.toFixed(1)} (${target.peerDevice})`;
+          const ratio = peerImgPerS === null ? 'n/a' : (r.imgPerS / peerImgPerS).toFixed(3);
+          rows.push(
+            `| ${describeBackend(target.backend)} | ${size}×${size} | ${batch} | ${perceptual ? 'on (MobileNetV2)' : 'off'} | ${r.imgPerS.toFixed(1)} | ${peerCell} | ${ratio} | ${r.tensorsBefore}→${r.tensorsAfter} | ${r.rssBefore.toFixed(0)}→${r.rssAfter.toFixed(0)} (peak ${r.peak.toFixed(0)}) |`,
+          );
+          console.log(rows[rows.length - 1]);
+          for (const p of peers) console.log(`peer: ${p.line}`);
+          if (skipped !== null) console.log(`peer skipped: ${skipped}`);
         }
-        runs.push(await timeSteps(size, perceptual, STEPS));
-        if (!perceptual) console.log(`${size}×${size} round ${round + 1}: this project ${runs[round].imgPerS.toFixed(1)} img/s, PyTorch ${peers[round]?.imgPerS.toFixed(1) ?? 'n/a'} img/s`);
       }
-      const r = [...runs].sort((a, b) => a.imgPerS - b.imgPerS)[Math.floor(runs.length / 2)];
-      const peerImgPerS = peers.length ? median(peers.map((p) => p.imgPerS)) : null;
-      const peerCell = peerImgPerS === null ? 'n/a' : peerImgPerS.toFixed(1);
-      const ratio = perceptual ? '(peer has no perceptual term)' : peerImgPerS === null ? 'n/a' : (r.imgPerS / peerImgPerS).toFixed(2);
-      rows.push(
-        `| ${describeBackend(backend)} | ${size}×${size} | ${perceptual ? 'on (MobileNetV2)' : 'off'} | ${r.imgPerS.toFixed(1)} | ${peerCell} | ${ratio} | ${r.tensorsBefore}→${r.tensorsAfter} | ${r.rssBefore.toFixed(0)}→${r.rssAfter.toFixed(0)} (peak ${r.peak.toFixed(0)}) |`,
-      );
-      console.log(rows[rows.length - 1]);
     }
-    for (const p of peers) console.log(`peer: ${p.line}`);
-    if (skipped !== null) console.log(`peer skipped: ${skipped}`);
   }
   if (MEMORY_STEPS > 0) {
-    const m = await timeSteps(32, false, MEMORY_STEPS, 10);
-    console.log(`memory over ${MEMORY_STEPS} steps (32×32, after 10 warm-up): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
+    const m = await timeSteps(32, false, MEMORY_STEPS, 64, 10);
+    console.log(`memory over ${MEMORY_STEPS} steps (32×32, after 10 warm-up, ${tf.getBackend()}): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
   }
-  console.log('\n| backend | size | perceptual | img/s | PyTorch img/s | ratio | tensors | RSS MB |\n|---|---|---|---|---|---|---|---|');
+  console.log('\n| backend | size | batch | perceptual | img/s | PyTorch img/s | ratio | tensors | RSS MB |\n|---|---|---|---|---|---|---|---|---|');
   console.log(rows.join('\n'));
 }
 

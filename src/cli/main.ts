@@ -37,7 +37,7 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
@@ -85,7 +85,7 @@ const commands: Record<string, Command> = {
     console.log(`[vii] data: ${data.images.length} ${data.kind} images (${data.origin}), ${model.imageSize}×${model.imageSize}, train/val/test ${data.splits.train.length}/${data.splits.val.length}/${data.splits.test.length}`);
     const runDir = stringFlag(args, 'run') ?? path.join('results', 'runs', `${model.name}-${model.imageSize}-s${train.seed}`);
     const run = await trainModel({ model, train, data, runDir });
-    for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}`);
+    for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}${e.guidance ? ` guidance ${e.guidance.toFixed(2)}` : ''}`);
     console.log(`checkpoints and grids in ${runDir}`);
     disposeRun(run);
   },

@@ -18,6 +18,7 @@ export const MODEL_FLAGS = {
   'steps-per-epoch': 'value',
   'kl-warmup': 'value',
   'prior-mixing': 'value',
+  'attribute-guidance': 'value',
 } as const;
 
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
@@ -55,6 +56,7 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   const mask = stringFlag(args, 'mask');
   if (mask) overrides.mask = mask;
   if (args.flags.has('prior-mixing')) overrides.priorMixing = numberFlag(args, 'prior-mixing', 0);
+  if (args.flags.has('attribute-guidance')) overrides.attributeGuidance = numberFlag(args, 'attribute-guidance', 0);
   return asUsage(() => modelConfig(preset, overrides));
 }
 

@@ -55,14 +55,10 @@ async function tryNative(name: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-n
 let webgpuReady: Promise<{ adapter: string; cpu: boolean } | string> | null = null;
 
 /**
- * WebGPU through Dawn's Node binding (optional dependencies `webgpu` and
- * `@tensorflow/tfjs-backend-webgpu`). A CPU adapter (Mesa lavapipe, SwiftShader) is used only
- * when forced: it is a correctness path, far slower than wasm. Returns why not, or the adapter.
+ * Dawn's WebGPU adapter, if any: its description and whether it is a CPU implementation (Mesa
+ * lavapipe, SwiftShader), or why there is none. Probed once; makes navigator.gpu available.
  */
-async function initWebgpu(forced: boolean): Promise<{ failure: string | null; adapter?: string }> {
-  // On Linux a GPU shows up as a device node; without one, skip the probe (Dawn would only find
-  // lavapipe, and warns about it on stderr).
-  if (!forced && process.platform === 'linux' && !gpuDeviceNode()) return { failure: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*)' };
+export function probeWebgpu(): Promise<{ adapter: string; cpu: boolean } | string> {
   webgpuReady ??= (async () => {
     let dawn: { create(flags: string[]): { requestAdapter(o?: object): Promise<GpuAdapter | null> }; globals: object };
     try {
@@ -81,7 +77,19 @@ async function initWebgpu(forced: boolean): Promise<{ failure: string | null; ad
     Object.defineProperty(globalThis, 'navigator', { value: { ...(globalThis as { navigator?: object }).navigator, gpu }, configurable: true, writable: true });
     return { adapter: [i.vendor, i.architecture, i.device || i.description].filter(Boolean).join(' / '), cpu };
   })();
-  const probe = await webgpuReady;
+  return webgpuReady;
+}
+
+/**
+ * WebGPU through Dawn's Node binding (optional dependencies `webgpu` and
+ * `@tensorflow/tfjs-backend-webgpu`). A CPU adapter (Mesa lavapipe, SwiftShader) is used only
+ * when forced: it is a correctness path, far slower than wasm. Returns why not, or the adapter.
+ */
+async function initWebgpu(forced: boolean): Promise<{ failure: string | null; adapter?: string }> {
+  // On Linux a GPU shows up as a device node; without one, skip the probe (Dawn would only find
+  // lavapipe, and warns about it on stderr).
+  if (!forced && process.platform === 'linux' && !gpuDeviceNode()) return { failure: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*)' };
+  const probe = await probeWebgpu();
   if (typeof probe === 'string') return { failure: probe };
   if (probe.cpu && !forced) return { failure: `the WebGPU adapter is a CPU implementation (${probe.adapter}); it is used only with ${BACKEND_ENV}=webgpu` };
   try {

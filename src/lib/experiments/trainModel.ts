@@ -66,7 +66,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
         bar = new ProgressBar(`${options.model.name} epoch ${row.epoch + 1}/${run.train.epochs}`, stepsInEpoch, options.onLine ?? null);
         barEpoch = row.epoch;
       }
-      bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}) ${row.ms.toFixed(0)} ms/step`);
+      bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}${row.guidance ? `, guide ${row.guidance.toFixed(1)}` : ''}) ${row.ms.toFixed(0)} ms/step`);
     },
     onEpochEnd: async (epoch) => {
       if ((options.keepEpochs ?? [1]).includes(epoch)) snapshotCheckpoint(options.runDir, `epoch-${epoch}`);

@@ -22,12 +22,22 @@ export interface AttributeClassifier {
   description: string;
 }
 
-function buildClassifier(size: number, attributes: number, seed: number): tf.LayersModel {
+/**
+ * Two networks of this family: the judge, which measures attributes in every table and control
+ * rate, and the guide, which only the attribute-guidance training term sees. Different widths and
+ * seeds, so a generator cannot pass the judge by exploiting the particular network it was trained
+ * against.
+ */
+export type ClassifierRole = 'judge' | 'guide';
+const ROLE_WIDTHS: Record<ClassifierRole, number[]> = { judge: [32, 64, 128, 128], guide: [24, 48, 96, 192] };
+const GUIDE_SEED_OFFSET = 1000;
+
+function buildClassifier(size: number, attributes: number, seed: number, widths: number[]): tf.LayersModel {
   let s = seed * 100;
   const init = () => tf.initializers.glorotUniform({ seed: s++ });
   const x = tf.input({ shape: [size, size, 3] });
   let h: tf.SymbolicTensor = x;
-  for (const ch of [32, 64, 128, 128]) {
+  for (const ch of widths) {
     h = tf.layers.conv2d({ filters: ch, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init() }).apply(h) as tf.SymbolicTensor;
   }
   h = tf.layers.globalAveragePooling2d({}).apply(h) as tf.SymbolicTensor;
@@ -58,14 +68,17 @@ async function accuracy(c: AttributeClassifier, ds: FaceDataset, indices: number
  * Train (or load from `cacheDir`) the classifier for this data set and image size. Cached by the
  * data set's images, size and seed, saved atomically.
  */
-export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?: number; seed?: number; cacheDir?: string; onLine?: (l: string) => void } = {}): Promise<AttributeClassifier> {
+export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?: number; seed?: number; cacheDir?: string; role?: ClassifierRole; onLine?: (l: string) => void } = {}): Promise<AttributeClassifier> {
   const epochs = options.epochs ?? 6;
-  const seed = options.seed ?? 0;
+  const role = options.role ?? 'judge';
+  const seed = (options.seed ?? 0) + (role === 'guide' ? GUIDE_SEED_OFFSET : 0);
   const size = ds.preprocess.size;
-  const key = cacheKey({ format: 2, images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length });
-  const dir = path.join(options.cacheDir ?? path.join('results', 'cache'), `attribute-classifier-${size}-${key}`);
-  const model = buildClassifier(size, ds.attributeNames.length, seed);
-  const describe = (acc: number) => `attribute classifier (4-conv CNN trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %)`;
+  const widths = ROLE_WIDTHS[role];
+  // The judge's key is unchanged from before roles existed, so its cached weights stay valid.
+  const key = cacheKey({ format: 2, images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length, ...(role === 'guide' ? { widths } : {}) });
+  const dir = path.join(options.cacheDir ?? path.join('results', 'cache'), `attribute-${role === 'guide' ? 'guide' : 'classifier'}-${size}-${key}`);
+  const model = buildClassifier(size, ds.attributeNames.length, seed, widths);
+  const describe = (acc: number) => `attribute ${role === 'guide' ? 'guide ' : ''}classifier (4-conv CNN, widths ${widths.join('/')}, trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %)`;
   if (fs.existsSync(path.join(dir, 'meta.json'))) {
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { valAccuracy: number };
     const saved = readTensors(path.join(dir, 'weights'));

@@ -41,6 +41,12 @@ export interface ModelConfig {
    * Those images can only be reconstructed through y, so the decoder must render the attributes.
    */
   priorMixing: number;
+  /**
+   * Weight of the attribute-guidance term (0 = off): images decoded from z ~ N(0, I) with target
+   * attributes y' are pushed to show y' by a frozen guide classifier, λ_a Σ_a BCE(guide(x), y'_a).
+   * The guide is a separate network from the judge that measures control (other widths and seed).
+   */
+  attributeGuidance: number;
   perceptual: FeatureNetConfig;
   /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
   mask: string;
@@ -82,6 +88,7 @@ export const DEFAULT_MODEL: ModelConfig = {
   placement: 'none',
   beta: 1,
   priorMixing: 0,
+  attributeGuidance: 0,
   perceptual: DEFAULT_PERCEPTUAL,
   mask: 'centre:0.5',
 };
@@ -200,6 +207,9 @@ export function validateModelConfig(c: ModelConfig): void {
   if (c.channels.length < 1 || c.imageSize / 2 ** c.channels.length < 2) fail(`${c.channels.length} downsamplings are too many for ${c.imageSize}×${c.imageSize}`);
   if (!(c.beta >= 0)) fail(`beta ${c.beta} must be ≥ 0`);
   if (!(c.priorMixing >= 0 && c.priorMixing < 1)) fail(`priorMixing ${c.priorMixing} must be in [0, 1)`);
+  c.attributeGuidance ??= 0; // configs saved before the term existed
+  if (!(c.attributeGuidance >= 0)) fail(`attributeGuidance ${c.attributeGuidance} must be ≥ 0`);
+  if (c.attributeGuidance > 0 && !decoderAttributes(c)) fail('attributeGuidance needs attributes in the decoder (placement decoder or both)');
   if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
   if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
   for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);

@@ -70,11 +70,20 @@ export async function loadLayersModelFromDir(dirOrJson: string, anySize = true):
 }
 
 /** nsfwjs ships its models as CommonJS modules: topology + base64 weight shards. */
-function readNsfwjsModel(name: 'mobilenet_v2'): { json: ModelJson; shards: Uint8Array[] } {
+export const NSFWJS_MODELS_ENV = 'VII_NSFWJS_MODELS';
+
+/** nsfwjs' dist/models folder, or $VII_NSFWJS_MODELS (a packed GPU run carries a copy: no node_modules there). */
+function nsfwjsModelsDir(): string {
+  const override = process.env[NSFWJS_MODELS_ENV];
+  if (override) return override;
   // nsfwjs' exports map hides package.json; find its root from the main entry.
   let root = path.dirname(require.resolve('nsfwjs'));
   while (!fs.existsSync(path.join(root, 'dist', 'models')) && path.dirname(root) !== root) root = path.dirname(root);
-  const dir = path.join(root, 'dist', 'models', name);
+  return path.join(root, 'dist', 'models');
+}
+
+function readNsfwjsModel(name: 'mobilenet_v2'): { json: ModelJson; shards: Uint8Array[] } {
+  const dir = path.join(nsfwjsModelsDir(), name);
   if (!fs.existsSync(dir)) throw new Error(`nsfwjs model folder ${dir} not found (is nsfwjs@4.4.0 installed?)`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const json = require(path.join(dir, 'model.min.js')) as ModelJson;

@@ -6,10 +6,14 @@ export interface HistoryRow {
   recon: number;
   perceptual: number;
   kl: number;
+  /** The attribute-guidance term (0 where it is off). */
+  guidance: number;
   ms: number;
 }
 
-const COLUMNS: (keyof HistoryRow)[] = ['step', 'epoch', 'total', 'recon', 'perceptual', 'kl', 'ms'];
+const COLUMNS: (keyof HistoryRow)[] = ['step', 'epoch', 'total', 'recon', 'perceptual', 'kl', 'guidance', 'ms'];
+/** Histories written before the guidance term had no such column. */
+const COLUMNS_V1 = COLUMNS.filter((c) => c !== 'guidance');
 
 export function historyCsv(rows: readonly HistoryRow[]): string {
   return [COLUMNS.join(','), ...rows.map((r) => COLUMNS.map((c) => (c === 'step' || c === 'epoch' ? String(r[c]) : r[c].toPrecision(7))).join(','))].join('\n') + '\n';
@@ -17,11 +21,12 @@ export function historyCsv(rows: readonly HistoryRow[]): string {
 
 export function parseHistoryCsv(text: string): HistoryRow[] {
   const [header, ...lines] = text.trim().split('\n');
-  if (header !== COLUMNS.join(',')) throw new Error(`history.csv: unexpected header "${header}", expected "${COLUMNS.join(',')}"`);
+  const columns = [COLUMNS, COLUMNS_V1].find((cols) => header === cols.join(','));
+  if (!columns) throw new Error(`history.csv: unexpected header "${header}", expected "${COLUMNS.join(',')}"`);
   return lines.map((line, i) => {
     const v = line.split(',').map(Number);
-    if (v.length !== COLUMNS.length || v.some((x) => Number.isNaN(x))) throw new Error(`history.csv:${i + 2}: malformed row "${line}"`);
-    return Object.fromEntries(COLUMNS.map((c, j) => [c, v[j]])) as unknown as HistoryRow;
+    if (v.length !== columns.length || v.some((x) => Number.isNaN(x))) throw new Error(`history.csv:${i + 2}: malformed row "${line}"`);
+    return { guidance: 0, ...Object.fromEntries(columns.map((c, j) => [c, v[j]])) } as unknown as HistoryRow;
   });
 }
 
@@ -33,11 +38,11 @@ export function historyFrame(rows: readonly HistoryRow[]) {
 }
 
 /** Mean of each loss term per epoch. */
-export function epochMeans(rows: readonly HistoryRow[]): { epoch: number; total: number; recon: number; perceptual: number; kl: number }[] {
+export function epochMeans(rows: readonly HistoryRow[]): { epoch: number; total: number; recon: number; perceptual: number; kl: number; guidance: number }[] {
   const by = new Map<number, HistoryRow[]>();
   for (const r of rows) by.set(r.epoch, [...(by.get(r.epoch) ?? []), r]);
   return [...by.entries()].map(([epoch, rs]) => {
-    const mean = (k: 'total' | 'recon' | 'perceptual' | 'kl') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
-    return { epoch, total: mean('total'), recon: mean('recon'), perceptual: mean('perceptual'), kl: mean('kl') };
+    const mean = (k: 'total' | 'recon' | 'perceptual' | 'kl' | 'guidance') => rs.reduce((s, r) => s + r[k], 0) / rs.length;
+    return { epoch, total: mean('total'), recon: mean('recon'), perceptual: mean('perceptual'), kl: mean('kl'), guidance: mean('guidance') };
   });
 }

@@ -3,6 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { readAndDispose } from '../tensorReads';
+import { attributeGuidanceLoss, type AttributeGuide } from './attributeGuidance';
+import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { activePerceptualLayers, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import { buildVae, type Vae } from '../models/vae';
 import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
@@ -24,6 +26,8 @@ export interface TrainingRun {
   model: Vae;
   featureNet: FeatureNet | null;
   lambdas: number[];
+  /** The frozen guide classifier of the attribute-guidance term (null when the term is off). */
+  guide: AttributeGuide | null;
   optimizer: SimdAdamOptimizer;
   data: FaceDataset;
   attributeColumns: number[];
@@ -64,9 +68,11 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
 async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume?: boolean }, modelConfig: ModelConfig, runDir: string | null, releaseLock: () => void): Promise<TrainingRun> {
   const layers = activePerceptualLayers(modelConfig);
   const featureNet = layers.length ? await loadFeatureNet({ net: modelConfig.perceptual.net as 'mobilenetv2' | 'vgg16', path: modelConfig.perceptual.path }, layers) : null;
+  const guide = modelConfig.attributeGuidance > 0 ? await attributeClassifierFor(options.data, { role: 'guide', seed: 0 }) : null;
   const run: TrainingRun = {
     model: buildVae(modelConfig, options.train.seed),
     featureNet,
+    guide: guide ? { classifier: guide, columns: attributeIndices(guide.attributeNames, modelConfig.attributes) } : null,
     lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
     optimizer: new SimdAdamOptimizer(options.train.learningRate),
     data: options.data,
@@ -179,8 +185,10 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
     const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed, 'estimate', fromPrior);
     const klWeights = fromPrior ? (tf.sub(1, tf.squeeze(fromPrior, [1])) as tf.Tensor1D) : null;
     const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas, klWeights });
-    terms = tf.keep(tf.stack([loss.total, loss.recon, loss.perceptual, loss.kl]) as tf.Tensor1D);
-    return loss.total;
+    const guidance = run.guide && yIn ? attributeGuidanceLoss(run.model, run.guide, yIn, c.decoderSeesObserved ? observation : null, seed) : tf.scalar(0);
+    const total = tf.add(loss.total, guidance) as tf.Scalar;
+    terms = tf.keep(tf.stack([total, loss.recon, loss.perceptual, loss.kl, guidance]) as tf.Tensor1D);
+    return total;
   }, run.model.trainableWeights());
   // The four loss terms are read every step (asynchronously: webgpu has no synchronous read) because
   // a NaN must stop the step before Adam touches the weights or its moments.
@@ -188,16 +196,16 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
   const values = Array.from((await readAndDispose([terms!]))[0]);
   if (!values.every(Number.isFinite)) {
     tf.dispose(Object.values(grads));
-    const names = ['total', 'recon', 'perceptual', 'kl'];
+    const names = ['total', 'recon', 'perceptual', 'kl', 'guidance'];
     const bad = names.filter((_, i) => !Number.isFinite(values[i] ?? NaN) && i > 0);
     throw new TrainingDivergedError(
-      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]}. ` +
+      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]} guidance=${values[4]}. ` +
         `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. Try a lower learning rate or smaller λ.`,
     );
   }
   run.optimizer.applyGradients(grads as Record<string, tf.Variable>);
   tf.dispose(Object.values(grads));
-  const row: HistoryRow = { step: run.step, epoch: run.epoch, total: values[0], recon: values[1], perceptual: values[2], kl: values[3], ms: performance.now() - t0 };
+  const row: HistoryRow = { step: run.step, epoch: run.epoch, total: values[0], recon: values[1], perceptual: values[2], kl: values[3], guidance: values[4], ms: performance.now() - t0 };
   run.history.push(row);
   run.step++;
   return row;
@@ -261,4 +269,5 @@ export function disposeRun(run: TrainingRun): void {
   run.model.dispose();
   run.optimizer.dispose();
   run.featureNet?.dispose();
+  run.guide?.classifier.model.dispose();
 }
