@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, describeBackend, probeWebgpu, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
 import { referenceRun } from './referenceRun';
+import { profileWebgpuSteps } from './profileWebgpu';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
@@ -97,7 +98,8 @@ async function targets(): Promise<Target[]> {
 
 async function main(): Promise<void> {
   const rows: string[] = [];
-  for (const target of await targets()) {
+  const list = await targets();
+  for (const target of list) {
     await selectBackend({ force: target.backend.name, quiet: true });
     const rounds = target.peerDevice === 'cuda' ? 1 : ROUNDS;
     for (const size of SIZES) {
@@ -129,7 +131,14 @@ async function main(): Promise<void> {
       }
     }
   }
+  // BENCH_PROFILE=1: the per-kernel GPU profile of each webgpu configuration too (one packed run does both).
+  const gpu = list.find((t) => t.backend.name === 'webgpu');
+  if (process.env.BENCH_PROFILE === '1' && gpu) {
+    await selectBackend({ force: 'webgpu', quiet: true });
+    for (const size of SIZES) for (const batch of gpu.batches(size)) for (const perceptual of PERCEPTUAL) await profileWebgpuSteps(size, batch, perceptual, 3, gpu.backend);
+  }
   if (MEMORY_STEPS > 0) {
+    await selectBackend({ force: list[0].backend.name, quiet: true });
     const m = await timeSteps(32, false, MEMORY_STEPS, 64, 10);
     console.log(`memory over ${MEMORY_STEPS} steps (32×32, after 10 warm-up, ${tf.getBackend()}): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
   }
