@@ -27,14 +27,28 @@ export function guidanceTargets(y: tf.Tensor2D, seed: number): tf.Tensor2D {
 }
 
 /**
- * λ_a Σ_a BCE(guide(x), y'_a) per image (batch mean) for images decoded from z ~ N(0, I) with
- * targets y' — what a sweep does at test time. Differentiable in the decoder; the guide is frozen.
- * `observed` is the one-shot model's decoder input (it decodes with the observation).
+ * λ_a Σ_a BCE(guide(x), y'_a) per image (batch mean) for images decoded with targets y' from
+ * z ~ N(0, I) (a sweep at test time) or, for half the images, from the batch's own posterior
+ * z ~ q(z | x) (a completion with forced attributes: the decoder must follow y' even when z comes
+ * from a real face). Differentiable in the decoder and, through the posterior z, the encoder; the
+ * guide is frozen. `observed` is the one-shot model's decoder input.
  */
-export function attributeGuidanceLoss(model: Vae, guide: AttributeGuide, y: tf.Tensor2D, observed: { x: tf.Tensor4D; mask: tf.Tensor4D } | null, seed: number): tf.Scalar {
+export function attributeGuidanceLoss(
+  model: Vae,
+  guide: AttributeGuide,
+  y: tf.Tensor2D,
+  posterior: { mu: tf.Tensor2D; logVar: tf.Tensor2D },
+  observed: { x: tf.Tensor4D; mask: tf.Tensor4D } | null,
+  seed: number,
+): tf.Scalar {
   return tf.tidy(() => {
     const target = guidanceTargets(y, seed);
-    const z = tf.randomNormal([y.shape[0], model.config.latentDim], 0, 1, 'float32', subSeed(seed, 'guidance-z')) as tf.Tensor2D;
+    const [batch, latent] = posterior.mu.shape;
+    const prior = tf.randomNormal([batch, latent], 0, 1, 'float32', subSeed(seed, 'guidance-z'));
+    const fromPosterior = tf.add(posterior.mu, tf.mul(tf.exp(tf.mul(posterior.logVar, 0.5)), tf.randomNormal([batch, latent], 0, 1, 'float32', subSeed(seed, 'guidance-eps'))));
+    const rng = createRng(subSeed(seed, 'guidance-source'));
+    const usePosterior = tf.tensor2d(Array.from({ length: batch }, () => (rng.next() < 0.5 ? 1 : 0)), [batch, 1]);
+    const z = tf.add(tf.mul(fromPosterior, usePosterior), tf.mul(prior, tf.sub(1, usePosterior))) as tf.Tensor2D;
     const x = model.decode(z, target, observed);
     // Columns picked by a one-hot matrix: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
     const all = guide.classifier.model.apply(x) as tf.Tensor2D;
