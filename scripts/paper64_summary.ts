@@ -1,5 +1,6 @@
 // Markdown of the 64×64 results from their logs (training histories, chain run.json files, sweep
 // control.json files, Table 1): tsx scripts/paper64_summary.ts > results/paper64.md
+// Other runs: RUNS=… LOGS=… TABLE=… (e.g. the attribute-guided models, results/guided64.md).
 import * as fs from 'fs';
 import * as path from 'path';
 import { epochMeans, parseHistoryCsv } from '../src/lib/training/history';
@@ -64,6 +65,6 @@ if (sweeps.length) {
   out.push(`From \`${LOGS}/sweep-MODEL.control.json\` (\`vii sweep --samples ${samples} --seed 0\`, prior z).`, '');
 }
 
-const table = 'results/table1/table1-64.md';
+const table = process.env.TABLE ?? 'results/table1/table1-64.md';
 if (fs.existsSync(table)) out.push('#### Table 1 (64×64)', '', fs.readFileSync(table, 'utf8'));
 console.log(out.join('\n'));
