@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-10}
 # PRESET=λ_a:ATTRIBUTES (the attributes swept: those of the five the model has)
-MODELS=${MODELS:-"attr1-decoder=40:Smiling complete-attr40=10:Smiling,Male,Eyeglasses,Blond_Hair,Young"}
+MODELS=${MODELS:-"attr1-decoder=40:Smiling complete-attr40=4:Smiling,Male,Eyeglasses,Blond_Hair,Young"}
 mkdir -p results/logs/guided64
 for spec in $MODELS; do
   p=${spec%%=*}; rest=${spec#*=}; lambda=${rest%%:*}; attrs=${rest#*:}

@@ -29,6 +29,7 @@ const BAD: [string[], RegExp][] = [
   [['table1', '--runs', '/nonexistent/runs'], /^--runs \/nonexistent\/runs: folder not found$/],
   [['grid', '--dirs', 'a'], /^grid needs --dirs DIR,DIR,\.\.\. and --out FILE\.png$/],
   [['study', '--full', '--size', 'big'], /^--size big is invalid/],
+  [['study', '--attribute-guidance', 'lots'], /^--attribute-guidance lots: expected a number ≥ 0$/],
   [['weights'], /^weights : expected fetch, convert or status$/],
   [['weights', 'fetch'], /^weights fetch: name what to fetch: vgg16, inception, lpips-vgg$/],
   [['weights', 'fetch', 'vgg19', 'inception'], /^weights fetch vgg19: expected vgg16, inception, lpips-vgg$/],

@@ -54,7 +54,7 @@ commands:
         completed with it forced off and on, and the attribute classifier's control rate per attribute
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
-  study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N]
+  study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N] [--attribute-guidance λ]
         every section and Table 1 for the paper's 8 rows, written to results/
   weights fetch vgg16|inception|lpips-vgg ... [--dir DIR] | weights convert FILE.pth [--out PATH] | weights status [--dir DIR]
         download torchvision's ImageNet checkpoints (resumable, SHA-256 checked) into DIR (default
@@ -242,7 +242,9 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${out}: rows ${dirs.join(', ')}; columns ${names.join(', ')}`);
   },
   async study(argv) {
-    const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value' });
+    const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value', 'attribute-guidance': 'value' });
+    const guidance = stringFlag(args, 'attribute-guidance');
+    if (guidance !== undefined && !(Number(guidance) >= 0)) throw new UsageError(`--attribute-guidance ${guidance}: expected a number ≥ 0`);
     const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined } : DEFAULT_SECTION;
     const cfg = {
       ...base,
@@ -253,6 +255,7 @@ const commands: Record<string, Command> = {
       stepsPerEpoch: args.flags.has('steps-per-epoch') ? intFlag(args, 'steps-per-epoch', 0, 1) : base.stepsPerEpoch,
       dataDir: stringFlag(args, 'data'),
       seed: intFlag(args, 'seed', base.seed),
+      attributeGuidance: guidance === undefined ? 0 : Number(guidance),
     };
     await runStudy(cfg);
   },

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadFaces } from '../data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
-import { modelConfig, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig } from '../models/config';
+import { modelConfig, decoderAttributes, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig } from '../models/config';
 import { trainModel } from './trainModel';
 import { disposeRun, type TrainingRun } from '../training/trainer';
 import { complete, completeSamples } from '../completion';
@@ -36,6 +36,8 @@ export interface SectionConfig {
   beta: number;
   /** λ_l per MobileNetV2 layer; {} or all 0 disables the perceptual term. */
   lambdas: Record<string, number>;
+  /** λ_a of the attribute-guidance term for the models with y in the decoder (0 = the paper's training). */
+  attributeGuidance?: number;
   /** Training mask of the masked models. */
   mask: string;
   dataDir?: string;
@@ -75,13 +77,22 @@ export async function loadSectionData(cfg: SectionConfig, onLine?: (l: string) =
 
 export function sectionModel(cfg: SectionConfig, preset: string): ModelConfig {
   const active = Object.values(cfg.lambdas).some((v) => v > 0);
-  return modelConfig(preset, { imageSize: cfg.size, latentDim: cfg.latentDim, beta: cfg.beta, mask: cfg.mask, perceptual: active ? { net: 'mobilenetv2', weights: cfg.lambdas } : { net: 'none', weights: {} } });
+  const guided = (cfg.attributeGuidance ?? 0) > 0 && decoderAttributes(modelConfig(preset));
+  return modelConfig(preset, {
+    imageSize: cfg.size,
+    latentDim: cfg.latentDim,
+    beta: cfg.beta,
+    mask: cfg.mask,
+    perceptual: active ? { net: 'mobilenetv2', weights: cfg.lambdas } : { net: 'none', weights: {} },
+    ...(guided ? { attributeGuidance: cfg.attributeGuidance } : {}),
+  });
 }
 
 /** The run folder of a preset under this config: the λ values are part of the name, so changing them trains anew. */
 export function runDirFor(cfg: SectionConfig, preset: string): string {
   const lambdaTag = Object.entries(cfg.lambdas).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_relu|_expand/g, '')}${v}`).join('-') || 'nolambda';
-  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}`);
+  const guided = sectionModel(cfg, preset).attributeGuidance;
+  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag}${guided ? `-g${guided}` : ''}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}`);
 }
 
 /** Train (or resume, or just load when finished) one preset. */
