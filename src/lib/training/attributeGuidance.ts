@@ -10,8 +10,9 @@ export interface AttributeGuide {
 }
 
 /**
- * Target attributes y' (±1) for the guidance images: another face's attributes (the batch rolled
- * by one, so combinations stay realistic), each redrawn as a random ±1 with probability 1/(2A) for
+ * Target attributes y' for the guidance images, in the data's encoding (CelebA's ±1 stored as
+ * 1/0): another face's attributes (the batch rolled by one, so combinations stay realistic), each
+ * redrawn as a random 1 or 0 with probability 1/(2A) for
  * A attributes — about one attribute switched in every other image, against the rest of a real
  * face, as in a sweep. (Redrawing each of 40 attributes with probability 1/2 gave incoherent
  * targets: measured at 64×64, the guide's cross-entropy stayed at chance, 0.72 per attribute.)
@@ -21,7 +22,7 @@ export function guidanceTargets(y: tf.Tensor2D, seed: number): tf.Tensor2D {
   const rng = createRng(subSeed(seed, 'guidance-targets'));
   const redraw = 0.5 / count;
   const replace = Array.from({ length: batch * count }, () => (rng.next() < redraw ? 1 : 0));
-  const values = Array.from({ length: batch * count }, () => (rng.next() < 0.5 ? 1 : -1));
+  const values = Array.from({ length: batch * count }, () => (rng.next() < 0.5 ? 1 : 0));
   return tf.tidy(() => {
     const rolled = batch > 1 ? tf.concat([tf.slice(y, [1, 0], [-1, -1]), tf.slice(y, [0, 0], [1, -1])], 0) : y;
     const r = tf.tensor2d(replace, [batch, count]);
@@ -57,7 +58,7 @@ export function attributeGuidanceLoss(
     const all = guide.classifier.model.apply(x) as tf.Tensor2D;
     const pick = tf.oneHot(tf.tensor1d(guide.columns, 'int32'), all.shape[1]).transpose().toFloat();
     const logits = tf.matMul(all, pick);
-    const labels = tf.div(tf.add(target, 1), 2);
+    const labels = target;
     // sigmoid cross-entropy, summed over attributes, mean over images
     const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
     return tf.mul(tf.mean(tf.sum(bce, 1)), model.config.attributeGuidance) as tf.Scalar;
