@@ -12,10 +12,8 @@ export interface AttributeGuide {
 /**
  * Target attributes y' for the guidance images, in the data's encoding (CelebA's ±1 stored as
  * 1/0): another face's attributes (the batch rolled by one, so combinations stay realistic), each
- * redrawn as a random 1 or 0 with probability 1/(2A) for
- * A attributes — about one attribute switched in every other image, against the rest of a real
- * face, as in a sweep. (Redrawing each of 40 attributes with probability 1/2 gave incoherent
- * targets: measured at 64×64, the guide's cross-entropy stayed at chance, 0.72 per attribute.)
+ * redrawn as a random 1 or 0 with probability 1/(2A) for A attributes — about one attribute
+ * switched in every other image, against the rest of a real face, as in a sweep.
  */
 export function guidanceTargets(y: tf.Tensor2D, seed: number): tf.Tensor2D {
   const [batch, count] = y.shape;
