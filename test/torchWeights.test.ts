@@ -59,6 +59,15 @@ test('the zip and the legacy torch.save formats give the same tensors', { skip: 
   assert.deepEqual(zip.get('classifier.0.weight')!.shape, [4096, 25088]);
 });
 
+test('tensors saved as strided views of a shared storage come back in C order', { skip: torchSkip }, () => {
+  const sd = readTorchCheckpoint(path.join(ref, 'strided.pth'));
+  const expected = arrays.strided as unknown as Record<string, number[]>;
+  assert.deepEqual(sd.get('transposed')!.shape, [6, 4]);
+  assert.deepEqual(Array.from(sd.get('transposed')!.data), expected.transposed);
+  assert.deepEqual(sd.get('columns')!.shape, [4, 3]);
+  assert.deepEqual(Array.from(sd.get('columns')!.data), expected.columns);
+});
+
 test('torchvision VGG16 converted to TF.js gives torch\'s relu1_2 … relu5_3 (relative error ≤ 1e-4)', { skip: torchSkip }, async () => {
   for (const file of ['vgg16.pth', 'vgg16-legacy.pth']) {
     const converted = await convertTorchCheckpoint(path.join(ref, file), out, path.join(out, `${file}-tfjs`));

@@ -46,6 +46,11 @@ torch.save(vgg.state_dict(), os.path.join(out, 'vgg16.pth'))
 features_only = {k: v for k, v in vgg.state_dict().items() if k.startswith('features.')}
 torch.save(features_only, os.path.join(out, 'vgg16-legacy.pth'), _use_new_zipfile_serialization=False)
 
+# Views that are not contiguous in C order (a transpose, a column slice of a shared storage).
+base = torch.arange(24, dtype=torch.float32).view(4, 6)
+torch.save({'transposed': base.t(), 'columns': base[:, 1:4]}, os.path.join(out, 'strided.pth'))
+index['strided'] = {'transposed': base.t().contiguous().flatten().tolist(), 'columns': base[:, 1:4].contiguous().flatten().tolist()}
+
 # LPIPS lin layers: (1, C, 1, 1) non-negative weights, keys as in LPIPS v0.1 vgg.pth.
 channels = [64, 128, 256, 512, 512]
 lins = {f'lin{k}.model.1.weight': torch.rand(1, c, 1, 1) for k, c in enumerate(channels)}
