@@ -28,7 +28,7 @@ import { disposeRun } from '../lib/training/trainer';
 import { epochMeans } from '../lib/training/history';
 import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
 import { parseMaskSpec } from '../lib/masks';
-import { fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
+import { disposeRealMetrics, fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
 const USAGE = `usage: vii <command> [options]
@@ -109,8 +109,7 @@ const commands: Record<string, Command> = {
       outBase: out,
       real,
     });
-    real.lpips?.dispose();
-    real.inception?.dispose();
+    disposeRealMetrics(real);
     console.log(tableMarkdown(table));
     console.log(`wrote ${files.join(', ')}`);
   },

@@ -6,8 +6,6 @@ import { classifierScore } from '../metrics/classifierScore';
 import { jointClassProbabilities, predictAttributes, SCORE_ATTRIBUTES, type AttributeClassifier } from '../metrics/attributeClassifier';
 import type { PerceptualDistance } from '../metrics/lpips';
 import type { InceptionNet } from '../metrics/inceptionNet';
-
-const IMAGENET_CLASSES = 1000;
 import { subSeed } from '../rng';
 import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
@@ -119,7 +117,7 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
     score: classifierScore(Float32Array.from(probs), classes, 10),
     perceptual: meanStd(per.pd),
     lpips: per.lpips.length ? meanStd(per.lpips) : null,
-    inceptionScore: inceptionProbs.length ? classifierScore(Float32Array.from(inceptionProbs), IMAGENET_CLASSES, 10) : null,
+    inceptionScore: inceptionProbs.length ? classifierScore(Float32Array.from(inceptionProbs), inceptionProbs.length / indices.length, 10) : null,
     ssim: meanStd(per.ssim),
     psnr: meanStd(per.psnr),
     maskedL1: meanStd(per.l1),

@@ -20,7 +20,7 @@ import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
-import { loadRealMetrics } from '../weights/weightsStore';
+import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
 import type { RowMetrics } from './evaluate';
 
 /** One config cell of a notebook (and the headless study): every knob a researcher turns. */
@@ -257,8 +257,7 @@ export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { o
   // LPIPS and the Inception score join the substitutes when `vii weights fetch` has put their weights in place.
   const real = await loadRealMetrics();
   const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, real, onLine, log: onLine });
-  real.lpips?.dispose();
-  real.inception?.dispose();
+  disposeRealMetrics(real);
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };
   const exported = Object.entries(figures).map(([k, fig]) => exportPlot(cfg, fig, `04-${k}-${cfg.size}`, { table: outBase }));

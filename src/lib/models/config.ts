@@ -42,8 +42,9 @@ export interface ModelConfig {
    */
   priorMixing: number;
   /**
-   * Weight of the attribute-guidance term (0 = off): images decoded from z ~ N(0, I) with target
-   * attributes y' are pushed to show y' by a frozen guide classifier, λ_a Σ_a BCE(guide(x), y'_a).
+   * Weight of the attribute-guidance term (0 = off): images decoded with target attributes y'
+   * (from z ~ N(0, I) or the face's posterior z) are pushed to show y' by a frozen guide
+   * classifier, λ_a Σ_a BCE(guide(x), y'_a) (training/attributeGuidance.ts).
    * The guide is a separate network from the judge that measures control (other widths and seed).
    */
   attributeGuidance: number;

@@ -56,9 +56,8 @@ export function attributeGuidanceLoss(
     const all = guide.classifier.model.apply(x) as tf.Tensor2D;
     const pick = tf.oneHot(tf.tensor1d(guide.columns, 'int32'), all.shape[1]).transpose().toFloat();
     const logits = tf.matMul(all, pick);
-    const labels = target;
-    // sigmoid cross-entropy, summed over attributes, mean over images
-    const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+    // sigmoid cross-entropy per attribute, summed over attributes, mean over images
+    const bce = tf.losses.sigmoidCrossEntropy(target, logits, undefined, 0, tf.Reduction.NONE);
     return tf.mul(tf.mean(tf.sum(bce, 1)), model.config.attributeGuidance) as tf.Scalar;
   });
 }

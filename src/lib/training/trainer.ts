@@ -190,7 +190,7 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
     terms = tf.keep(tf.stack([total, loss.recon, loss.perceptual, loss.kl, guidance]) as tf.Tensor1D);
     return total;
   }, run.model.trainableWeights());
-  // The four loss terms are read every step (asynchronously: webgpu has no synchronous read) because
+  // The loss terms are read every step (asynchronously: webgpu has no synchronous read) because
   // a NaN must stop the step before Adam touches the weights or its moments.
   tf.dispose([value, fromPrior ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
   const values = Array.from((await readAndDispose([terms!]))[0]);

@@ -43,24 +43,13 @@ export const DEFAULT_CONVERTED_NAMES: Record<ConvertedKind, string> = {
   'lpips-linear': 'lpips-vgg.json',
 };
 
-function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
-  const parts = data === undefined ? [] : Array.isArray(data) ? data : [data];
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /** Writes a TF.js layers model (model.json + weights.bin) so that a reader never sees half a folder. */
 async function saveLayersModel(model: tf.LayersModel, dir: string, info: ConvertedModelInfo): Promise<void> {
   const staging = `${dir}.${process.pid}.tmp`;
   fs.rmSync(staging, { recursive: true, force: true });
   await model.save(
     tf.io.withSaveHandler(async (a) => {
-      const weights = joinWeightData(a.weightData);
+      const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(a.weightData));
       writeFileAtomic(path.join(staging, 'weights.bin'), weights);
       writeJsonAtomic(path.join(staging, 'model.json'), {
         format: 'layers-model',

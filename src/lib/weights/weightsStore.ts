@@ -85,3 +85,8 @@ export async function loadRealMetrics(dir = weightsDir()): Promise<RealMetrics> 
   else inception = await loadInceptionV3(inceptionDir);
   return { lpips, inception, missing };
 }
+
+export function disposeRealMetrics(real: RealMetrics): void {
+  real.lpips?.dispose();
+  real.inception?.dispose();
+}
