@@ -20,12 +20,12 @@ if [[ " $STAGES " == *" table1 "* ]]; then
   models=""
   for dir in "$RUNS"/*/; do
     p=$(basename "$dir"); [ -f "$dir/latest.json" ] || continue
-    name=$(npx tsx -e "import { rowName } from './src/lib/models/config'; console.log(rowName('$p') + ' + guidance')")
+    name=$(npx tsx -e "import { rowName } from './src/lib/models/config'; console.log(rowName('$p'))")
     models="${models:+$models,}$name=$dir"
   done
   npx tsx src/cli/main.ts table1 --models "$models" --size 64 --out results/table1/table1-64-guided 2>&1 | stdbuf -oL tr "\r" "\n" | grep -v "^\s*$" > "$LOGS/table1-64-guided.log"
 fi
 if [[ " $STAGES " == *" summary "* ]]; then
-  RUNS="$LOGS/history" LOGS="$LOGS" TABLE=results/table1/table1-64-guided.md SUFFIX=" + guidance" npx tsx scripts/paper64_summary.ts > results/guided64.md
+  RUNS="$LOGS/history" LOGS="$LOGS" TABLE=results/table1/table1-64-guided.md npx tsx scripts/paper64_summary.ts > results/guided64.md
 fi
 echo "[guided64_results] done"

@@ -1,15 +1,12 @@
 // Markdown of the 64×64 results from their logs (training histories, chain run.json files, sweep
 // control.json files, Table 1): tsx scripts/paper64_summary.ts > results/paper64.md
-// Other runs: RUNS=… LOGS=… TABLE=… SUFFIX=… (e.g. the attribute-guided models, results/guided64.md).
+// Other runs: RUNS=… LOGS=… TABLE=… (e.g. the attribute-guided models, results/guided64.md).
 import * as fs from 'fs';
 import * as path from 'path';
 import { epochMeans, parseHistoryCsv } from '../src/lib/training/history';
 import { rowName, rowPreset, PAPER_ROWS } from '../src/lib/models/config';
 import { controlTable, type AttributeControl } from '../src/lib/experiments/attributeControl';
 import { tableMarkdown } from '../src/lib/export/table';
-
-/** A row's name in these tables: the paper's, plus SUFFIX (e.g. " + guidance"). */
-const name = (preset: string) => `${rowName(preset)}${process.env.SUFFIX ?? ''}`;
 
 // Training histories: copies of each run's history.csv (the run folders are not committed).
 const RUNS = process.env.RUNS ?? 'results/logs/paper64/history';
@@ -28,7 +25,7 @@ for (const d of runs) {
   const e = epochMeans(history);
   const [first, last] = [e[0], e[e.length - 1]];
   const minutes = history.reduce((s, r) => s + r.ms, 0) / 60000;
-  out.push(`| ${name(d)} | ${history.length} | ${first.total.toFixed(1)} → ${last.total.toFixed(1)} | ${first.recon.toFixed(1)} → ${last.recon.toFixed(1)} | ${first.kl.toFixed(1)} → ${last.kl.toFixed(1)} | ${minutes.toFixed(1)} min |`);
+  out.push(`| ${rowName(d)} | ${history.length} | ${first.total.toFixed(1)} → ${last.total.toFixed(1)} | ${first.recon.toFixed(1)} → ${last.recon.toFixed(1)} | ${first.kl.toFixed(1)} → ${last.kl.toFixed(1)} | ${minutes.toFixed(1)} min |`);
 }
 out.push('', `From \`${RUNS}/*/history.csv\` (also \`${LOGS}/PRESET.log\`). Training time: the sum of step times (the machine was shared with other work at times).`, '');
 
@@ -45,7 +42,7 @@ if (chains.length) {
     const v = r.values;
     const best = v.indexOf(Math.min(...v)) + 1;
     const at = (t: number) => (v[t - 1] === undefined ? '—' : v[t - 1].toFixed(4));
-    out.push(`| ${name(r.model)} | ${r.latent === 'mean' ? 'μ' : '~ q'} | ${r.images} | ${at(1)} | ${at(2)} | ${at(3)} | ${at(5)} | ${at(10)} | ${best} |`);
+    out.push(`| ${rowName(r.model)} | ${r.latent === 'mean' ? 'μ' : '~ q'} | ${r.images} | ${at(1)} | ${at(2)} | ${at(3)} | ${at(5)} | ${at(10)} | ${best} |`);
   }
   out.push('', `From \`${LOGS}/chain-MODEL-LATENT.run.json\` (\`vii complete --method gibbs --steps 10\`; the one-shot models are run as a chain here too, though they complete in one pass).`, '');
 }
@@ -59,7 +56,7 @@ if (sweeps.length) {
     const c = JSON.parse(fs.readFileSync(path.join(LOGS, f), 'utf8')) as { results: AttributeControl[]; samples: number; classifier: string };
     const tag = f.replace(/^sweep-/, '').replace(/\.control\.json$/, '');
     const epoch1 = tag.endsWith('-epoch-1');
-    control[`${name(epoch1 ? tag.slice(0, -8) : tag)}${epoch1 ? ' (after epoch 1)' : ''}`] = c.results;
+    control[`${rowName(epoch1 ? tag.slice(0, -8) : tag)}${epoch1 ? ' (after epoch 1)' : ''}`] = c.results;
     samples = c.samples;
     judge = c.classifier;
   }

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { TABLE1_PRESETS, PAPER_ROWS, EXTRA_ROWS, klWeightAt, decoderAttributes } from '../src/lib/models/config';
+import { TABLE1_PRESETS, PAPER_ROWS, EXTRA_ROWS, klWeightAt, decoderAttributes, rowName, rowPreset } from '../src/lib/models/config';
 import { buildVae } from '../src/lib/models/vae';
 import { complete, forceAttributes, parseAttributeSettings } from '../src/lib/completion';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
@@ -44,6 +44,14 @@ test('Table 1 presets: the paper\'s eight rows in its order, then the extra abla
   assert.equal(p['oneshot-attr40'].decoderSeesObserved, true, 'all-attr unmasked recon is the one-shot model');
   assert.equal(p['oneshot-attr40'].attributes!.length, 40);
   assert.deepEqual([p['attr1-encoder'].placement, p['attr1-decoder'].placement, p['attr1-both'].placement], ['encoder', 'decoder', 'both']);
+});
+
+test('run folders name their row: a preset, a guided run PRESET-gλ, anything else as itself', () => {
+  assert.equal(rowName('attr1-both'), 'Cropped + 1 attribute (E + D)');
+  assert.equal(rowName('complete-attr40-g30'), 'Complete + all attributes + guidance (λ_a = 30)');
+  assert.equal(rowPreset('complete-attr40-g2.5'), 'complete-attr40');
+  assert.equal(rowName('no-such-preset-g4'), 'no-such-preset-g4', 'only a known preset gets the guided name');
+  assert.equal(rowPreset('no-such-preset-g4'), 'no-such-preset-g4');
 });
 
 test('the Gibbs chain encodes the current estimate: with z = μ, 10 steps differ from 1 for every masked preset after training', async () => {

@@ -173,13 +173,20 @@ const RUN_ROWS: Record<string, [string, string]> = {
   'vae-partial-no-training-chain': ['vae-partial', 'Cropped + no attributes (no training-time Gibbs step)'],
 };
 
+/** A run folder `PRESET-gλ`: the preset trained with attribute guidance λ_a (scripts/train_guided64.sh). */
+const GUIDED_RUN = /^(.+)-g(\d+(?:\.\d+)?)$/;
+
 /** The preset whose row a run folder fills (itself, for a preset's own run). */
 export function rowPreset(run: string): string {
+  const guided = GUIDED_RUN.exec(run);
+  if (guided && guided[1] in TABLE1_PRESETS) return guided[1];
   return RUN_ROWS[run]?.[0] ?? run;
 }
 
-/** The paper's name of a preset's row (or a stand-in run's label), or the name itself. */
+/** The paper's name of a preset's row (or a stand-in run's label, or a guided run's), or the name itself. */
 export function rowName(preset: string): string {
+  const guided = GUIDED_RUN.exec(preset);
+  if (guided && guided[1] in TABLE1_PRESETS) return `${rowName(guided[1])} + guidance (λ_a = ${guided[2]})`;
   return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_ROWS[preset]?.[1] ?? preset;
 }
 
