@@ -1,9 +1,9 @@
 // Per-kernel GPU time of the reference training step on webgpu, from WebGPU timestamp queries
 // (tfjs-backend-webgpu's tf.time): which WGSL programs the step spends its GPU time in, how many
 // dispatches it makes, and how much of the wall time is outside the kernels.
-//   VII_BACKEND=webgpu npx tsx bench/profileWebgpu.ts          (PROFILE_SIZE=64 PROFILE_BATCH=256 PERCEPTUAL=1 STEPS=5)
+//   VII_BACKEND=webgpu npx tsx bench/profileWebgpu.ts   (PROFILE_SIZE=64 PROFILE_BATCH=256 PERCEPTUAL=1 STEPS=5 PROFILE_KERNELS=both)
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, describeBackend, type BackendInfo } from '../src/lib/backend/selectBackend';
+import { selectBackend, describeBackend, useOwnWebgpuKernels, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
 import { referenceRun } from './referenceRun';
 
@@ -66,7 +66,12 @@ export async function profileWebgpuSteps(size: 32 | 64, batch: number, perceptua
 async function main(): Promise<void> {
   const info = await selectBackend({ force: 'webgpu' });
   const size = Number(process.env.PROFILE_SIZE ?? 64) as 32 | 64;
-  await profileWebgpuSteps(size, Number(process.env.PROFILE_BATCH ?? 64), process.env.PERCEPTUAL === '1', Number(process.env.STEPS ?? 5), info);
+  // PROFILE_KERNELS=stock|own|both (default both): tfjs-backend-webgpu's kernels alone, with this project's, or each in turn.
+  const which = process.env.PROFILE_KERNELS ?? 'both';
+  for (const own of which === 'both' ? [false, true] : [which === 'own']) {
+    const ownKernels = useOwnWebgpuKernels(own);
+    await profileWebgpuSteps(size, Number(process.env.PROFILE_BATCH ?? 64), process.env.PERCEPTUAL === '1', Number(process.env.STEPS ?? 5), { ...info, ownKernels });
+  }
 }
 
 if (require.main === module) {

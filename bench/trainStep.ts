@@ -3,12 +3,13 @@
 // The reference step is ../shared/bench/torch_vae_step.py's: forward + backward + Adam, median of 10
 // steps after 2 warm-up steps, images per second. The default backend runs against PyTorch on the
 // CPU (2 threads); when Dawn finds a GPU, a webgpu row runs against PyTorch CUDA on the same GPU
-// (batch 64 and 256 at 64×64). With the perceptual term both sides add a frozen MobileNetV2.
+// (batch 64 and 256 at 64×64), once with tfjs-backend-webgpu's kernels alone and once with this
+// project's WGSL kernels over them. With the perceptual term both sides add a frozen MobileNetV2.
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, describeBackend, probeWebgpu, type BackendInfo } from '../src/lib/backend/selectBackend';
+import { selectBackend, describeBackend, probeWebgpu, useOwnWebgpuKernels, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
 import { referenceRun } from './referenceRun';
 import { profileWebgpuSteps } from './profileWebgpu';
@@ -76,21 +77,24 @@ interface Target {
   backend: BackendInfo;
   peerDevice: 'cpu' | 'cuda';
   batches: (size: number) => number[];
+  /** webgpu: with this project's WGSL kernels (own) or tfjs-backend-webgpu's alone (stock), so each row pair shows what they buy. */
+  kernels?: 'own' | 'stock';
 }
 
 /** The default backend, and webgpu too when Dawn finds a GPU (a CPU adapter only with BENCH_WEBGPU=1). */
 async function targets(): Promise<Target[]> {
   const main = await selectBackend();
   const cuda = python('import torch; assert torch.cuda.is_available()') ? 'cuda' : 'cpu';
-  const gpuTarget = (backend: BackendInfo): Target => ({ backend, peerDevice: cuda, batches: (size) => (size === 64 ? GPU_BATCHES : [64]) });
-  if (main.name === 'webgpu') return [gpuTarget(main)];
+  const gpuTargets = (backend: BackendInfo): Target[] =>
+    (['stock', 'own'] as const).map((kernels) => ({ backend: { ...backend, ownKernels: kernels === 'own' ? backend.ownKernels : [] }, peerDevice: cuda, batches: (size) => (size === 64 ? GPU_BATCHES : [64]), kernels }));
+  if (main.name === 'webgpu') return gpuTargets(main);
   const list: Target[] = [{ backend: main, peerDevice: 'cpu', batches: () => [64] }];
   const probe = await probeWebgpu();
   if (typeof probe === 'string') console.log(`webgpu row skipped: ${probe}`);
   else if (probe.cpu && process.env.BENCH_WEBGPU !== '1') console.log(`webgpu row skipped: ${probe.adapter} is a CPU adapter (BENCH_WEBGPU=1 includes it)`);
   else {
     const gpu = await selectBackend({ force: 'webgpu' });
-    list.push(gpuTarget(gpu));
+    list.push(...gpuTargets(gpu));
     await selectBackend({ force: main.name });
   }
   return list;
@@ -101,6 +105,7 @@ async function main(): Promise<void> {
   const list = await targets();
   for (const target of list) {
     await selectBackend({ force: target.backend.name, quiet: true });
+    if (target.kernels) useOwnWebgpuKernels(target.kernels === 'own');
     const rounds = target.peerDevice === 'cuda' ? 1 : ROUNDS;
     for (const size of SIZES) {
       for (const batch of target.batches(size)) {
@@ -132,10 +137,12 @@ async function main(): Promise<void> {
     }
   }
   // BENCH_PROFILE=1: the per-kernel GPU profile of each webgpu configuration too (one packed run does both).
-  const gpu = list.find((t) => t.backend.name === 'webgpu');
-  if (process.env.BENCH_PROFILE === '1' && gpu) {
-    await selectBackend({ force: 'webgpu', quiet: true });
-    for (const size of SIZES) for (const batch of gpu.batches(size)) for (const perceptual of PERCEPTUAL) await profileWebgpuSteps(size, batch, perceptual, 3, gpu.backend);
+  if (process.env.BENCH_PROFILE === '1') {
+    for (const gpu of list.filter((t) => t.backend.name === 'webgpu')) {
+      await selectBackend({ force: 'webgpu', quiet: true });
+      useOwnWebgpuKernels(gpu.kernels === 'own');
+      for (const size of SIZES) for (const batch of gpu.batches(size)) for (const perceptual of PERCEPTUAL) await profileWebgpuSteps(size, batch, perceptual, 3, gpu.backend);
+    }
   }
   if (MEMORY_STEPS > 0) {
     await selectBackend({ force: list[0].backend.name, quiet: true });

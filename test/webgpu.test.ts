@@ -44,9 +44,10 @@ function runHelper(script: string, env: Record<string, string>, args: string[] =
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
 }
 
-test('every kernel of the models, the perceptual loss and the metrics: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
-  const { results } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number> };
-  assert.ok(Object.keys(results).length >= 25, `${Object.keys(results).length} kernel cases`);
+test('every kernel of the models, the perceptual loss and the metrics, and the project\'s own WGSL kernels: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
+  const { results, ownKernels } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number>; ownKernels: string[] };
+  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter'], 'the project\'s WGSL kernels are registered over tfjs\'');
+  assert.ok(Object.keys(results).length >= 29, `${Object.keys(results).length} kernel cases`);
   for (const [name, err] of Object.entries(results)) assert.ok(err <= 1e-5, `${name}: relative error ${err}`);
 });
 
@@ -62,4 +63,28 @@ test('the whole library on webgpu with dataSync throwing: training, resume, Gibb
   (gpu.losses as number[]).forEach((l, i) => close(l, (cpu.losses as number[])[i], `loss at step ${i}`));
   for (const k of ['completionMean', 'ssim', 'maskedL1', 'pd', 'accuracy']) close(gpu[k] as number, cpu[k] as number, k);
   assert.equal(gpu.pngBytes, cpu.pngBytes);
+});
+
+test('filter-gradient split plan: chunks of whole 16-row stages cover M exactly once; the kernel cases exercise 1, 2 and 4 splits', () => {
+  const { planSplits, ROWS_PER_STAGE } = require('../src/lib/backend/webgpu/filterGradientProgram') as typeof import('../src/lib/backend/webgpu/filterGradientProgram');
+  const shape = (batch: number, out: [number, number], filter: [number, number, number, number]) => ({
+    batch, inHeight: 0, inWidth: 0, inChannels: filter[2], outHeight: out[0], outWidth: out[1], outChannels: filter[3],
+    filterHeight: filter[0], filterWidth: filter[1], strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0,
+  });
+  const cases = [
+    shape(4, [16, 16], [3, 3, 20, 70]), // the kernel test's 4-split case
+    shape(5, [12, 10], [4, 4, 5, 9]), // its ragged case
+    shape(2, [9, 9], [3, 3, 3, 4]), // a single split
+    shape(256, [32, 32], [4, 4, 3, 32]), // the 64×64 VAE's first layer at batch 256
+    shape(256, [4, 4], [4, 4, 256, 512]), // a deep layer: few rows, many tiles
+  ];
+  const plans = cases.map(planSplits);
+  for (const p of plans) {
+    assert.equal(p.chunk % ROWS_PER_STAGE, 0);
+    assert.ok(p.splits * p.chunk >= p.m && (p.splits - 1) * p.chunk < p.m, `splits ${p.splits} × chunk ${p.chunk} vs M ${p.m}`);
+    assert.ok(p.splits * p.k * p.n <= 1 << 24, 'partial sums stay bounded');
+  }
+  assert.deepEqual(plans.slice(0, 3).map((p) => p.splits), [4, 2, 1]);
+  assert.ok(plans[1].m % plans[1].chunk !== 0, 'the ragged case has a short last split');
+  assert.ok(plans[3].splits >= 256, `first layer at batch 256: ${plans[3].splits} splits`);
 });

@@ -16,6 +16,12 @@ const CASES: Case[] = [
   { name: 'conv2d 4×4 stride 2 same', shapes: [[2, 16, 16, 4], [4, 4, 4, 8]], f: (x, k) => tf.conv2d(t4(x), t4(k), 2, 'same') },
   { name: 'conv2d 3×3 stride 1 same', shapes: [[2, 8, 8, 6], [3, 3, 6, 5]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, 'same') },
   { name: 'conv2dTranspose 4×4 stride 2 same', shapes: [[2, 8, 8, 8], [4, 4, 3, 8]], f: (x, k) => tf.conv2dTranspose(t4(x), t4(k), [2, 16, 16, 3], 2, 'same') },
+  // The project's filter-gradient GEMM (src/lib/backend/webgpu): several K and N tiles, split-K
+  // with a ragged last split, stride 2 with 'valid' padding, explicit padding
+  { name: 'filter gradient: 3 K tiles × 2 N tiles, 4 splits', shapes: [[4, 16, 16, 20], [3, 3, 20, 70]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, 'same') },
+  { name: 'filter gradient: ragged last split (M = 600)', shapes: [[5, 15, 13, 5], [4, 4, 5, 9]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, 'valid') },
+  { name: 'filter gradient: stride 2 valid, first-layer shape', shapes: [[8, 33, 33, 3], [4, 4, 3, 32]], f: (x, k) => tf.conv2d(t4(x), t4(k), 2, 'valid') },
+  { name: 'filter gradient: explicit padding', shapes: [[2, 9, 9, 3], [3, 3, 3, 4]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, [[0, 0], [2, 0], [0, 1], [0, 0]]) },
   { name: 'fused conv2d + bias + relu', shapes: [[2, 8, 8, 4], [3, 3, 4, 6], [6]], f: (x, k, b) => tf.fused.conv2d({ x: t4(x), filter: t4(k), strides: 1, pad: 'same', bias: b, activation: 'relu' }) },
   { name: 'matMul (dense)', shapes: [[4, 32], [32, 16]], f: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) },
   { name: 'leakyRelu', shapes: [[4, 33]], f: (x) => tf.leakyRelu(x, 0.2) },
@@ -75,7 +81,7 @@ async function main(): Promise<void> {
     const cpu = await evaluate(c, values, i);
     results[c.name] = Math.max(...gpu.map((g, k) => relativeError(g, cpu[k])));
   }
-  console.log(JSON.stringify({ adapter: info.adapter, results }));
+  console.log(JSON.stringify({ adapter: info.adapter, ownKernels: info.ownKernels, results }));
 }
 
 main().catch((e) => {

@@ -4,6 +4,9 @@ import * as path from 'path';
 import * as fs from 'fs';
 import { installNodeWasmThreadShims } from './wasmThreads';
 import { registerWasmKernels } from './registerWasmKernels';
+import { useOwnWebgpuKernels } from './webgpu/registerWebgpuKernels';
+
+export { useOwnWebgpuKernels };
 
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -20,6 +23,8 @@ export interface BackendInfo {
   threads?: number;
   /** The WebGPU adapter (vendor, architecture, device) on webgpu. */
   adapter?: string;
+  /** Kernels this project registers over the backend's own (webgpu). */
+  ownKernels?: string[];
   /** Why earlier candidates were passed over. */
   skipped: string[];
 }
@@ -85,7 +90,7 @@ export function probeWebgpu(): Promise<{ adapter: string; cpu: boolean } | strin
  * `@tensorflow/tfjs-backend-webgpu`). A CPU adapter (Mesa lavapipe, SwiftShader) is used only
  * when forced: it is a correctness path, far slower than wasm. Returns why not, or the adapter.
  */
-async function initWebgpu(forced: boolean): Promise<{ failure: string | null; adapter?: string }> {
+async function initWebgpu(forced: boolean): Promise<{ failure: string | null; adapter?: string; ownKernels?: string[] }> {
   // On Linux a GPU shows up as a device node; without one, skip the probe (Dawn would only find
   // lavapipe, and warns about it on stderr).
   if (!forced && process.platform === 'linux' && !gpuDeviceNode()) return { failure: 'no GPU device node (/dev/nvidia*, /dev/dri/renderD*)' };
@@ -100,7 +105,7 @@ async function initWebgpu(forced: boolean): Promise<{ failure: string | null; ad
   }
   if (!(await tf.setBackend('webgpu'))) return { failure: `tfjs's webgpu backend did not initialise on ${probe.adapter}` };
   await tf.ready();
-  return { failure: null, adapter: probe.adapter };
+  return { failure: null, adapter: probe.adapter, ownKernels: useOwnWebgpuKernels() };
 }
 
 function gpuDeviceNode(): boolean {
@@ -181,9 +186,10 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
     let failure: string | null = null;
     let threads: number | undefined;
     let adapter: string | undefined;
+    let ownKernels: string[] | undefined;
     try {
       if (name === 'tensorflow-gpu') failure = await tryNative('@tensorflow/tfjs-node-gpu');
-      else if (name === 'webgpu') ({ failure, adapter } = await initWebgpu(forced === 'webgpu'));
+      else if (name === 'webgpu') ({ failure, adapter, ownKernels } = await initWebgpu(forced === 'webgpu'));
       else if (name === 'tensorflow') failure = await tryNative('@tensorflow/tfjs-node');
       else if (name === 'wasm') threads = await initWasm(threadsFromEnv());
       else if (!(await tf.setBackend('cpu'))) failure = 'cpu backend did not initialise';
@@ -195,7 +201,7 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
       skipped.push(failure);
       continue;
     }
-    current = { name, tfBackend: tf.getBackend(), threads, adapter, skipped };
+    current = { name, tfBackend: tf.getBackend(), threads, adapter, ownKernels, skipped };
     if (!options.quiet) console.log(`[vii] backend: ${describeBackend(current)}`);
     return current;
   }
@@ -205,5 +211,6 @@ export async function selectBackend(options: { force?: BackendName; quiet?: bool
 export function describeBackend(info: BackendInfo): string {
   const threads = info.threads ? `, ${info.threads} threads` : '';
   const adapter = info.adapter ? `, adapter ${info.adapter}` : '';
-  return `${info.name} (tfjs ${tf.version.tfjs}${threads}${adapter})`;
+  const own = info.ownKernels?.length ? `, own kernels: ${info.ownKernels.join(', ')}` : '';
+  return `${info.name} (tfjs ${tf.version.tfjs}${threads}${adapter}${own})`;
 }
