@@ -46,9 +46,18 @@ function runHelper(script: string, env: Record<string, string>, args: string[] =
 
 test('every kernel of the models, the perceptual loss and the metrics, and the project\'s own WGSL kernels: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
   const { results, ownKernels } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number>; ownKernels: string[] };
-  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter'], 'the project\'s WGSL kernels are registered over tfjs\'');
+  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter', 'ViiFusedAdam'], 'the project\'s WGSL kernels are registered over and beside tfjs\'');
   assert.ok(Object.keys(results).length >= 29, `${Object.keys(results).length} kernel cases`);
   for (const [name, err] of Object.entries(results)) assert.ok(err <= 1e-5, `${name}: relative error ${err}`);
+});
+
+test('the fused Adam on webgpu (three WGSL dispatches a variable) = tf.train.adam on cpu: values, moments, state names; no tensors left behind', { skip: webgpuSkip() }, () => {
+  const r = runHelper('webgpuAdam.ts', {}) as { fusedSteps: { kernel: number }; valueError: number; stateError: number; names: string[][]; extraTensors: number };
+  assert.equal(r.fusedSteps.kernel, 3, 'the WGSL update ran every step');
+  assert.ok(r.valueError <= 1e-6, `values: relative error ${r.valueError}`);
+  assert.ok(r.stateError <= 1e-6, `moments: relative error ${r.stateError}`);
+  assert.deepEqual(r.names[0], r.names[1]);
+  assert.equal(r.extraTensors, 0);
 });
 
 test('the whole library on webgpu with dataSync throwing: training, resume, Gibbs completion, metrics and grids equal the cpu backend', { skip: webgpuSkip() }, () => {

@@ -1,4 +1,4 @@
-import { SimdAdamOptimizer } from './simdAdam';
+import { FusedAdamOptimizer } from './fusedAdam';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -28,7 +28,7 @@ export interface TrainingRun {
   lambdas: number[];
   /** The frozen guide classifier of the attribute-guidance term (null when the term is off). */
   guide: AttributeGuide | null;
-  optimizer: SimdAdamOptimizer;
+  optimizer: FusedAdamOptimizer;
   data: FaceDataset;
   attributeColumns: number[];
   mask: MaskSpec;
@@ -74,7 +74,7 @@ async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume
     featureNet,
     guide: guide ? { classifier: guide, columns: attributeIndices(guide.attributeNames, modelConfig.attributes) } : null,
     lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
-    optimizer: new SimdAdamOptimizer(options.train.learningRate),
+    optimizer: new FusedAdamOptimizer(options.train.learningRate),
     data: options.data,
     attributeColumns: attributeIndices(options.data.attributeNames, modelConfig.attributes),
     mask: parseMaskSpec(modelConfig.mask),

@@ -1,5 +1,6 @@
 // Types only: importing tfjs-backend-webgpu before navigator.gpu exists would stop it registering.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import { flatDispatch } from './flatDispatch';
 
 /**
  * The Conv2D filter gradient as a GEMM: dW[k, n] = Σ_m A[m, k] · dy[m, n], with
@@ -164,9 +165,7 @@ export class FilterGradientSumProgram implements WebGPUProgram {
   constructor(filterShape: number[]) {
     this.outputShape = filterShape;
     this.dispatchLayout = { x: filterShape.map((_, i) => i) };
-    // At most 65,535 workgroups a dimension; tfjs' getGlobalIndex() flattens a 2-D dispatch.
-    const groups = Math.ceil(filterShape.reduce((a, b) => a * b, 1) / this.workgroupSize[0]);
-    this.dispatch = [Math.min(groups, 65535), Math.ceil(groups / 65535), 1];
+    this.dispatch = flatDispatch(filterShape, this.workgroupSize[0]);
   }
 
   getUserCode(): string {
