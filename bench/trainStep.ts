@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, describeBackend, probeWebgpu, useOwnWebgpuKernels, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
 import { referenceRun } from './referenceRun';
-import { profileWebgpuSteps } from './profileWebgpu';
+import { profileWebgpuSteps } from './webgpuProfile';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
 const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);

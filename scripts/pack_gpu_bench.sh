@@ -3,7 +3,7 @@
 # does not travel either): ../shared/gpu/pack.sh's Node + Dawn + Vulkan loader + bundle, plus the
 # PyTorch peer script and nsfwjs' MobileNetV2 (the perceptual term). About 35 MB, in .gpu/.
 # There, from the project root:  bash .gpu/bench.sh        (env BENCH_* as for npm run bench;
-# BENCH_PROFILE=1 adds the per-kernel GPU profile of each webgpu configuration, bench/profileWebgpu.ts)
+# BENCH_PROFILE=1 adds the per-kernel GPU profile of each webgpu configuration, bench/webgpuProfile.ts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=.gpu
