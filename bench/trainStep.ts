@@ -15,7 +15,8 @@ import { referenceRun } from './referenceRun';
 import { profileWebgpuSteps } from './webgpuProfile';
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 10);
-const MEMORY_STEPS = Number(process.env.BENCH_MEMORY_STEPS ?? 200);
+// Memory soak: 200 steps on a CPU backend, 1,000 on webgpu (cheap there; the issue's GPU target).
+const memorySteps = (backend: string) => Number(process.env.BENCH_MEMORY_STEPS ?? (backend === 'webgpu' ? 1000 : 200));
 // The shared CPU machines drift by ±15 % within minutes: the peer and this project alternate for
 // ROUNDS rounds and the medians are compared.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -33,6 +34,8 @@ const PYTHON = process.env.VII_PYTHON ?? '/usr/bin/python3';
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
+/** GPU memory held by tensors (webgpu reports it; CPU backends do not). */
+const gpuMb = () => ((tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? NaN) / 2 ** 20;
 
 async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, batch: number, warmup = 2) {
   const reference = await referenceRun(size, perceptual, batch);
@@ -40,18 +43,20 @@ async function timeSteps(size: 32 | 64, perceptual: boolean, steps: number, batc
   const times: number[] = [];
   let tensorsBefore = 0;
   let rssBefore = 0;
+  let gpuBefore = NaN;
   let peak = rssMb();
   for (let i = 0; i < warmup + steps; i++) {
     if (i === warmup) {
       tensorsBefore = tf.memory().numTensors;
       rssBefore = rssMb();
+      gpuBefore = gpuMb();
     }
     const t0 = performance.now();
     await trainStep(run, x, y, 0);
     if (i >= warmup) times.push(performance.now() - t0);
     peak = Math.max(peak, rssMb());
   }
-  const result = { ms: median(times), imgPerS: (batch / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak };
+  const result = { ms: median(times), imgPerS: (batch / median(times)) * 1000, tensorsBefore, tensorsAfter: tf.memory().numTensors, rssBefore, rssAfter: rssMb(), peak, gpuBefore, gpuAfter: gpuMb() };
   reference.dispose();
   return result;
 }
@@ -144,10 +149,12 @@ async function main(): Promise<void> {
       for (const size of SIZES) for (const batch of gpu.batches(size)) for (const perceptual of PERCEPTUAL) await profileWebgpuSteps(size, batch, perceptual, 3, gpu.backend);
     }
   }
-  if (MEMORY_STEPS > 0) {
+  const soak = memorySteps(list[0].backend.name);
+  if (soak > 0) {
     await selectBackend({ force: list[0].backend.name, quiet: true });
-    const m = await timeSteps(32, false, MEMORY_STEPS, 64, 10);
-    console.log(`memory over ${MEMORY_STEPS} steps (32×32, after 10 warm-up, ${tf.getBackend()}): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
+    const m = await timeSteps(32, false, soak, 64, 10);
+    const gpu = Number.isNaN(m.gpuBefore) ? '' : `, GPU tensors ${m.gpuBefore.toFixed(1)}→${m.gpuAfter.toFixed(1)} MB`;
+    console.log(`memory over ${soak} steps (32×32, after 10 warm-up, ${tf.getBackend()}): tensors ${m.tensorsBefore}→${m.tensorsAfter}, RSS ${m.rssBefore.toFixed(0)}→${m.rssAfter.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB${gpu}`);
   }
   console.log('\n| backend | size | batch | perceptual | img/s | PyTorch img/s | ratio | tensors | RSS MB |\n|---|---|---|---|---|---|---|---|---|');
   console.log(rows.join('\n'));
