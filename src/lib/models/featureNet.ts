@@ -97,6 +97,7 @@ function readNsfwjsModel(name: 'mobilenet_v2'): { json: ModelJson; shards: Uint8
   return { json, shards };
 }
 
+/** One buffer from shard bytes (fs Buffers are views into a shared pool, so not CompositeArrayBuffer.join of their .buffer). */
 function concatBytes(parts: Uint8Array[]): ArrayBuffer {
   const out = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
   let offset = 0;
