@@ -49,9 +49,11 @@ commands:
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
         skips images already completed in DIR unless --force
   sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the attribute classifier's control rate per attribute
+        (--judge balanced: a classifier trained with each attribute's positives and negatives weighted
+        equally; the plain one, trained on raw frequencies, calls rare attributes such as glasses never on)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
   study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N] [--attribute-guidance λ]
@@ -155,9 +157,11 @@ const commands: Record<string, Command> = {
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
   },
   async sweep(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value' });
+    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
     const zMode = stringFlag(args, 'z') ?? 'prior';
     if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
+    const judge = stringFlag(args, 'judge') ?? 'plain';
+    if (judge !== 'plain' && judge !== 'balanced') throw new UsageError(`--judge ${judge}: expected plain or balanced`);
     const checkpointDir = stringFlag(args, 'checkpoint');
     if (!checkpointDir) throw new UsageError(`sweep needs --checkpoint DIR; see vii --help`);
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
@@ -170,7 +174,7 @@ const commands: Record<string, Command> = {
       const out = stringFlag(args, 'out') ?? path.join('results', 'sweeps', `${meta.model.name}-${meta.model.imageSize}`);
       // The run's own split: the faces swept and completed were held out from its training.
       const data = await loadFaces({ dir: stringFlag(args, 'data') ?? meta.data.root, preprocess: meta.preprocess, seed: meta.train.seed });
-      const classifier = await attributeClassifierFor(data, { seed: 0 });
+      const classifier = await attributeClassifierFor(data, { seed: 0, balanced: judge === 'balanced' });
       console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');

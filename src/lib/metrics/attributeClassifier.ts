@@ -50,49 +50,94 @@ export function predictAttributes(c: AttributeClassifier, x: tf.Tensor4D): tf.Te
   return tf.tidy(() => tf.sigmoid(c.model.predict(x) as tf.Tensor2D) as tf.Tensor2D);
 }
 
-async function accuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<number> {
-  let correct = 0;
-  let total = 0;
+/** Per-attribute loss weights [1, A] for positives and negatives from the training split's frequencies. */
+export function classBalanceWeights(ds: FaceDataset): { positive: tf.Tensor2D; negative: tf.Tensor2D } {
+  const a = ds.attributeNames.length;
+  const on = new Float64Array(a);
+  for (const i of ds.splits.train) for (let j = 0; j < a; j++) on[j] += ds.attributes[i * a + j];
+  const n = ds.splits.train.length;
+  // Clamped so an attribute seen (almost) never or always does not get an unbounded weight.
+  const p = Array.from(on, (c) => Math.min(0.99, Math.max(0.01, c / n)));
+  return { positive: tf.tensor2d(p.map((q) => 0.5 / q), [1, a]), negative: tf.tensor2d(p.map((q) => 0.5 / (1 - q)), [1, a]) };
+}
+
+/** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */
+async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
+  const a = ds.attributeNames.length;
+  const [tp, pos, tn, neg] = [new Float64Array(a), new Float64Array(a), new Float64Array(a), new Float64Array(a)];
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
     const p = predictAttributes(c, b.x);
-    const [hits] = await readAndDispose([tf.tidy(() => tf.sum(tf.equal(tf.greater(p, 0.5), tf.greater(b.y, 0.5))))]);
-    correct += hits[0];
-    total += b.y.size;
-    tf.dispose([b.x, b.y, p]);
+    const [pv, yv] = await readAndDispose([p, b.y]);
+    for (let k = 0; k < pv.length; k++) {
+      const j = k % a;
+      if (yv[k] > 0.5) {
+        pos[j]++;
+        if (pv[k] > 0.5) tp[j]++;
+      } else {
+        neg[j]++;
+        if (pv[k] <= 0.5) tn[j]++;
+      }
+    }
+    b.x.dispose();
   }
-  return correct / total;
+  let correct = 0;
+  let balanced = 0;
+  let counted = 0;
+  for (let j = 0; j < a; j++) {
+    correct += tp[j] + tn[j];
+    // An attribute absent (or universal) in the validation split has no recall (or specificity).
+    const rates = [pos[j] ? tp[j] / pos[j] : null, neg[j] ? tn[j] / neg[j] : null].filter((r): r is number => r !== null);
+    if (rates.length) {
+      balanced += rates.reduce((x, y) => x + y, 0) / rates.length;
+      counted++;
+    }
+  }
+  return { accuracy: correct / (indices.length * a), balanced: balanced / counted };
 }
 
 /**
  * Train (or load from `cacheDir`) the classifier for this data set and image size. Cached by the
  * data set's images, size and seed, saved atomically.
  */
-export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?: number; seed?: number; cacheDir?: string; role?: ClassifierRole; onLine?: (l: string) => void } = {}): Promise<AttributeClassifier> {
+export async function attributeClassifierFor(
+  ds: FaceDataset,
+  options: { epochs?: number; seed?: number; cacheDir?: string; role?: ClassifierRole; balanced?: boolean; onLine?: (l: string) => void } = {},
+): Promise<AttributeClassifier> {
   const epochs = options.epochs ?? 6;
   const role = options.role ?? 'judge';
+  const balanced = options.balanced ?? false;
   const seed = (options.seed ?? 0) + (role === 'guide' ? GUIDE_SEED_OFFSET : 0);
   const size = ds.preprocess.size;
   const widths = ROLE_WIDTHS[role];
   // The judge's key is unchanged from before roles existed, so its cached weights stay valid.
-  const key = cacheKey({ format: 2, images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length, ...(role === 'guide' ? { widths } : {}) });
-  const dir = path.join(options.cacheDir ?? path.join('results', 'cache'), `attribute-${role === 'guide' ? 'guide' : 'classifier'}-${size}-${key}`);
+  const key = cacheKey({ format: 2, images: ds.images, root: ds.root, size, epochs, seed, splits: ds.splits.train.length, ...(role === 'guide' ? { widths } : {}), ...(balanced ? { balanced } : {}) });
+  const dir = path.join(options.cacheDir ?? path.join('results', 'cache'), `attribute-${role === 'guide' ? 'guide' : 'classifier'}${balanced ? '-balanced' : ''}-${size}-${key}`);
   const model = buildClassifier(size, ds.attributeNames.length, seed, widths);
-  const describe = (acc: number) => `attribute ${role === 'guide' ? 'guide ' : ''}classifier (4-conv CNN, widths ${widths.join('/')}, trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %)`;
+  const describe = (acc: number, balancedAcc?: number) =>
+    balanced
+      ? `class-balanced attribute ${role === 'guide' ? 'guide ' : ''}classifier (4-conv CNN, widths ${widths.join('/')}, each attribute's positives and negatives weighted equally, trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %, balanced ${((balancedAcc ?? NaN) * 100).toFixed(1)} %)`
+      : `attribute ${role === 'guide' ? 'guide ' : ''}classifier (4-conv CNN, widths ${widths.join('/')}, trained here on the ${ds.kind} training split, ${size}×${size}, ${epochs} epochs, validation accuracy ${(acc * 100).toFixed(1)} %)`;
   if (fs.existsSync(path.join(dir, 'meta.json'))) {
-    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { valAccuracy: number };
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as { valAccuracy: number; valBalancedAccuracy?: number };
     const saved = readTensors(path.join(dir, 'weights'));
     model.setWeights(saved.map((s) => s.tensor));
     tf.dispose(saved.map((s) => s.tensor));
-    return { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: meta.valAccuracy, description: describe(meta.valAccuracy) };
+    return { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: meta.valAccuracy, description: describe(meta.valAccuracy, meta.valBalancedAccuracy) };
   }
+  // Balanced: positives weighted 1/(2p_a) and negatives 1/(2(1 − p_a)) (p_a: the attribute's training
+  // frequency), so a rare attribute (glasses: 7 % of faces) is not learnt as "always off".
+  const weights = balanced ? classBalanceWeights(ds) : null;
   const optimizer = tf.train.adam(1e-3);
   const perEpoch = batchesPerEpoch(ds, 'train', 64);
   for (let epoch = 0; epoch < epochs; epoch++) {
     const bar = new ProgressBar(`attribute classifier epoch ${epoch + 1}/${epochs}`, perEpoch, options.onLine ?? null);
     let step = 0;
     for (const b of epochBatches(ds, 'train', 64, seed, epoch)) {
-      const loss = optimizer.minimize(() => tf.losses.sigmoidCrossEntropy(b.y, model.apply(b.x) as tf.Tensor2D) as tf.Scalar, true);
+      const loss = optimizer.minimize(() => {
+        const w = weights ? tf.add(tf.mul(b.y, weights.positive), tf.mul(tf.sub(1, b.y), weights.negative)) : undefined;
+        return tf.losses.sigmoidCrossEntropy(b.y, model.apply(b.x) as tf.Tensor2D, w) as tf.Scalar;
+      }, true);
       const [bce] = await readAndDispose([loss!]);
       bar.update(++step, `BCE ${bce[0].toFixed(3)}`);
       tf.dispose([b.x, b.y]);
@@ -100,13 +145,15 @@ export async function attributeClassifierFor(ds: FaceDataset, options: { epochs?
     bar.stop();
   }
   optimizer.dispose();
+  if (weights) tf.dispose([weights.positive, weights.negative]);
   const classifier: AttributeClassifier = { model, imageSize: size, attributeNames: ds.attributeNames, valAccuracy: 0, description: '' };
-  classifier.valAccuracy = await accuracy(classifier, ds, ds.splits.val);
-  classifier.description = describe(classifier.valAccuracy);
+  const val = await validationAccuracy(classifier, ds, ds.splits.val);
+  classifier.valAccuracy = val.accuracy;
+  classifier.description = describe(val.accuracy, val.balanced);
   fs.mkdirSync(dir, { recursive: true });
   await writeTensors(path.join(dir, 'weights'), model.getWeights().map((tensor, i) => ({ name: `w${i}`, tensor })));
   // Written last: its presence marks a complete cache entry.
-  writeJsonAtomic(path.join(dir, 'meta.json'), { valAccuracy: classifier.valAccuracy });
+  writeJsonAtomic(path.join(dir, 'meta.json'), { valAccuracy: val.accuracy, ...(balanced ? { valBalancedAccuracy: val.balanced } : {}) });
   return classifier;
 }
 
