@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOGS=results/logs/balanced-judge
-RUN_DIRS=${RUN_DIRS:-"results/runs/paper64/complete-attr40 results/runs/guided64/complete-attr40-g4 results/runs/guided64/complete-attr40-g30 results/runs/paper64/oneshot-attr40"}
+RUN_DIRS=${RUN_DIRS:-"results/runs/paper64/complete-attr40 results/runs/guided64/complete-attr40-g4 results/runs/guided64/complete-attr40-g30 results/runs/guided64/complete-attr40-g10b results/runs/paper64/oneshot-attr40"}
 mkdir -p "$LOGS"
 npx tsx scripts/judge_on_decodes.ts $RUN_DIRS 2>&1 | tr "\r" "\n" | grep -v "^\s*$\|attribute classifier epoch" > "$LOGS/judge-on-decodes.log"
 for dir in $RUN_DIRS; do

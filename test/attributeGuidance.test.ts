@@ -67,3 +67,14 @@ test('guidance needs y in the decoder', () => {
   assert.throws(() => modelConfig('attr1-decoder', { attributeGuidance: -1 }), /attributeGuidance -1 must be ≥ 0/);
   assert.equal(modelConfig('attr1-both', { attributeGuidance: 3 }).attributeGuidance, 3);
 });
+
+test('a balanced guide is asked for by attributeGuide, which needs guidance on; absent means the plain guide', async () => {
+  assert.throws(() => modelConfig('attr1-decoder', { attributeGuide: 'balanced' }), /attributeGuide needs attributeGuidance > 0/);
+  assert.throws(() => modelConfig('attr1-decoder', { attributeGuidance: 2, attributeGuide: 'fair' as 'balanced' }), /attributeGuide "fair": expected balanced/);
+  assert.equal('attributeGuide' in modelConfig('attr1-decoder', { attributeGuidance: 2 }), false, 'configs without it compare equal to runs saved before it existed');
+  await ready;
+  const faces = await tinyFaces(200);
+  const run = await createTrainingRun({ model: tinyModel('attr1-decoder', { attributeGuidance: 20, attributeGuide: 'balanced' }), train: tinyTrain(), data: faces, runDir: null });
+  assert.match(run.guide!.classifier.description, /^class-balanced attribute guide classifier \(4-conv CNN, widths 24\/48\/96\/192/);
+  disposeRun(run);
+});

@@ -50,6 +50,7 @@ test('run folders name their row: a preset, a guided run PRESET-gλ, anything el
   assert.equal(rowName('attr1-both'), 'Cropped + 1 attribute (E + D)');
   assert.equal(rowName('complete-attr40-g30'), 'Complete + all attributes + guidance (λ_a = 30)');
   assert.equal(rowPreset('complete-attr40-g2.5'), 'complete-attr40');
+  assert.equal(rowName('complete-attr40-g10b'), 'Complete + all attributes + balanced guidance (λ_a = 10)');
   assert.equal(rowName('no-such-preset-g4'), 'no-such-preset-g4', 'only a known preset gets the guided name');
   assert.equal(rowPreset('no-such-preset-g4'), 'no-such-preset-g4');
 });

@@ -37,7 +37,7 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the

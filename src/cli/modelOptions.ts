@@ -19,6 +19,7 @@ export const MODEL_FLAGS = {
   'kl-warmup': 'value',
   'prior-mixing': 'value',
   'attribute-guidance': 'value',
+  'attribute-guide': 'value',
 } as const;
 
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
@@ -57,6 +58,8 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   if (mask) overrides.mask = mask;
   if (args.flags.has('prior-mixing')) overrides.priorMixing = numberFlag(args, 'prior-mixing', 0);
   if (args.flags.has('attribute-guidance')) overrides.attributeGuidance = numberFlag(args, 'attribute-guidance', 0);
+  const guide = stringFlag(args, 'attribute-guide');
+  if (guide !== undefined && guide !== 'plain') overrides.attributeGuide = guide as 'balanced'; // validated by modelConfig
   return asUsage(() => modelConfig(preset, overrides));
 }
 

@@ -48,6 +48,12 @@ export interface ModelConfig {
    * The guide is a separate network from the judge that measures control (other widths and seed).
    */
   attributeGuidance: number;
+  /**
+   * The guide's training loss: absent, plain BCE on the attributes' frequencies (the runs in
+   * results/ before it existed); `balanced`, each attribute's positives and negatives weighted
+   * equally (the plain guide, like the plain judge, hardly ever says "glasses").
+   */
+  attributeGuide?: 'balanced';
   perceptual: FeatureNetConfig;
   /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
   mask: string;
@@ -173,8 +179,8 @@ const RUN_ROWS: Record<string, [string, string]> = {
   'vae-partial-no-training-chain': ['vae-partial', 'Cropped + no attributes (no training-time Gibbs step)'],
 };
 
-/** A run folder `PRESET-gλ`: the preset trained with attribute guidance λ_a (scripts/train_guided64.sh). */
-const GUIDED_RUN = /^(.+)-g(\d+(?:\.\d+)?)$/;
+/** A run folder `PRESET-gλ` (or `-gλb`, the balanced guide): the preset trained with attribute guidance λ_a (scripts/train_guided64.sh). */
+const GUIDED_RUN = /^(.+)-g(\d+(?:\.\d+)?)(b?)$/;
 
 /** The preset whose row a run folder fills (itself, for a preset's own run). */
 export function rowPreset(run: string): string {
@@ -186,7 +192,7 @@ export function rowPreset(run: string): string {
 /** The paper's name of a preset's row (or a stand-in run's label, or a guided run's), or the name itself. */
 export function rowName(preset: string): string {
   const guided = GUIDED_RUN.exec(preset);
-  if (guided && guided[1] in TABLE1_PRESETS) return `${rowName(guided[1])} + guidance (λ_a = ${guided[2]})`;
+  if (guided && guided[1] in TABLE1_PRESETS) return `${rowName(guided[1])} + ${guided[3] ? 'balanced ' : ''}guidance (λ_a = ${guided[2]})`;
   return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_ROWS[preset]?.[1] ?? preset;
 }
 
@@ -218,6 +224,8 @@ export function validateModelConfig(c: ModelConfig): void {
   c.attributeGuidance ??= 0; // configs saved before the term existed
   if (!(c.attributeGuidance >= 0)) fail(`attributeGuidance ${c.attributeGuidance} must be ≥ 0`);
   if (c.attributeGuidance > 0 && !decoderAttributes(c)) fail('attributeGuidance needs attributes in the decoder (placement decoder or both)');
+  if (c.attributeGuide !== undefined && c.attributeGuide !== 'balanced') fail(`attributeGuide "${String(c.attributeGuide)}": expected balanced (or absent: plain)`);
+  if (c.attributeGuide !== undefined && !(c.attributeGuidance > 0)) fail('attributeGuide needs attributeGuidance > 0');
   if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
   if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
   for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);

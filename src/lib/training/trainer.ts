@@ -68,7 +68,7 @@ export async function createTrainingRun(options: { model: ModelConfig; train: Tr
 async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume?: boolean }, modelConfig: ModelConfig, runDir: string | null, releaseLock: () => void): Promise<TrainingRun> {
   const layers = activePerceptualLayers(modelConfig);
   const featureNet = layers.length ? await loadFeatureNet({ net: modelConfig.perceptual.net as 'mobilenetv2' | 'vgg16', path: modelConfig.perceptual.path }, layers) : null;
-  const guide = modelConfig.attributeGuidance > 0 ? await attributeClassifierFor(options.data, { role: 'guide', seed: 0 }) : null;
+  const guide = modelConfig.attributeGuidance > 0 ? await attributeClassifierFor(options.data, { role: 'guide', seed: 0, balanced: modelConfig.attributeGuide === 'balanced' }) : null;
   const run: TrainingRun = {
     model: buildVae(modelConfig, options.train.seed),
     featureNet,
