@@ -38,6 +38,8 @@ export interface SectionConfig {
   lambdas: Record<string, number>;
   /** λ_a of the attribute-guidance term for the models with y in the decoder (0 = the paper's training). */
   attributeGuidance?: number;
+  /** The classifier that judges attribute control: plain (default) or class-balanced (sees rare attributes such as glasses). */
+  judge?: 'plain' | 'balanced';
   /** Training mask of the masked models. */
   mask: string;
   dataDir?: string;
@@ -206,7 +208,7 @@ export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], 
   const grids: Record<string, Buffer> = {};
   const control: Record<string, AttributeControl[]> = {};
   if (runs.length === 0) return { grids, control, exported: [] };
-  const classifier = await attributeClassifierFor(runs[0].data, { seed: 0, onLine });
+  const classifier = await attributeClassifierFor(runs[0].data, { seed: 0, balanced: cfg.judge === 'balanced', onLine });
   const exported: Exported[] = [];
   for (const run of runs) {
     const c = run.modelConfig;
