@@ -13,7 +13,7 @@ interface FilterGradientAttrs {
   filterShape: [number, number, number, number];
 }
 
-/** The shape of one filter gradient in the GEMM's terms, or null where the stock kernel must run (NCHW). */
+/** The shape of one filter gradient in the GEMM's terms, or null where the stock kernel must run (NCHW; non-float32 inputs are checked by the caller). */
 export function filterGradientShape(xShape: number[], attrs: FilterGradientAttrs): FilterGradientShape | null {
   if (attrs.dataFormat === 'NCHW') return null;
   const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
@@ -44,7 +44,7 @@ export function makeFilterGradientKernel(stock: tf.KernelFunc): tf.KernelFunc {
     const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const a = attrs as unknown as FilterGradientAttrs;
     const shape = filterGradientShape(x.shape, a);
-    if (!shape) return stock(args);
+    if (!shape || x.dtype !== 'float32' || dy.dtype !== 'float32') return stock(args);
     const gpu = backend as WebGPUBackend;
     const plan = planSplits(shape);
     const uniforms = [
