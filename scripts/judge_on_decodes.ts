@@ -11,13 +11,11 @@ import { loadTrainedModel } from '../src/lib/models/loadModel';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { attributeIndices } from '../src/lib/data/attributes';
-import { attributeClassifierFor, predictAttributes, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
+import { attributeClassifierFor, predictAttributes, VerdictTally, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
 import { SWEEP_ATTRIBUTES } from '../src/lib/experiments/study';
 import { rowName } from '../src/lib/models/config';
 
 const BATCH = 100;
-
-interface Counts { tp: number; pos: number; tn: number; neg: number }
 
 async function main(): Promise<void> {
   const runs = process.argv.slice(2);
@@ -33,7 +31,7 @@ async function main(): Promise<void> {
     };
     const modelColumns = model.config.attributes.length ? attributeIndices(data.attributeNames, model.config.attributes) : undefined;
     const truthColumns = attributeIndices(data.attributeNames, SWEEP_ATTRIBUTES);
-    const counts: Record<string, Counts> = {};
+    const counts: Record<string, VerdictTally> = {};
     const key = (who: string, images: string, a: string) => `${who}|${images}|${a}`;
     const test = data.splits.test;
     for (let i = 0; i < test.length; i += BATCH) {
@@ -55,17 +53,8 @@ async function main(): Promise<void> {
           const v = (await p.data()) as Float32Array;
           p.dispose();
           SWEEP_ATTRIBUTES.forEach((a, j) => {
-            const k = (counts[key(who, images, a)] ??= { tp: 0, pos: 0, tn: 0, neg: 0 });
-            idx.forEach((_, r) => {
-              const on = v[r * c.attributeNames.length + cols[j]] > 0.5;
-              if (t[r * SWEEP_ATTRIBUTES.length + j] > 0.5) {
-                k.pos++;
-                if (on) k.tp++;
-              } else {
-                k.neg++;
-                if (!on) k.tn++;
-              }
-            });
+            const k = (counts[key(who, images, a)] ??= new VerdictTally());
+            idx.forEach((_, r) => k.add(v[r * c.attributeNames.length + cols[j]], t[r * SWEEP_ATTRIBUTES.length + j]));
           });
         }
       }
@@ -78,7 +67,7 @@ async function main(): Promise<void> {
       for (const images of ['real', 'reconstruction']) {
         const cells = SWEEP_ATTRIBUTES.map((a) => {
           const k = counts[key(who, images, a)];
-          return `${(k.tp / k.pos).toFixed(2)} / ${(k.tn / k.neg).toFixed(2)} (${k.pos} with)`;
+          return `${k.recall?.toFixed(2) ?? '—'} / ${k.specificity?.toFixed(2) ?? '—'} (${k.positives} with)`;
         });
         console.log(`| ${who} | ${images} | ${cells.join(' | ')} |`);
       }

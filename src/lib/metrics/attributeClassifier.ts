@@ -61,33 +61,53 @@ export function classBalanceWeights(ds: FaceDataset): { positive: tf.Tensor2D; n
   return { positive: tf.tensor2d(p.map((q) => 0.5 / q), [1, a]), negative: tf.tensor2d(p.map((q) => 0.5 / (1 - q)), [1, a]) };
 }
 
+/** A classifier's verdicts on one attribute against the truth: counts of hits among faces with and without it. */
+export class VerdictTally {
+  truePositives = 0;
+  positives = 0;
+  trueNegatives = 0;
+  negatives = 0;
+
+  /** One face: the classifier's probability of the attribute, and its true value (1/0). */
+  add(probability: number, truth: number): void {
+    if (truth > 0.5) {
+      this.positives++;
+      if (probability > 0.5) this.truePositives++;
+    } else {
+      this.negatives++;
+      if (probability <= 0.5) this.trueNegatives++;
+    }
+  }
+
+  /** Of the faces with the attribute, the share called "on" (null: none had it). */
+  get recall(): number | null {
+    return this.positives ? this.truePositives / this.positives : null;
+  }
+
+  /** Of the faces without it, the share called "off" (null: all had it). */
+  get specificity(): number | null {
+    return this.negatives ? this.trueNegatives / this.negatives : null;
+  }
+}
+
 /** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */
 async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
   const a = ds.attributeNames.length;
-  const [tp, pos, tn, neg] = [new Float64Array(a), new Float64Array(a), new Float64Array(a), new Float64Array(a)];
+  const tallies = ds.attributeNames.map(() => new VerdictTally());
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
     const p = predictAttributes(c, b.x);
     const [pv, yv] = await readAndDispose([p, b.y]);
-    for (let k = 0; k < pv.length; k++) {
-      const j = k % a;
-      if (yv[k] > 0.5) {
-        pos[j]++;
-        if (pv[k] > 0.5) tp[j]++;
-      } else {
-        neg[j]++;
-        if (pv[k] <= 0.5) tn[j]++;
-      }
-    }
+    for (let k = 0; k < pv.length; k++) tallies[k % a].add(pv[k], yv[k]);
     b.x.dispose();
   }
   let correct = 0;
   let balanced = 0;
   let counted = 0;
-  for (let j = 0; j < a; j++) {
-    correct += tp[j] + tn[j];
+  for (const t of tallies) {
+    correct += t.truePositives + t.trueNegatives;
     // An attribute absent (or universal) in the validation split has no recall (or specificity).
-    const rates = [pos[j] ? tp[j] / pos[j] : null, neg[j] ? tn[j] / neg[j] : null].filter((r): r is number => r !== null);
+    const rates = [t.recall, t.specificity].filter((r): r is number => r !== null);
     if (rates.length) {
       balanced += rates.reduce((x, y) => x + y, 0) / rates.length;
       counted++;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Vae } from '../models/vae';
+import { reparameterise, type Vae } from '../models/vae';
 import type { AttributeClassifier } from '../metrics/attributeClassifier';
 import { createRng, subSeed } from '../rng';
 
@@ -47,7 +47,7 @@ export function attributeGuidanceLoss(
     const target = guidanceTargets(y, seed);
     const [batch, latent] = posterior.mu.shape;
     const prior = tf.randomNormal([batch, latent], 0, 1, 'float32', subSeed(seed, 'guidance-z'));
-    const fromPosterior = tf.add(posterior.mu, tf.mul(tf.exp(tf.mul(posterior.logVar, 0.5)), tf.randomNormal([batch, latent], 0, 1, 'float32', subSeed(seed, 'guidance-eps'))));
+    const fromPosterior = reparameterise(posterior.mu, posterior.logVar, subSeed(seed, 'guidance-eps'));
     const rng = createRng(subSeed(seed, 'guidance-source'));
     const usePosterior = tf.tensor2d(Array.from({ length: batch }, () => (rng.next() < 0.5 ? 1 : 0)), [batch, 1]);
     const z = tf.add(tf.mul(fromPosterior, usePosterior), tf.mul(prior, tf.sub(1, usePosterior))) as tf.Tensor2D;
