@@ -29,6 +29,7 @@ import { epochMeans } from '../lib/training/history';
 import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
 import { parseMaskSpec } from '../lib/masks';
 import { disposeRealMetrics, fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
+import { nsfwjsInceptionFrechetNet } from '../lib/metrics/frechetNet';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
 const USAGE = `usage: vii <command> [options]
@@ -134,6 +135,7 @@ const commands: Record<string, Command> = {
     const [checkpointDir, images, out] = [need('checkpoint'), need('images'), need('out')];
     await selectBackend();
     const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
+    const frechet = score ? await nsfwjsInceptionFrechetNet() : null;
     const result = await completeFolder({
       checkpoint: checkpointDir,
       images,
@@ -151,7 +153,9 @@ const commands: Record<string, Command> = {
       skipBad: args.flags.has('skip-bad'),
       force: args.flags.has('force'),
       score,
+      frechet,
     });
+    frechet?.dispose();
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.existing.length ? ` (${result.existing.length} already done: --force redoes them)` : ''}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);

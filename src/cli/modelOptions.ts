@@ -1,4 +1,5 @@
 import { DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, modelConfig, type ModelConfig, type TrainConfig } from '../lib/models/config';
+import { resolveInitFrom } from '../lib/training/trainer';
 import { asUsage, intFlag, stringFlag, UsageError, type ParsedArgs } from './args';
 
 /** Flags shared by the commands that build a model config and a training config. */
@@ -20,6 +21,7 @@ export const MODEL_FLAGS = {
   'prior-mixing': 'value',
   'attribute-guidance': 'value',
   'attribute-guide': 'value',
+  'init-from': 'value',
 } as const;
 
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
@@ -63,8 +65,14 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   return asUsage(() => modelConfig(preset, overrides));
 }
 
+/**
+ * `--init-from RUN` fine-tunes a trained checkpoint: the parent is recorded in the config, and the
+ * KL warm-up is not repeated (the parent's decoder already uses z) unless --kl-warmup says so.
+ */
 export function trainFromArgs(args: ParsedArgs, defaults: Partial<TrainConfig> = {}): TrainConfig {
-  const base = { ...DEFAULT_TRAIN, ...defaults };
+  const initDir = stringFlag(args, 'init-from');
+  const initFrom = initDir === undefined ? undefined : asUsage(() => resolveInitFrom(initDir).initFrom);
+  const base = { ...DEFAULT_TRAIN, ...(initFrom ? { klWarmupSteps: 0 } : {}), ...defaults };
   const lr = numberFlag(args, 'lr', base.learningRate);
   if (!(lr > 0)) throw new UsageError(`--lr ${lr} must be > 0`);
   const stepsRaw = stringFlag(args, 'steps-per-epoch');
@@ -76,5 +84,6 @@ export function trainFromArgs(args: ParsedArgs, defaults: Partial<TrainConfig> =
     seed: intFlag(args, 'seed', base.seed, 0),
     stepsPerEpoch: stepsRaw === undefined ? base.stepsPerEpoch : intFlag(args, 'steps-per-epoch', 1, 1),
     klWarmupSteps: intFlag(args, 'kl-warmup', base.klWarmupSteps, 0),
+    ...(initFrom ? { initFrom } : {}),
   };
 }

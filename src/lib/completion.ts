@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { reparameterise, type Vae } from './models/vae';
-import { subSeed } from './rng';
+import { subSeed, tfSeed } from './rng';
 import { CELEBA_ATTRIBUTES } from './data/attributes';
 
 /** z = μ (deterministic) or z ~ q(z | ·) (a sample, for diverse completions). */
@@ -44,7 +44,7 @@ export function reconstructOnce(
   const { mu, logVar } = model.encode(encoderInput === 'estimate' ? current : obs.x, c.trainInput === 'masked' ? obs.mask : null, y);
   let z = latent === 'mean' ? mu : reparameterise(mu, logVar, seed);
   // Training only: images marked in fromPrior [B, 1] decode a z ~ N(0, I) instead (see priorMixing).
-  if (fromPrior) z = tf.add(tf.mul(z, tf.sub(1, fromPrior)), tf.mul(tf.randomNormal(z.shape, 0, 1, 'float32', seed + 1), fromPrior)) as tf.Tensor2D;
+  if (fromPrior) z = tf.add(tf.mul(z, tf.sub(1, fromPrior)), tf.mul(tf.randomNormal(z.shape, 0, 1, 'float32', tfSeed(seed + 1)), fromPrior)) as tf.Tensor2D;
   const xHat = model.decode(z, y, c.decoderSeesObserved ? obs : null);
   return { xHat, mu, logVar };
 }

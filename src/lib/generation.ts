@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { tfSeed } from './rng';
 import type { Vae } from './models/vae';
 
 /** z ~ N(0, I), seeded. */
 export function samplePrior(n: number, latentDim: number, seed: number): tf.Tensor2D {
-  return tf.randomNormal([n, latentDim], 0, 1, 'float32', seed) as tf.Tensor2D;
+  return tf.randomNormal([n, latentDim], 0, 1, 'float32', tfSeed(seed)) as tf.Tensor2D;
 }
 
 /**

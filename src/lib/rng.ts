@@ -50,3 +50,11 @@ export function subSeed(seed: number, stream: string): number {
   for (let i = 0; i < stream.length; i++) h = Math.imul(h ^ stream.charCodeAt(i), 16777619);
   return h >>> 0;
 }
+
+/**
+ * A seed for tf.random* ops: tf.js takes seed 0 as "no seed" (a different draw every call), so 0
+ * becomes a fixed non-zero value; every other seed passes unchanged (committed results stay the same).
+ */
+export function tfSeed(seed: number): number {
+  return seed === 0 ? 0x9e3779b9 : seed;
+}

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import { decoderAttributes } from '../models/config';
+import { completionMethod, decoderAttributes } from '../models/config';
 import type { Vae } from '../models/vae';
 import { samplePrior, generate } from '../generation';
 import { complete, forceAttributes } from '../completion';
@@ -132,7 +132,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
           await writeImages(path.join(o.out, attribute, 'on'), pair[1]);
         }
       }
-      const method = c.decoderSeesObserved ? 'oneshot' : 'gibbs';
+      const method = completionMethod(c);
       const options = { method, steps: o.gibbsSteps ?? 10, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
       const completed: [tf.Tensor4D, tf.Tensor4D] = [complete(o.model, batch.x, mask, yOff, options).completed, complete(o.model, batch.x, mask, yOn, options).completed];
       completionPairs.push(completed);

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainedModel } from '../models/loadModel';
+import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
@@ -12,6 +13,8 @@ import { ssim, psnr, maskedL1 } from '../metrics/ssim';
 import { meanStd } from '../metrics/meanStd';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { ProgressBar } from '../progress';
+import { holeSharpness } from '../metrics/sharpness';
+import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
@@ -39,6 +42,8 @@ export interface CompleteFolderOptions {
   force?: boolean;
   /** Perceptual distance for scoring; scores are computed when given. */
   score?: PerceptualDistance | null;
+  /** With `score`: the Fréchet distance of the completions to the photographs of the folder on this network. */
+  frechet?: FrechetNet | null;
   batchSize?: number;
   onLine?: (line: string) => void;
   log?: (m: string) => void;
@@ -72,7 +77,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const size = meta.preprocess.size;
     const maskSpec = parseMaskSpec(o.mask ?? meta.model.mask);
     validateMaskForSize(maskSpec, size);
-    const method = o.method ?? (meta.model.decoderSeesObserved ? 'oneshot' : 'gibbs');
+    const method = o.method ?? completionMethod(meta.model);
     if (method === 'oneshot' && !meta.model.decoderSeesObserved) log(`[vii] note: ${meta.model.name} is not the one-shot model; --method oneshot runs one Gibbs step`);
     const steps = o.steps ?? 10;
     const samples = o.samples ?? 1;
@@ -104,7 +109,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const memory = () => ({ rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), tensors: tf.memory().numTensors });
     const memoryStart = memory();
     log(`[vii] complete: ${files.length} images; at start RSS ${memoryStart.rssMB} MB, ${memoryStart.tensors} tensors`);
-    const metrics = { ssim: [] as number[], psnr: [] as number[], maskedL1: [] as number[], perceptual: [] as number[] };
+    const metrics = { ssim: [] as number[], psnr: [] as number[], maskedL1: [] as number[], perceptual: [] as number[], sharpness: [] as number[] };
+    const features = o.score && o.frechet ? { completed: new FeatureSet(o.frechet), real: new FeatureSet(o.frechet) } : null;
     const batchSize = o.batchSize ?? 64;
     const bar = new ProgressBar('complete', files.length, o.onLine ?? null);
     for (let start = 0; start < files.length; start += batchSize) {
@@ -156,11 +162,16 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
           });
         }
         if (o.score) {
-          const [s, p, l1, pd] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x)]));
+          const [s, p, l1, pd, sharp] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x), holeSharpness(outs[0], x, mask)]));
           metrics.ssim.push(...s);
           metrics.psnr.push(...p);
           metrics.maskedL1.push(...l1);
           metrics.perceptual.push(...pd);
+          metrics.sharpness.push(...Array.from(sharp).filter(Number.isFinite));
+          if (features) {
+            await features.completed.add(outs[0]);
+            await features.real.add(x);
+          }
         }
         tf.dispose([x, mask, masked, ...outs, ...(y ? [y] : [])]);
         done.push(...names);
@@ -171,7 +182,11 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const chainMaskedL1 = await chain.means(done.length);
     const memoryEnd = memory();
     log(`[vii] complete: ${done.length} completed, ${existing.length} already done, ${skipped.length} skipped; at end RSS ${memoryEnd.rssMB} MB, ${memoryEnd.tensors} tensors`);
-    const scores = o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
+    const scores: Record<string, { mean: number; std: number }> | null =
+      o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
+    if (scores && metrics.sharpness.length) scores['hole sharpness (1 = real)'] = meanStd(metrics.sharpness);
+    // A Fréchet distance needs two covariances: at least 2 images (and is biased upwards for few).
+    if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: 0 };
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(path.join(o.out, 'run.json'), {
       checkpoint: path.resolve(checkpoint),
@@ -193,6 +208,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       memory: { start: memoryStart, end: memoryEnd },
       scores,
       perceptualDistance: o.score?.description ?? null,
+      frechet: features ? o.frechet!.description : null,
       seconds,
     });
     return { completed: done, existing, skipped, scores, chainMaskedL1, seconds };

@@ -10,6 +10,11 @@ import { subSeed } from '../rng';
 import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
 import { readAndDispose } from '../tensorReads';
+import { holeSharpness } from '../metrics/sharpness';
+import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
+import { generate, samplePrior } from '../generation';
+import type { Vae } from '../models/vae';
+import { attributeIndices } from '../data/attributes';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
 export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D | Promise<tf.Tensor4D>;
@@ -25,7 +30,14 @@ export interface EvalSettings {
   perceptual: PerceptualDistance;
   /** The real metrics, computed next to the substitutes when their weights are present. */
   real?: { lpips: PerceptualDistance | null; inception: InceptionNet | null };
-  classifier: AttributeClassifier;
+  /** The attribute classifier of AS and attribute accuracy; null leaves both out (quick comparisons). */
+  classifier: AttributeClassifier | null;
+  /**
+   * Fréchet distances of the completions to the real images of the split, one per network (the
+   * substitute always, FID when its weights are present); `reference` holds the real images'
+   * features (realFeatureSets).
+   */
+  frechet?: { net: FrechetNet; reference: FeatureSet }[];
   /** Completions per input for the diversity column, on the first `diversityImages` inputs. */
   diversitySamples: number;
   diversityImages: number;
@@ -37,7 +49,8 @@ export type Stat = MeanStd;
 export interface RowMetrics {
   name: string;
   images: number;
-  score: Stat;
+  /** AS and attribute accuracy: null without a classifier. */
+  score: Stat | null;
   perceptual: Stat;
   /** Real LPIPS (VGG, v0.1) and Inception score, where their weights were given. */
   lpips: Stat | null;
@@ -45,7 +58,11 @@ export interface RowMetrics {
   ssim: Stat;
   psnr: Stat;
   maskedL1: Stat;
-  attributeAccuracy: number;
+  /** Hole sharpness: the fill's Laplacian energy over the photograph's, per image (1 = as sharp). */
+  sharpness: Stat;
+  /** Fréchet distance of the completions to the real images, by network name. */
+  frechet: Record<string, number>;
+  attributeAccuracy: number | null;
   diversity: Stat | null;
 }
 
@@ -62,7 +79,8 @@ export function evaluationIndices(s: EvalSettings): number[] {
 export async function evaluateRow(name: string, complete: Completer, s: EvalSettings): Promise<RowMetrics> {
   const indices = evaluationIndices(s);
   const size = s.data.preprocess.size;
-  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[], lpips: [] as number[] };
+  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[], lpips: [] as number[], sharp: [] as number[] };
+  const features = (s.frechet ?? []).map((f) => new FeatureSet(f.net));
   const probs: number[] = [];
   const inceptionProbs: number[] = [];
   let attrHits = 0;
@@ -79,12 +97,16 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
       psnr(out, batch.x),
       maskedL1(out, batch.x, mask),
       s.perceptual.distance(out, batch.x),
-      jointClassProbabilities(s.classifier, out),
-      tf.sum(tf.equal(tf.greater(predictAttributes(s.classifier, out), 0.5), tf.greater(batch.y, 0.5))),
+      s.classifier ? jointClassProbabilities(s.classifier, out) : tf.zeros([0]),
+      s.classifier ? tf.sum(tf.equal(tf.greater(predictAttributes(s.classifier, out), 0.5), tf.greater(batch.y, 0.5))) : tf.zeros([1]),
       s.real?.lpips ? s.real.lpips.distance(out, batch.x) : tf.zeros([0]),
       s.real?.inception ? s.real.inception.probabilities(out) : tf.zeros([0]),
+      holeSharpness(out, batch.x, mask),
     ]);
-    const [vSsim, vPsnr, vL1, vPd, vProbs, vHits, vLpips, vInception] = await readAndDispose(computed);
+    const [vSsim, vPsnr, vL1, vPd, vProbs, vHits, vLpips, vInception, vSharp] = await readAndDispose(computed);
+    // Holes without interior or over a flat photograph have no sharpness ratio (NaN).
+    per.sharp.push(...Array.from(vSharp).filter(Number.isFinite));
+    for (const f of features) await f.add(out);
     per.ssim.push(...vSsim);
     per.psnr.push(...vPsnr);
     per.l1.push(...vL1);
@@ -114,14 +136,51 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
   return {
     name,
     images: indices.length,
-    score: classifierScore(Float32Array.from(probs), classes, 10),
+    score: s.classifier ? classifierScore(Float32Array.from(probs), classes, 10) : null,
     perceptual: meanStd(per.pd),
     lpips: per.lpips.length ? meanStd(per.lpips) : null,
     inceptionScore: inceptionProbs.length ? classifierScore(Float32Array.from(inceptionProbs), inceptionProbs.length / indices.length, 10) : null,
     ssim: meanStd(per.ssim),
     psnr: meanStd(per.psnr),
     maskedL1: meanStd(per.l1),
-    attributeAccuracy: attrHits / attrTotal,
+    sharpness: per.sharp.length ? meanStd(per.sharp) : { mean: NaN, std: NaN },
+    frechet: Object.fromEntries(features.map((f, i) => [f.net.name, f.distanceTo(s.frechet![i].reference)])),
+    attributeAccuracy: s.classifier ? attrHits / attrTotal : null,
     diversity: pairwise.length ? meanStd(pairwise) : null,
   };
+}
+
+/** The real images' features for each Fréchet network, on the images evaluateRow evaluates. */
+export async function realFeatureSets(s: EvalSettings, nets: FrechetNet[]): Promise<{ net: FrechetNet; reference: FeatureSet }[]> {
+  const sets = nets.map((net) => new FeatureSet(net));
+  const indices = evaluationIndices(s);
+  const bar = new ProgressBar('features of the real images', indices.length, s.onLine ?? null);
+  for (let start = 0; start < indices.length; start += s.batchSize) {
+    const batch = gatherBatch(s.data, indices.slice(start, start + s.batchSize));
+    for (const set of sets) await set.add(batch.x);
+    tf.dispose([batch.x, batch.y]);
+    bar.update(Math.min(start + s.batchSize, indices.length));
+  }
+  bar.stop();
+  return nets.map((net, i) => ({ net, reference: sets[i] }));
+}
+
+/**
+ * Generation quality: as many prior samples z ~ N(0, I) as evaluated images (attribute models
+ * decode them with those images' attributes), their Fréchet distance to the real images. Null for
+ * the one-shot models, whose decoder needs observed pixels a prior sample does not have.
+ */
+export async function generationFrechet(model: Vae, s: EvalSettings): Promise<Record<string, number> | null> {
+  if (model.config.decoderSeesObserved || !s.frechet?.length) return null;
+  const indices = evaluationIndices(s);
+  const cols = attributeIndices(s.data.attributeNames, model.config.attributes);
+  const sets = s.frechet.map((f) => new FeatureSet(f.net));
+  for (let start = 0; start < indices.length; start += s.batchSize) {
+    const batch = gatherBatch(s.data, indices.slice(start, start + s.batchSize), cols);
+    const z = samplePrior(batch.x.shape[0], model.config.latentDim, subSeed(s.seed, `prior-${start}`));
+    const images = generate(model, z, cols.length ? batch.y : null);
+    for (const set of sets) await set.add(images);
+    tf.dispose([batch.x, batch.y, z, images]);
+  }
+  return Object.fromEntries(sets.map((set, i) => [set.net.name, set.distanceTo(s.frechet![i].reference)]));
 }

@@ -17,7 +17,7 @@ import { epochMeans } from '../training/history';
 import { attributeControl, meanControl, type AttributeControl } from './attributeControl';
 export { controlTable } from './attributeControl';
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
-import { PAPER_ROWS, rowName } from '../models/config';
+import { completionMethod, PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
 import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
@@ -181,14 +181,14 @@ export async function partialObservationSection(cfg: SectionConfig, runs: Traini
   for (const spec of ['centre:0.5', 'half:left', 'box:1', 'free:1']) {
     const mask = makeMaskBatch(parseMaskSpec(spec), n, cfg.size);
     const rows: tf.Tensor4D[] = [batch.x, tf.mul(batch.x, mask) as tf.Tensor4D];
-    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { method: run.modelConfig.decoderSeesObserved ? 'oneshot' : 'gibbs', steps: 10, latent: 'mean', seed: cfg.seed }).completed);
+    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { method: completionMethod(run.modelConfig), steps: 10, latent: 'mean', seed: cfg.seed }).completed);
     const all = tf.concat(rows) as tf.Tensor4D;
     grids[`masks-${spec.replace(':', '')}`] = await gridPng(all, { columns: n, scale });
     tf.dispose([mask, ...rows.slice(1), all]);
   }
   const one = batch.x.slice(0, 1);
   const oneMask = makeMaskBatch(parseMaskSpec(cfg.mask), 1, cfg.size);
-  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { method: run.modelConfig.decoderSeesObserved ? 'oneshot' : 'gibbs', steps: 10, latent: 'sample', seed: cfg.seed }, 8));
+  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { method: completionMethod(run.modelConfig), steps: 10, latent: 'sample', seed: cfg.seed }, 8));
   const all = tf.concat(diverse.flat()) as tf.Tensor4D;
   grids.diversity = await gridPng(all, { columns: 8, scale });
   tf.dispose([batch.x, batch.y, one, oneMask, ...diverse.flat(), all]);

@@ -6,13 +6,14 @@ import { attributeIndices } from '../data/attributes';
 import { complete } from '../completion';
 import { loadTrainedModel } from '../models/loadModel';
 import { loadMobileNetV2 } from '../models/featureNet';
-import { MOBILENET_LAYERS } from '../models/config';
+import { activePerceptualLayers, completionMethod, MOBILENET_LAYERS, type ModelConfig } from '../models/config';
+import { inceptionPoolFrechetNet, nsfwjsInceptionFrechetNet, type FrechetNet } from '../metrics/frechetNet';
 import { unlearnedPerceptualDistance, type PerceptualDistance } from '../metrics/lpips';
 import { attributeClassifierFor, SCORE_ATTRIBUTES } from '../metrics/attributeClassifier';
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
 import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';
-import { evaluateRow, evaluationIndices, type EvalSettings, type RowMetrics } from './evaluate';
+import { evaluateRow, evaluationIndices, generationFrechet, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import type { RealMetrics } from '../weights/weightsStore';
@@ -29,6 +30,8 @@ export interface Table1Options {
   perceptual?: PerceptualDistance;
   /** LPIPS (VGG, v0.1) and the Inception score under their real names, where their weights are present. */
   real?: RealMetrics;
+  /** The Fréchet substitute's network (default: nsfwjs' InceptionV3); FID is added when `real.inception` is there. */
+  frechetSubstitute?: FrechetNet;
   onLine?: (line: string) => void;
   log?: (m: string) => void;
 }
@@ -49,6 +52,11 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const real = o.real ?? { lpips: null, inception: null, missing: [] };
   for (const m of real.missing) log(`[vii] real metric not computed: ${m}`);
   const settings: EvalSettings = { data: o.data, split: 'test', mask, seed, limit: o.limit, batchSize: 100, perceptual, real, classifier, diversitySamples: 3, diversityImages: 100, onLine: o.onLine };
+  const substitute = o.frechetSubstitute ?? (await nsfwjsInceptionFrechetNet());
+  const frechetNets = [...(real.inception ? [inceptionPoolFrechetNet(real.inception)] : []), substitute];
+  settings.frechet = await realFeatureSets(settings, frechetNets);
+  const generation = new Map<string, Record<string, number> | null>();
+  const throughPd = new Set<string>();
   const rows: RowMetrics[] = [];
   const notes: string[] = [];
   const ordered = [...o.models.filter((m) => !m.extra), ...o.models.filter((m) => m.extra)];
@@ -58,7 +66,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     const { model, meta, checkpoint } = loadTrainedModel(m.runDir);
     if (meta.model.imageSize !== o.data.preprocess.size) throw new Error(`${checkpoint}: a ${meta.model.imageSize}×${meta.model.imageSize} model cannot be evaluated on ${o.data.preprocess.size}×${o.data.preprocess.size} images`);
     const cols = attributeIndices(o.data.attributeNames, meta.model.attributes);
-    const method = meta.model.decoderSeesObserved ? 'oneshot' : 'gibbs';
+    const method = completionMethod(meta.model);
     const row = await evaluateRow(m.name, (x, maskT, y, s) => {
       const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
       const out = complete(model, x, maskT, yIn, { method, steps: o.steps ?? 10, latent: 'sample', seed: s }).completed;
@@ -66,9 +74,11 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
       return out;
     }, settings);
     rows.push(row);
+    generation.set(m.name, await generationFrechet(model, settings));
+    if (trainedThroughPdNet(meta.model)) throughPd.add(m.name);
     notes.push(`${m.name}: ${checkpoint} (epoch ${meta.epoch}, step ${meta.step}, ${method}${method === 'gibbs' ? ` ${o.steps ?? 10} steps` : ''}, perceptual net ${meta.featureNet})`);
     model.dispose();
-    log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score.mean.toFixed(3)}`);
+    log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score!.mean.toFixed(3)} sharpness ${row.sharpness.mean.toFixed(3)} ${substitute.name} ${row.frechet[substitute.name].toFixed(2)}`);
   }
   const paperRows = rows.length - extraNames.size;
   const baselines = [await evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 })];
@@ -84,28 +94,43 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     `Completion of ${formatMaskSpec(mask)} holes on ${n} held-out ${o.data.kind === 'celeba' ? 'real CelebA' : 'SYNTHETIC (not CelebA)'} faces ` +
     `(${o.data.root}, ${o.data.partition} test split), ${size}×${size}, seed ${seed}. ` +
     `AS: the Inception-score formula with an attribute classifier trained here (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3 (substitute, not the Inception score). ` +
-    `PD: ${perceptual.description} (substitute, not LPIPS). Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.` +
+    `PD: ${perceptual.description} (substitute, not LPIPS)${throughPd.size ? '; ‡ = the model was trained with a perceptual loss through this network, so its PD is not an independent judgement' : ''}. ` +
+    `Sharpness: mean |Laplacian| of the fill's luma in the hole's interior over the photograph's (1 = as sharp as the photograph; network-free). ` +
+    `${frechetNets.map((f) => `${f.name}: ${f.description}`).join('. ')}; "completions" against the ${n} real test images, "prior" for ${n} prior samples z ~ N(0, I) (with those images' attributes; — for the one-shot models, whose decoder needs observed pixels). Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.` +
     (real.inception ? ` IS: the Inception score (10 splits) with ${real.inception.description}, images resized to 299×299.` : '') +
     (real.lpips ? ` LPIPS: ${real.lpips.description}.` : '');
   const isReal = (r: RowMetrics) => r.name === 'Real images';
   const table: ResultTable = {
     caption,
-    columns: [...(real.inception ? ['IS ↑'] : []), ...(real.lpips ? [`${real.lpips.name} ↓`] : []), 'AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'attr. acc. ↑', 'diversity'],
-    digits: [...(real.inception ? [3] : []), ...(real.lpips ? [4] : []), 3, 4, 3, 2, 4, 3, 4],
+    columns: [
+      ...(real.inception ? ['IS ↑'] : []), ...(real.lpips ? [`${real.lpips.name} ↓`] : []), 'AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'sharpness (1 = real)',
+      ...frechetNets.flatMap((f) => [`${f.name} completions ↓`, `${f.name} prior ↓`]), 'attr. acc. ↑', 'diversity',
+    ],
+    digits: [...(real.inception ? [3] : []), ...(real.lpips ? [4] : []), 3, 4, 3, 2, 4, 3, ...frechetNets.flatMap(() => [2, 2]), 3, 4],
     rows: rows.map((r, i) => ({
       name: r.name,
       rule: i === paperRows + baselines.length && extraNames.size > 0,
       cells: [
         ...(real.inception ? [r.inceptionScore] : []),
         ...(real.lpips ? [isReal(r) ? null : r.lpips] : []),
-        r.score, isReal(r) ? null : r.perceptual, isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, r.attributeAccuracy, r.diversity,
+        r.score,
+        isReal(r) ? null : throughPd.has(r.name) ? { ...r.perceptual, note: '‡' } : r.perceptual,
+        isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, isReal(r) ? null : r.sharpness,
+        ...frechetNets.flatMap((f) => [isReal(r) ? null : r.frechet[f.name], generation.get(r.name)?.[f.name] ?? null]),
+        r.attributeAccuracy, r.diversity,
       ],
     })),
   };
   fs.mkdirSync(path.dirname(o.outBase), { recursive: true });
   const files = writeTable(o.outBase, table);
-  writeJsonAtomic(`${o.outBase}.json`, { caption, rows, notes, classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
+  writeJsonAtomic(`${o.outBase}.json`, { caption, rows: rows.map((r) => ({ ...r, generationFrechet: generation.get(r.name) ?? null, trainedThroughPd: throughPd.has(r.name) })), notes, frechet: frechetNets.map((f) => f.description), classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
   files.push(path.resolve(`${o.outBase}.json`));
   classifier.model.dispose();
+  if (!o.frechetSubstitute) substitute.dispose();
   return { rows, files, table };
+}
+
+/** Whether a model's perceptual loss ran through the network the PD column uses (MobileNetV2). */
+export function trainedThroughPdNet(model: ModelConfig): boolean {
+  return model.perceptual.net === 'mobilenetv2' && activePerceptualLayers(model).length > 0;
 }

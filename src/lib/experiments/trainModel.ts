@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { snapshotCheckpoint } from '../training/checkpoint';
 import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
-import type { ModelConfig, TrainConfig } from '../models/config';
+import { completionMethod, type ModelConfig, type TrainConfig } from '../models/config';
 import type { FaceDataset } from '../data/faceDataset';
 import { gatherBatch } from '../data/faceDataset';
 import { complete } from '../completion';
@@ -24,7 +24,7 @@ export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | '
   const c = run.model.config;
   const mask = makeMaskBatch(parseMaskSpec(options.mask ?? 'centre:0.5'), count, c.imageSize, 0);
   const { completed } = complete(run.model, batch.x, mask, c.attributes.length ? batch.y : null, {
-    method: c.decoderSeesObserved ? 'oneshot' : 'gibbs',
+    method: completionMethod(c),
     steps: 10,
     latent: 'mean',
     seed: options.seed ?? 0,

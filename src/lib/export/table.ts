@@ -2,7 +2,8 @@ import * as path from 'path';
 import { writeFileAtomic } from '../io/atomicWrite';
 
 /** A results table: named columns, rows of cells (numbers, mean ± std pairs, text or missing). */
-export type Cell = number | { mean: number; std: number } | string | null;
+/** `note`: a mark printed after a mean ± std (e.g. ‡, explained in the caption). */
+export type Cell = number | { mean: number; std: number; note?: string } | string | null;
 export interface ResultTable {
   caption: string;
   columns: string[];
@@ -16,7 +17,7 @@ function fmt(c: Cell, digits: number, pm: string): string {
   if (c === null) return '—';
   if (typeof c === 'string') return c;
   if (typeof c === 'number') return c.toFixed(digits);
-  return `${c.mean.toFixed(digits)} ${pm} ${c.std.toFixed(digits)}`;
+  return `${c.mean.toFixed(digits)} ${pm} ${c.std.toFixed(digits)}${c.note ? ` ${c.note}` : ''}`;
 }
 
 export function tableCsv(t: ResultTable): string {
@@ -48,7 +49,7 @@ export function tableMarkdown(t: ResultTable): string {
 
 export function tableLatex(t: ResultTable): string {
   const d = (i: number) => t.digits?.[i] ?? 3;
-  const tex = (s: string) => s.replace(/([_%&#$])/g, '\\$1').replace(/±/g, '$\\pm$').replace(/×/g, '$\\times$').replace(/—/g, '--').replace(/↑/g, '$\\uparrow$').replace(/↓/g, '$\\downarrow$');
+  const tex = (s: string) => s.replace(/([_%&#$])/g, '\\$1').replace(/±/g, '$\\pm$').replace(/×/g, '$\\times$').replace(/—/g, '--').replace(/↑/g, '$\\uparrow$').replace(/↓/g, '$\\downarrow$').replace(/‡/g, '$\\ddagger$');
   return [
     '\\begin{table}[t]',
     '\\centering',

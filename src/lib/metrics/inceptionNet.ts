@@ -7,6 +7,8 @@ export interface InceptionNet {
   description: string;
   /** Softmax over the ImageNet classes for images in [0, 1] of any size (resized to 299×299). */
   probabilities(x01: tf.Tensor4D): tf.Tensor2D;
+  /** The 2,048-d global-average-pool features before the classifier (FID's features). */
+  poolFeatures(x01: tf.Tensor4D): tf.Tensor2D;
   dispose(): void;
 }
 
@@ -19,13 +21,15 @@ export async function loadInceptionV3(dir: string): Promise<InceptionNet> {
   const info = convertedModelInfo(dir);
   if (info?.net !== 'inceptionv3') throw new Error(`${dir}: not an Inception-v3 converted by "vii weights convert" (run: vii weights fetch inception)`);
   const model = await loadLayersModelFromDir(dir, false);
+  const pool = tf.model({ inputs: model.inputs, outputs: model.getLayer('avgpool').output as tf.SymbolicTensor });
+  const input = (x01: tf.Tensor4D) => {
+    const resized = x01.shape[1] === 299 && x01.shape[2] === 299 ? x01 : tf.image.resizeBilinear(x01, [299, 299], false, true);
+    return tf.sub(tf.mul(resized, 2), 1);
+  };
   return {
     description: `Inception-v3 (torchvision ImageNet checkpoint ${info.source}, sha256 ${info.sha256.slice(0, 12)}…)`,
-    probabilities: (x01) =>
-      tf.tidy(() => {
-        const resized = x01.shape[1] === 299 && x01.shape[2] === 299 ? x01 : tf.image.resizeBilinear(x01, [299, 299], false, true);
-        return tf.softmax(model.predict(tf.sub(tf.mul(resized, 2), 1)) as tf.Tensor2D);
-      }),
+    probabilities: (x01) => tf.tidy(() => tf.softmax(model.predict(input(x01)) as tf.Tensor2D)),
+    poolFeatures: (x01) => tf.tidy(() => pool.predict(input(x01)) as tf.Tensor2D),
     dispose: () => model.dispose(),
   };
 }

@@ -73,6 +73,11 @@ export interface TrainConfig {
    * 2016; Sønderby et al. 2016), so the decoder learns to use z before the KL can switch it off.
    */
   klWarmupSteps: number;
+  /**
+   * Fine-tuning: the run starts from this trained checkpoint's weights (a fresh Adam, step 0) instead
+   * of a random initialisation; `step` is the parent's. Absent: trained from scratch.
+   */
+  initFrom?: { checkpoint: string; step: number };
 }
 
 export const MOBILENET_LAYERS = ['Conv1_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'block_13_expand_relu'] as const;
@@ -204,6 +209,11 @@ export function modelConfig(preset: keyof typeof TABLE1_PRESETS | string, overri
   return config;
 }
 
+/** How a model completes: the one-shot models (decoder sees x') in one pass, the others by the Gibbs chain. */
+export function completionMethod(c: Pick<ModelConfig, 'decoderSeesObserved'>): 'gibbs' | 'oneshot' {
+  return c.decoderSeesObserved ? 'oneshot' : 'gibbs';
+}
+
 export function encoderAttributes(c: ModelConfig): boolean {
   return c.placement === 'encoder' || c.placement === 'both';
 }
@@ -244,6 +254,12 @@ export function validateModelConfig(c: ModelConfig): void {
   }
   if (c.perceptual.net === 'vgg16' && !c.perceptual.path) fail('perceptual net vgg16 needs `path` to a local TF.js VGG16 layers model');
 }
+
+/**
+ * The settings that fix a model's weights' shapes and meaning: a checkpoint can seed a run
+ * (TrainConfig.initFrom) only of a model equal in these; λ_l, β, guidance, masks may differ.
+ */
+export const ARCHITECTURE_KEYS = ['imageSize', 'latentDim', 'channels', 'trainInput', 'decoderSeesObserved', 'attributes', 'placement'] as const;
 
 /** Layers with λ_l > 0 (the ones the feature net must compute). */
 export function activePerceptualLayers(c: ModelConfig): string[] {

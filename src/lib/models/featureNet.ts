@@ -82,7 +82,7 @@ function nsfwjsModelsDir(): string {
   return path.join(root, 'dist', 'models');
 }
 
-function readNsfwjsModel(name: 'mobilenet_v2'): { json: ModelJson; shards: Uint8Array[] } {
+function readNsfwjsModel(name: 'mobilenet_v2' | 'inception_v3'): { json: ModelJson; shards: Uint8Array[] } {
   const dir = path.join(nsfwjsModelsDir(), name);
   if (!fs.existsSync(dir)) throw new Error(`nsfwjs model folder ${dir} not found (is nsfwjs@4.4.0 installed?)`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -181,6 +181,15 @@ export async function loadVgg16(modelPath: string, layers: string[]): Promise<Fe
     : (x: tf.Tensor4D) => tf.sub(tf.mul(tf.reverse(x, -1), 255), mean) as tf.Tensor4D;
   const origin = torchvision ? 'torchvision' : 'Keras';
   return frozenFeatureNet(model, 'vgg16', `VGG16 (ImageNet, ${origin}, ${modelPath})`, layers, normalise, () => tf.dispose([mean, std]));
+}
+
+/**
+ * nsfwjs' InceptionV3 (Keras, ImageNet-initialised, fine-tuned by nsfwjs on 5 classes, uint8
+ * weights) up to `cutAt`, at any input size; it takes images in [0, 1] as nsfwjs feeds it.
+ */
+export async function loadNsfwjsInceptionV3(cutAt: string): Promise<tf.LayersModel> {
+  const { json, shards } = readNsfwjsModel('inception_v3');
+  return loadFromParts(json, shards, { anySize: true, cutAt });
 }
 
 /** The same MobileNetV2 through tfjs-layers (the reference the frozen-graph interpreter is tested against). */

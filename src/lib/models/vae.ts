@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { decoderAttributes, encoderAttributes, type ModelConfig } from './config';
 import { InputConv2d } from './inputConv2d';
+import { tfSeed } from '../rng';
 
 /**
  * The one model family of the paper. A DCGAN-style conv encoder (4×4/2 convs, leaky ReLU) to
@@ -140,5 +141,5 @@ function requireTensor<T>(t: T | null, what: string): T {
 
 /** z = μ + σ ε with ε from a seeded normal (reparameterisation trick). */
 export function reparameterise(mu: tf.Tensor2D, logVar: tf.Tensor2D, seed: number): tf.Tensor2D {
-  return tf.tidy(() => tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', seed))) as tf.Tensor2D);
+  return tf.tidy(() => tf.add(mu, tf.mul(tf.exp(tf.mul(logVar, 0.5)), tf.randomNormal(mu.shape, 0, 1, 'float32', tfSeed(seed)))) as tf.Tensor2D);
 }

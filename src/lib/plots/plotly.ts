@@ -70,3 +70,11 @@ export function chainCurves(series: { name: string; values: number[] }[], title 
     layout: { title: { text: title }, xaxis: { title: { text: 'Gibbs step t' }, dtick: 1 }, yaxis: { title: { text: 'masked L1 ↓' } } },
   };
 }
+
+/** A trade-off scatter: one labelled point per setting (e.g. λ_l) with its x and y metric. */
+export function tradeOff(points: { name: string; x: number; y: number }[], axes: { x: string; y: string }, title: string): Figure {
+  return {
+    data: [{ type: 'scatter', mode: 'markers+text', x: points.map((p) => p.x), y: points.map((p) => p.y), text: points.map((p) => p.name), textposition: 'top center', marker: { size: 10 } }],
+    layout: { title: { text: title }, xaxis: { title: { text: axes.x } }, yaxis: { title: { text: axes.y } }, margin: { t: 60 } },
+  };
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { reparameterise, type Vae } from '../models/vae';
 import type { AttributeClassifier } from '../metrics/attributeClassifier';
-import { createRng, subSeed } from '../rng';
+import { createRng, subSeed, tfSeed } from '../rng';
 
 /** The guide classifier and which of its 40 outputs are the model's attributes, in the model's order. */
 export interface AttributeGuide {
@@ -46,7 +46,7 @@ export function attributeGuidanceLoss(
   return tf.tidy(() => {
     const target = guidanceTargets(y, seed);
     const [batch, latent] = posterior.mu.shape;
-    const prior = tf.randomNormal([batch, latent], 0, 1, 'float32', subSeed(seed, 'guidance-z'));
+    const prior = tf.randomNormal([batch, latent], 0, 1, 'float32', tfSeed(subSeed(seed, 'guidance-z')));
     const fromPosterior = reparameterise(posterior.mu, posterior.logVar, subSeed(seed, 'guidance-eps'));
     const rng = createRng(subSeed(seed, 'guidance-source'));
     const usePosterior = tf.tensor2d(Array.from({ length: batch }, () => (rng.next() < 0.5 ? 1 : 0)), [batch, 1]);

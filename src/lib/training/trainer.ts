@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readAndDispose } from '../tensorReads';
 import { attributeGuidanceLoss, type AttributeGuide } from './attributeGuidance';
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
-import { activePerceptualLayers, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { activePerceptualLayers, ARCHITECTURE_KEYS, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import { buildVae, type Vae } from '../models/vae';
 import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
 import { negativeElbo } from '../losses';
@@ -89,7 +89,29 @@ async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume
     releaseLock,
   };
   if (runDir && options.resume !== false && fs.existsSync(path.join(runDir, 'latest.json'))) await restore(run, runDir);
+  else if (options.train.initFrom) initialiseFrom(run, options.train.initFrom.checkpoint);
   return run;
+}
+
+/** The checkpoint a fine-tune starts from (a run folder's newest, or a checkpoint folder): TrainConfig.initFrom, and its config. */
+export function resolveInitFrom(dir: string): { initFrom: NonNullable<TrainConfig['initFrom']>; meta: CheckpointMeta } {
+  const ckpt = loadCheckpoint(dir, { optimizer: false });
+  tf.dispose(Object.values(ckpt.weights));
+  return { initFrom: { checkpoint: path.resolve(ckpt.dir), step: ckpt.meta.step }, meta: ckpt.meta };
+}
+
+/** A fresh run whose weights start as a trained checkpoint's (the model must have its architecture). */
+function initialiseFrom(run: TrainingRun, dir: string): void {
+  const ckpt = loadCheckpoint(dir, { optimizer: false });
+  try {
+    for (const key of ARCHITECTURE_KEYS) {
+      const [then, now] = [JSON.stringify(ckpt.meta.model[key]), JSON.stringify(run.modelConfig[key])];
+      if (then !== now) throw new Error(`--init-from ${ckpt.dir}: its model has ${key} ${then}, this run's ${now}; a fine-tune keeps the architecture (only λ, β, guidance, masks may change)`);
+    }
+    setModelWeights(run.model, ckpt.weights, ckpt.dir);
+  } finally {
+    tf.dispose(Object.values(ckpt.weights));
+  }
 }
 
 function modelWeights(model: Vae): NamedTensor[] {
