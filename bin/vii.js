@@ -2,7 +2,8 @@
 // `npx vii ...`: runs the TypeScript CLI through tsx (no build step).
 const path = require('path');
 require('tsx/cjs');
-require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).main(process.argv.slice(2)).catch((e) => {
+const cli = require(path.join(__dirname, '..', 'src', 'cli', 'main.ts'));
+cli.main(process.argv.slice(2)).catch((e) => {
   console.error(`vii: ${e.message}`);
-  process.exit(1);
+  process.exit(cli.exitCode(e)); // 2 for a bad command line, 1 for anything else
 });

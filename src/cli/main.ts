@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Headless entry: `vii <command> [options]`. Every command calls the same src/lib code as the notebooks.
-import { parseArgs, intFlag, stringFlag, asUsage, UsageError } from './args';
+import { parseArgs, intFlag, stringFlag, asUsage, parseDecimal, UsageError } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
 import * as fs from 'fs';
 import sharp from 'sharp';
@@ -39,7 +39,9 @@ commands:
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced]
-        train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows
+        [--init-from RUN]
+        train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows; --init-from starts
+        from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
@@ -48,7 +50,8 @@ commands:
         [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
-        skips images already completed in DIR unless --force
+        skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD,
+        hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
         [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
@@ -194,7 +197,7 @@ const commands: Record<string, Command> = {
   async weights(argv) {
     const [action, ...rest] = argv;
     if (action === 'fetch') {
-      const args = parseArgs(rest, { dir: 'value' });
+      const args = parseArgs(rest, { dir: 'value' }, { positional: true });
       if (args.positional.length === 0) throw new UsageError(`weights fetch: name what to fetch: ${Object.keys(KNOWN_WEIGHTS).join(', ')}`);
       const unknown = args.positional.filter((n) => !isKnownName(n));
       if (unknown.length) throw new UsageError(`weights fetch ${unknown.join(' ')}: expected ${Object.keys(KNOWN_WEIGHTS).join(', ')}`);
@@ -208,7 +211,7 @@ const commands: Record<string, Command> = {
       return;
     }
     if (action === 'convert') {
-      const args = parseArgs(rest, { out: 'value' });
+      const args = parseArgs(rest, { out: 'value' }, { positional: true });
       const file = args.positional[0];
       if (!file || args.positional.length > 1) throw new UsageError('weights convert: give one FILE.pth');
       await selectBackend();
@@ -251,7 +254,7 @@ const commands: Record<string, Command> = {
   async study(argv) {
     const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value', 'attribute-guidance': 'value' });
     const guidance = stringFlag(args, 'attribute-guidance');
-    if (guidance !== undefined && !(Number(guidance) >= 0)) throw new UsageError(`--attribute-guidance ${guidance}: expected a number ≥ 0`);
+    if (guidance !== undefined && !(parseDecimal(guidance) >= 0)) throw new UsageError(`--attribute-guidance ${guidance}: expected a number ≥ 0`);
     const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined } : DEFAULT_SECTION;
     const cfg = {
       ...base,
@@ -262,7 +265,7 @@ const commands: Record<string, Command> = {
       stepsPerEpoch: args.flags.has('steps-per-epoch') ? intFlag(args, 'steps-per-epoch', 0, 1) : base.stepsPerEpoch,
       dataDir: stringFlag(args, 'data'),
       seed: intFlag(args, 'seed', base.seed),
-      attributeGuidance: guidance === undefined ? 0 : Number(guidance),
+      attributeGuidance: guidance === undefined ? 0 : parseDecimal(guidance),
     };
     await runStudy(cfg);
   },

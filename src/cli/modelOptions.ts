@@ -1,6 +1,6 @@
 import { DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, modelConfig, type ModelConfig, type TrainConfig } from '../lib/models/config';
 import { resolveInitFrom } from '../lib/training/trainer';
-import { asUsage, intFlag, stringFlag, UsageError, type ParsedArgs } from './args';
+import { asUsage, intFlag, parseDecimal, stringFlag, UsageError, type ParsedArgs } from './args';
 
 /** Flags shared by the commands that build a model config and a training config. */
 export const MODEL_FLAGS = {
@@ -27,7 +27,7 @@ export const MODEL_FLAGS = {
 function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
   const raw = stringFlag(args, name);
   if (raw === undefined) return fallback;
-  const n = Number(raw);
+  const n = parseDecimal(raw);
   if (!Number.isFinite(n)) throw new UsageError(`--${name} ${raw} is not a number`);
   return n;
 }
@@ -37,7 +37,7 @@ export function parseLambdas(text: string, base: Record<string, number>): Record
   const out = { ...base };
   for (const part of text.split(',').filter(Boolean)) {
     const [layer, value] = part.split('=');
-    const v = Number(value);
+    const v = value === undefined ? NaN : parseDecimal(value);
     if (!layer || value === undefined || !Number.isFinite(v)) throw new UsageError(`--lambda "${part}": expected LAYER=NUMBER`);
     out[layer] = v;
   }

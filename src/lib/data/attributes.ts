@@ -50,6 +50,8 @@ export function parseAttributeFile(file: string): AttributeTable {
   }
   const names = (lines[1] ?? '').trim().split(/\s+/).filter(Boolean);
   if (names.length === 0) throw new DataFormatError(file, 2, 'expected the attribute names');
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (repeated) throw new DataFormatError(file, 2, `attribute "${repeated}" is named twice`);
   const images: string[] = [];
   const rowLines: number[] = [];
   const values = new Uint8Array(count * names.length);
@@ -60,7 +62,9 @@ export function parseAttributeFile(file: string): AttributeTable {
     const lineNo = i + 1;
     const fields = text.split(/\s+/);
     if (fields.length !== names.length + 1) {
-      throw new DataFormatError(file, lineNo, `expected an image name and ${names.length} labels, got ${fields.length} fields`);
+      // The header is the usual culprit when every row disagrees with it.
+      const hint = i === 2 ? `; line 2 names ${names.length} attributes${fields.length - 1 < names.length ? ' (an extra or repeated name there?)' : ''}` : '';
+      throw new DataFormatError(file, lineNo, `expected an image name and ${names.length} labels (one per attribute named on line 2), got ${fields.length - 1} labels${hint}`);
     }
     if (images.length >= count) throw new DataFormatError(file, lineNo, `more rows than the ${count} announced on line 1`);
     const name = fields[0];

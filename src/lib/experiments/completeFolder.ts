@@ -86,6 +86,13 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     let files = fs.readdirSync(o.images).filter((f) => IMAGE_EXT.test(f)).sort();
     if (o.limit) files = files.slice(0, o.limit);
     if (files.length === 0) throw new Error(`--images ${o.images}: no .jpg/.png/.webp images`);
+    // face.jpg and face.png would both write face.png: one result would silently replace the other.
+    const byOutput = new Map<string, string>();
+    for (const f of files) {
+      const other = byOutput.get(pngName(f));
+      if (other) throw new Error(`--images ${o.images}: ${other} and ${f} would both be written as ${pngName(f)}; rename one of them`);
+      byOutput.set(pngName(f), f);
+    }
     let attrRows: Map<string, Uint8Array> | null = null;
     const cols = meta.model.attributes.length ? meta.model.attributes : [];
     const forced = o.set ?? {};
@@ -103,6 +110,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
     for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
 
+    // The last check, after every other: it creates the folder.
+    assertWritable(o.out);
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
     const existing: string[] = [];
@@ -182,13 +191,20 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const chainMaskedL1 = await chain.means(done.length);
     const memoryEnd = memory();
     log(`[vii] complete: ${done.length} completed, ${existing.length} already done, ${skipped.length} skipped; at end RSS ${memoryEnd.rssMB} MB, ${memoryEnd.tensors} tensors`);
+    const runFile = path.join(o.out, 'run.json');
+    if (done.length === 0 && fs.existsSync(runFile)) {
+      // Nothing new: the finished folder's run.json (its chain and scores) stays as it was.
+      log(`[vii] complete: every image of ${o.images} is already in ${o.out} (--force redoes them); ${runFile} kept`);
+      const previous = JSON.parse(fs.readFileSync(runFile, 'utf8')) as { scores?: CompleteFolderResult['scores']; chainMaskedL1?: number[] };
+      return { completed: done, existing, skipped, scores: previous.scores ?? null, chainMaskedL1: previous.chainMaskedL1 ?? [], seconds: (performance.now() - t0) / 1000 };
+    }
     const scores: Record<string, { mean: number; std: number }> | null =
       o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     if (scores && metrics.sharpness.length) scores['hole sharpness (1 = real)'] = meanStd(metrics.sharpness);
     // A Fréchet distance needs two covariances: at least 2 images (and is biased upwards for few).
     if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: 0 };
     const seconds = (performance.now() - t0) / 1000;
-    writeJsonAtomic(path.join(o.out, 'run.json'), {
+    writeJsonAtomic(runFile, {
       checkpoint: path.resolve(checkpoint),
       model: meta.model.name,
       preprocess: meta.preprocess,
@@ -214,6 +230,18 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     return { completed: done, existing, skipped, scores, chainMaskedL1, seconds };
   } finally {
     model.dispose();
+  }
+}
+
+/** The output folder must take files: say so up front, not as a bare ENOENT/EACCES halfway. */
+function assertWritable(out: string): void {
+  const probe = path.join(out, `.write-test-${process.pid}`);
+  try {
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(probe, '');
+    fs.rmSync(probe);
+  } catch (e) {
+    throw new Error(`--out ${out} is not writable (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose another folder`);
   }
 }
 

@@ -1,10 +1,11 @@
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFaces } from '../data/dataSource';
 import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import type { CheckpointMeta } from '../training/checkpoint';
 import { resolveInitFrom, type TrainingRun } from '../training/trainer';
-import { completionMethod, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { completionMethod, lambdaTag, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import type { Vae } from '../models/vae';
 import { complete, reconstructOnce } from '../completion';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
@@ -19,7 +20,7 @@ import type { ResultTable } from '../export/table';
 
 /** The run's own data (same folder, preprocessing and split seed), so its test faces stay unseen. */
 export async function runData(meta: CheckpointMeta, dir?: string, onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {
-  return loadFaces({ dir: dir ?? meta.data.root, preprocess: meta.preprocess, seed: meta.train.seed, onProgress: onLine ? (d, t) => onLine(`loading faces ${d}/${t}`) : undefined });
+  return loadFaces({ dir: dir ?? meta.data.root, limit: meta.data.images, preprocess: meta.preprocess, seed: meta.train.seed, onProgress: onLine ? (d, t) => onLine(`loading faces ${d}/${t}`) : undefined });
 }
 
 export interface FineTuneOptions {
@@ -58,6 +59,11 @@ export function fineTuneConfigs(parent: CheckpointMeta, o: Pick<FineTuneOptions,
     initFrom,
   };
   return { model, train };
+}
+
+/** A fine-tune's run folder beside its parent's, named by λ_l and steps: another λ trains anew, the same λ reloads. */
+export function fineTuneRunDir(parent: string, lambdas: Record<string, number>, steps: number): string {
+  return path.join(`${path.resolve(parent)}-finetunes`, `${lambdaTag(lambdas)}-${steps}steps`);
 }
 
 /** Fine-tune a trained model with other λ_l (resumable like any run; a finished one just loads). */

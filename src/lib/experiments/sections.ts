@@ -17,7 +17,7 @@ import { epochMeans } from '../training/history';
 import { attributeControl, meanControl, type AttributeControl } from './attributeControl';
 export { controlTable } from './attributeControl';
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
-import { completionMethod, PAPER_ROWS, rowName } from '../models/config';
+import { completionMethod, lambdaTag, PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
 import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
@@ -92,9 +92,8 @@ export function sectionModel(cfg: SectionConfig, preset: string): ModelConfig {
 
 /** The run folder of a preset under this config: the λ values are part of the name, so changing them trains anew. */
 export function runDirFor(cfg: SectionConfig, preset: string): string {
-  const lambdaTag = Object.entries(cfg.lambdas).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_relu|_expand/g, '')}${v}`).join('-') || 'nolambda';
   const guided = sectionModel(cfg, preset).attributeGuidance;
-  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag}${guided ? `-g${guided}` : ''}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}`);
+  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag(cfg.lambdas)}${guided ? `-g${guided}` : ''}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}`);
 }
 
 /** Train (or resume, or just load when finished) one preset. */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { snapshotCheckpoint } from '../training/checkpoint';
+import { epochEndCheckpoint, snapshotCheckpoint } from '../training/checkpoint';
 import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
 import { completionMethod, type ModelConfig, type TrainConfig } from '../models/config';
 import type { FaceDataset } from '../data/faceDataset';
@@ -36,6 +36,34 @@ export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | '
   return png;
 }
 
+/** What an epoch end leaves besides its checkpoint: RUN/epoch-N (kept epochs) and grids/epoch-N.png. */
+async function epochEnd(run: TrainingRun, runDir: string, epoch: number, keep: number[], source?: string): Promise<void> {
+  if (keep.includes(epoch)) snapshotCheckpoint(runDir, `epoch-${epoch}`, source);
+  writeFileAtomic(path.join(runDir, 'grids', `epoch-${epoch}.png`), await completionGrid(run));
+}
+
+/**
+ * A run killed between an epoch's checkpoint and its snapshot (or whose copy failed on a full disk)
+ * gets them on the next start: the kept epoch's end checkpoint is still in the series, and when the
+ * run stands exactly at that epoch end the model in memory is the one the grid shows.
+ */
+async function repairEpochEnds(run: TrainingRun, runDir: string, keep: number[], log: (m: string) => void): Promise<void> {
+  for (let epoch = 1; epoch <= run.epoch; epoch++) {
+    const atEnd = run.epoch === epoch && run.batchInEpoch === 0;
+    const snapshotMissing = keep.includes(epoch) && !fs.existsSync(path.join(runDir, `epoch-${epoch}`, 'config.json'));
+    const gridMissing = atEnd && !fs.existsSync(path.join(runDir, 'grids', `epoch-${epoch}.png`));
+    if (!snapshotMissing && !gridMissing) continue;
+    const source = snapshotMissing ? epochEndCheckpoint(runDir, epoch) : null;
+    if (snapshotMissing && !source) {
+      log(`[vii] warning: ${runDir}/epoch-${epoch} is missing and the checkpoint of that epoch's end is no longer in the series; it cannot be made again`);
+      continue;
+    }
+    if (atEnd) await epochEnd(run, runDir, epoch, snapshotMissing ? keep : [], source ?? undefined);
+    else snapshotCheckpoint(runDir, `epoch-${epoch}`, source!);
+    log(`[vii] made the epoch-${epoch} ${snapshotMissing ? 'snapshot' : 'grid'} an interrupted run had not written`);
+  }
+}
+
 export interface TrainModelOptions {
   model: ModelConfig;
   train: TrainConfig;
@@ -56,6 +84,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
   fs.mkdirSync(gridDir, { recursive: true });
   if (run.resumedFrom) log(`[vii] ${options.model.name}: resumed from ${run.resumedFrom} (step ${run.step}, epoch ${run.epoch})`);
   if (run.step === 0) writeFileAtomic(path.join(gridDir, 'epoch-0.png'), await completionGrid(run));
+  await repairEpochEnds(run, options.runDir, options.keepEpochs ?? [1], log);
   if (run.epoch >= run.train.epochs) return run;
   let bar: ProgressBar | null = null;
   let barEpoch = -1;
@@ -68,10 +97,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
       }
       bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}${row.guidance ? `, guide ${row.guidance.toFixed(1)}` : ''}) ${row.ms.toFixed(0)} ms/step`);
     },
-    onEpochEnd: async (epoch) => {
-      if ((options.keepEpochs ?? [1]).includes(epoch)) snapshotCheckpoint(options.runDir, `epoch-${epoch}`);
-      writeFileAtomic(path.join(gridDir, `epoch-${epoch}.png`), await completionGrid(run));
-    },
+    onEpochEnd: (epoch) => epochEnd(run, options.runDir, epoch, options.keepEpochs ?? [1]),
   });
   (bar as ProgressBar | null)?.stop();
   return run;

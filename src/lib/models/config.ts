@@ -268,3 +268,8 @@ export function activePerceptualLayers(c: ModelConfig): string[] {
     .filter(([, w]) => w > 0)
     .map(([l]) => l);
 }
+
+/** A short name for a λ_l setting in run-folder names (e.g. Conv10.01-block_30.01), or "nolambda". */
+export function lambdaTag(lambdas: Record<string, number>): string {
+  return Object.entries(lambdas).filter(([, v]) => v > 0).map(([k, v]) => `${k.replace(/_relu|_expand/g, '')}${v}`).join('-') || 'nolambda';
+}

@@ -19,7 +19,8 @@ export interface CheckpointMeta {
   model: ModelConfig;
   train: TrainConfig;
   preprocess: PreprocessSpec;
-  data: { kind: string; root: string };
+  /** `images`: how many faces the data set had (the first N of the folder): with the seed it fixes the split. Absent in checkpoints written before it was recorded. */
+  data: { kind: string; root: string; images?: number };
   featureNet: string;
   backend: string;
   /** Steps done; the next step to run. */
@@ -74,16 +75,49 @@ export async function saveCheckpoint(
  * Copy the newest checkpoint of a run to `runDir/<name>/` (e.g. `epoch-1`), outside the pruned
  * ckpt-* series, so an early model stays loadable next to the final one. Written atomically.
  */
-export function snapshotCheckpoint(runDir: string, name: string): string {
-  const source = findCheckpoint(runDir);
+export function snapshotCheckpoint(runDir: string, name: string, source = findCheckpoint(runDir)): string {
   if (!source) throw new Error(`${runDir} holds no checkpoint to keep as ${name}`);
   const final = path.join(runDir, name);
   const tmp = `${final}.tmp-${process.pid}`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.cpSync(source, tmp, { recursive: true });
-  fs.rmSync(final, { recursive: true, force: true });
-  fs.renameSync(tmp, final);
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.cpSync(source, tmp, { recursive: true });
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(tmp, final);
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`could not keep ${source} as ${final} (${(e as Error).message}); the checkpoint itself is intact, and a rerun of the training command makes ${name} again`);
+  }
   return final;
+}
+
+/** Whether a run folder holds any checkpoint (latest.json, or ckpt-* folders if it was lost). */
+export function hasCheckpoint(runDir: string): boolean {
+  return fs.existsSync(path.join(runDir, 'latest.json')) || (fs.existsSync(runDir) && fs.readdirSync(runDir).some((n) => /^ckpt-\d+$/.test(n)));
+}
+
+/** The checkpoint of the series saved at the end of `epoch` (batch 0 of the next), if still there. */
+export function epochEndCheckpoint(runDir: string, epoch: number): string | null {
+  for (const n of fs.readdirSync(runDir).filter((d) => /^ckpt-\d+$/.test(d))) {
+    try {
+      const meta = JSON.parse(fs.readFileSync(path.join(runDir, n, 'config.json'), 'utf8')) as CheckpointMeta;
+      if (meta.epoch === epoch && meta.batchInEpoch === 0) return path.join(runDir, n);
+    } catch {
+      // an unreadable checkpoint is no candidate
+    }
+  }
+  return null;
+}
+
+/**
+ * Remove what writers killed mid-write left in a run folder: `*.tmp-PID/` checkpoint and snapshot
+ * folders and `*.tmp` files. Only the holder of the run lock calls it, so no live writer owns them.
+ */
+export function removeOrphans(runDir: string, warn: (m: string) => void = (m) => console.warn(m)): void {
+  if (!fs.existsSync(runDir)) return;
+  const orphans = fs.readdirSync(runDir).filter((n) => /\.tmp-\d+$/.test(n) || /\.tmp$/.test(n));
+  for (const n of orphans) fs.rmSync(path.join(runDir, n), { recursive: true, force: true });
+  if (orphans.length) warn(`[vii] removed ${orphans.length} unfinished write(s) left by an interrupted run in ${runDir}: ${orphans.join(', ')}`);
 }
 
 /** The newest checkpoint under `dir` (a run folder or a ckpt-* folder itself), or null if none. */
@@ -140,6 +174,7 @@ export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean;
     }
   }
   const series = fs.readdirSync(dirOrRun).filter((n) => /^ckpt-\d+$/.test(n)).sort().reverse();
+  if (!fs.existsSync(latestFile) && series.length) problems.push(`${latestFile} is missing`);
   candidates.push(...series.filter((n) => n !== candidates[0]));
   if (candidates.length === 0) throw new Error(`${dirOrRun} holds no checkpoint (expected latest.json or config.json + weights.bin)`);
   for (const name of candidates) {

@@ -14,6 +14,18 @@ function alive(pid: number): boolean {
 }
 
 /**
+ * Whether a live pid can be a trainer: pids are reused, so a lock whose pid now belongs to another
+ * program (not node) is stale. Where /proc cannot tell, assume it can.
+ */
+function couldBeTrainer(pid: number): boolean {
+  try {
+    return /node|tsx|vii/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/**
  * One training process per run folder: a second one is refused rather than interleaving its
  * checkpoints with the first's. The lock names its holder; a lock left by a process that no
  * longer runs on this host (killed) is taken over with a warning, as is one of this same process
@@ -47,13 +59,13 @@ export function acquireRunLock(runDir: string, warn: (m: string) => void = (m) =
       holder = null; // torn or emptied: treat as stale
     }
     const sameHost = holder?.host === me.host;
-    if (holder && sameHost && holder.pid !== me.pid && alive(holder.pid)) {
-      throw new Error(`${runDir} is being trained by another process (pid ${holder.pid}, since ${holder.since}); wait for it to finish or use another run folder`);
+    if (holder && sameHost && holder.pid !== me.pid && alive(holder.pid) && couldBeTrainer(holder.pid)) {
+      throw new Error(`${runDir} is being trained by another process (pid ${holder.pid}, since ${holder.since}); wait for it to finish or use another run folder (if no training runs there, delete ${file})`);
     }
     if (holder && !sameHost) {
       throw new Error(`${runDir} is locked by pid ${holder.pid} on host ${holder.host} (since ${holder.since}); if that run is gone, delete ${file}`);
     }
-    if (holder?.pid !== me.pid) warn(`[vii] warning: ${file} was left by ${holder ? `pid ${holder.pid}, which no longer runs` : 'an unreadable lock'}; taking it over`);
+    if (holder?.pid !== me.pid) warn(`[vii] warning: ${file} was left by ${holder ? `pid ${holder.pid}, which no longer runs ${alive(holder.pid) ? 'a trainer (the pid now belongs to another program)' : ''}`.trim() : 'an unreadable lock'}; taking it over`);
     fs.rmSync(file, { force: true });
   }
   throw new Error(`${file}: could not take the run lock`);

@@ -14,7 +14,7 @@ import { makeMaskBatch, parseMaskSpec, type MaskSpec } from '../masks';
 import { createRng, subSeed } from '../rng';
 import { batchesPerEpoch, epochBatches, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import { loadCheckpoint, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint';
+import { hasCheckpoint, loadCheckpoint, removeOrphans, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint';
 import { historyCsv, parseHistoryCsv, type HistoryRow } from './history';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
 import { acquireRunLock } from './runLock';
@@ -88,7 +88,9 @@ async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume
     resumedFrom: null,
     releaseLock,
   };
-  if (runDir && options.resume !== false && fs.existsSync(path.join(runDir, 'latest.json'))) await restore(run, runDir);
+  if (runDir) removeOrphans(runDir);
+  // latest.json lost: the newest intact ckpt-* is recovered (loadCheckpoint warns), never a silent restart.
+  if (runDir && options.resume !== false && hasCheckpoint(runDir)) await restore(run, runDir);
   else if (options.train.initFrom) initialiseFrom(run, options.train.initFrom.checkpoint);
   return run;
 }
@@ -141,7 +143,14 @@ async function restore(run: TrainingRun, runDir: string): Promise<void> {
   if (!same(meta.model, run.modelConfig)) throw new Error(`${ckpt.dir}: it was trained with a different model config; use another run folder or delete it`);
   const { epochs: _e, ...trainNow } = run.train;
   const { epochs: _f, ...trainThen } = meta.train;
-  if (!same(trainNow, trainThen)) throw new Error(`${ckpt.dir}: it was trained with different training settings (only epochs may change on resume)`);
+  if (!same(trainNow, trainThen)) {
+    const changed = Object.keys({ ...trainNow, ...trainThen }).filter((k) => !same((trainNow as Record<string, unknown>)[k], (trainThen as Record<string, unknown>)[k]));
+    throw new Error(`${ckpt.dir}: it was trained with other training settings (${changed.join(', ')}); only epochs may change on resume. To go on from it with new settings, start a new run from it: vii train … --init-from ${runDir} --run NEW_FOLDER`);
+  }
+  // The number of faces and the seed fix the train/val/test split: another count would train on held-out faces.
+  if (meta.data.images !== undefined && meta.data.images !== run.data.images.length) {
+    throw new Error(`${ckpt.dir}: it was trained on ${meta.data.images} faces, this data set has ${run.data.images.length} (--limit changes the train/test split); resume with the same --limit, or use a new run folder`);
+  }
   setModelWeights(run.model, ckpt.weights, ckpt.dir);
   tf.dispose(Object.values(ckpt.weights));
   await run.optimizer.setExactState(ckpt.optimizer!);
@@ -161,7 +170,7 @@ export async function checkpoint(run: TrainingRun): Promise<string | null> {
     model: run.modelConfig,
     train: run.train,
     preprocess: run.data.preprocess,
-    data: { kind: run.data.kind, root: run.data.root },
+    data: { kind: run.data.kind, root: run.data.root, images: run.data.images.length },
     featureNet: featureNetDescription(run),
     backend: describeBackend(backend),
     step: run.step,
@@ -222,7 +231,8 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
     const bad = names.filter((_, i) => !Number.isFinite(values[i] ?? NaN) && i > 0);
     throw new TrainingDivergedError(
       `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]} guidance=${values[4]}. ` +
-        `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. Try a lower learning rate or smaller λ.`,
+        `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. ` +
+        (run.runDir ? `To go on with a lower learning rate or smaller λ, start a new run from it: vii train … --init-from ${run.runDir} --lr LOWER --run NEW_FOLDER (a rerun into the same folder keeps its settings).` : 'Try a lower learning rate or smaller λ.'),
     );
   }
   run.optimizer.applyGradients(grads as Record<string, tf.Variable>);
