@@ -2,7 +2,7 @@
 // tsx scripts/chain_figure.ts FIGURE_DIR NAME LABEL=OUT/run.json ...
 import * as fs from 'fs';
 import { chainCurves } from '../src/lib/plots/plotly';
-import { exportFigure, findBrowser } from '../src/lib/plots/exportFigure';
+import { exportFigure, findBrowser, browserMissing } from '../src/lib/plots/exportFigure';
 import { writeJsonAtomic } from '../src/lib/io/atomicWrite';
 import * as path from 'path';
 
@@ -18,9 +18,11 @@ const series = pairs.map((p) => {
   return { name: p.slice(0, at), values: run.chainMaskedL1, images: run.completed, latent: run.latent };
 });
 const figure = chainCurves(series);
-if (findBrowser()) console.log(`wrote ${exportFigure(figure, name, { series }, dir).join(', ')}`);
-else {
-  writeJsonAtomic(path.join(dir, `${name}.json`), { series });
-  console.log(`no Chromium: wrote only ${path.join(dir, `${name}.json`)}`);
-}
+void (async () => {
+  if (await findBrowser()) console.log(`wrote ${(await exportFigure(figure, name, { series }, dir)).join(', ')}`);
+  else {
+    writeJsonAtomic(path.join(dir, `${name}.json`), { series });
+    console.log(`${browserMissing()}: wrote only ${path.join(dir, `${name}.json`)}`);
+  }
+})();
 for (const s of series) console.log(`${s.name}: ${s.values.map((v) => v.toFixed(4)).join(' ')}`);

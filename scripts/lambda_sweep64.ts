@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   writeFileAtomic(path.join(LOGS, 'lambda-sweep.md'), md);
   writeJsonAtomic(path.join(LOGS, 'lambda-sweep.json'), { parent, parentStep: meta.step, steps: STEPS, images: IMAGES, settings: SETTINGS, rows });
   const points = rows.map((r) => ({ name: r.name, x: r.maskedL1.mean, y: r.sharpness.mean }));
-  console.log(exportFigure(tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `λ_l sweep (${STEPS}-step fine-tunes, ${IMAGES} held-out faces)`), 'lambda-sweep-tradeoff', { parent, steps: STEPS, images: IMAGES, settings: SETTINGS }, FIGURES).join(', '));
+  console.log((await exportFigure(tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `λ_l sweep (${STEPS}-step fine-tunes, ${IMAGES} held-out faces)`), 'lambda-sweep-tradeoff', { parent, steps: STEPS, images: IMAGES, settings: SETTINGS }, FIGURES)).join(', '));
   // The choice, by rule: the sharpest fill among the settings within 5 % of the control's masked L1
   // (else the lowest masked L1 among them).
   const control = rows[0];

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import { tableCsv, tableLatex, tableMarkdown, writeTable, type ResultTable } from '../src/lib/export/table';
 import { tempDir } from './helpers/fixtures';
 
@@ -29,4 +30,36 @@ test('tables export to CSV (mean and std columns), Markdown and LaTeX', () => {
   const files = writeTable(path.join(dir, 'x'), t);
   assert.deepEqual(files.map((f) => path.basename(f)), ['x.csv', 'x.md', 'x.tex']);
   assert.equal(fs.readdirSync(dir).length, 3);
+});
+
+test('plots after npm install alone: the Chromium inside npm\'s @sparticuz/chromium renders PNG and PDF; with no browser at all, one line says what is missing', () => {
+  const script = `
+    const { exportFigure, findBrowser, browserMissing } = require('./src/lib/plots/exportFigure');
+    const { tradeOff } = require('./src/lib/plots/plotly');
+    (async () => {
+      const b = await findBrowser();
+      if (!b) { console.log('MISSING ' + browserMissing()); return; }
+      const files = await exportFigure(tradeOff([{ name: 'a', x: 1, y: 2 }], { x: 'x', y: 'y' }, 't'), 'fig', {}, process.argv[1]);
+      console.log('ORIGIN ' + b.origin + ' ' + files.join(' '));
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const run = (chromium: string) => {
+    const dir = tempDir();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script, dir], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8', env: { ...process.env, VII_CHROMIUM: chromium }, timeout: 180_000 });
+    assert.equal(r.status, 0, r.stderr);
+    return { out: r.stdout, dir };
+  };
+  const bundled = run('bundled');
+  assert.match(bundled.out, /^ORIGIN @sparticuz\/chromium /m, bundled.out);
+  const png = fs.readFileSync(path.join(bundled.dir, 'fig.png'));
+  assert.equal(png.subarray(1, 4).toString(), 'PNG');
+  assert.ok(png.length > 3000, `a drawn plot, not a blank page (${png.length} bytes)`);
+  assert.equal(fs.readFileSync(path.join(bundled.dir, 'fig.pdf')).subarray(0, 5).toString(), '%PDF-');
+  const none = run('/nonexistent/chromium');
+  assert.match(none.out, /^MISSING VII_CHROMIUM=\/nonexistent\/chromium does not run; plots are shown inline but not written as PNG\/PDF/m);
+});
+
+test('a mean ± std cell can carry a note mark (‡: PD of a model trained through the PD network), in Markdown and LaTeX', () => {
+  const noted: ResultTable = { caption: 'c', columns: ['PD ↓'], digits: [3], rows: [{ name: 'm', cells: [{ mean: 0.5, std: 0.1, note: '‡' }] }] };
+  assert.match(tableMarkdown(noted), /\| m \| 0\.500 ± 0\.100 ‡ \|/);
+  assert.match(tableLatex(noted), /0\.500 \$\\pm\$ 0\.100 \$\\ddagger\$/);
 });

@@ -160,6 +160,11 @@ test('with converted weights in the weights folder, Table 1 reports LPIPS and th
   assert.ok(Math.abs(fill.lpips!.mean - lpips.reduce((a, b) => a + b, 0) / lpips.length) < 1e-6);
   assert.deepEqual(fill.inceptionScore, classifierScore(probs, 1000, 10));
   assert.equal(rows.find((r) => r.name === 'Real images')!.lpips!.mean, 0);
+  // FID: the Fréchet distance of Inception-v3's pool features, under its name, beside the substitute.
+  assert.ok(table.columns.includes('FID completions ↓') && table.columns.includes('FD-InceptionV3 (nsfwjs) completions ↓'), table.columns.join());
+  const { frechetDistance } = await import('../src/lib/metrics/frechet');
+  const pool = (t: tf.Tensor4D) => real.inception!.poolFeatures(t).dataSync() as Float32Array;
+  assert.ok(Math.abs(fill.frechet['FID'] - frechetDistance(pool(completed), pool(batch.x), 2048)) < 1e-3 * Math.max(1, fill.frechet['FID']));
   tf.dispose([batch.x, batch.y, mask, completed]);
   real.lpips!.dispose();
   real.inception!.dispose();

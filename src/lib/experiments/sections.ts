@@ -113,10 +113,10 @@ export interface Exported {
   files: string[];
 }
 
-function exportPlot(cfg: SectionConfig, fig: Figure, name: string, extra: unknown): Exported {
-  // Figures need headless Chromium; without it the plot still shows inline.
-  if (!findBrowser()) return { name, files: [] };
-  return { name, files: exportFigure(fig, name, { section: cfg, ...((extra as object) ?? {}) }, cfg.figuresDir) };
+async function exportPlot(cfg: SectionConfig, fig: Figure, name: string, extra: unknown): Promise<Exported> {
+  // Plots need headless Chromium; without one they still show inline (the study and notebooks say so up front).
+  if (!(await findBrowser())) return { name, files: [] };
+  return { name, files: await exportFigure(fig, name, { section: cfg, ...((extra as object) ?? {}) }, cfg.figuresDir) };
 }
 
 /** Section 1: loss curves, reconstructions, prior samples and the Gibbs chain of a complete-image VAE. */
@@ -141,7 +141,7 @@ export async function latentVaeSection(cfg: SectionConfig, run: TrainingRun): Pr
   tf.dispose([batch.x, batch.y, recon, z, samples, mask, completed, ...iterates, chain]);
   const loss = lossCurves([{ name: run.modelConfig.name, history: run.history }]);
   const exported = [
-    exportPlot(cfg, loss, `01-loss-${run.modelConfig.name}-${cfg.size}`, { model: run.modelConfig }),
+    await exportPlot(cfg, loss, `01-loss-${run.modelConfig.name}-${cfg.size}`, { model: run.modelConfig }),
     ...Object.entries(grids).map(([k, png]) => ({ name: `01-${k}`, files: exportGrid(png, `01-${k}-${cfg.size}`, { section: cfg, model: run.modelConfig, rows: k === 'gibbs' ? 'gt, masked, x1, x3, x10' : undefined }, cfg.figuresDir) })),
   ];
   return { loss, grids, exported };
@@ -167,7 +167,7 @@ export async function gibbsChainSection(cfg: SectionConfig, runs: TrainingRun[],
   }
   const figure = chainCurves(series);
   const name = `chain-${runs.map((r) => r.modelConfig.name).join('-')}-${cfg.size}`;
-  return { figure, series, exported: [exportPlot(cfg, figure, name, { series })] };
+  return { figure, series, exported: [await exportPlot(cfg, figure, name, { series })] };
 }
 
 /** Section 2: the same held-out faces completed under every mask type, and several samples of one input. */
@@ -261,7 +261,8 @@ export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { o
   disposeRealMetrics(real);
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };
-  const exported = Object.entries(figures).map(([k, fig]) => exportPlot(cfg, fig, `04-${k}-${cfg.size}`, { table: outBase }));
+  const exported: Exported[] = [];
+  for (const [k, fig] of Object.entries(figures)) exported.push(await exportPlot(cfg, fig, `04-${k}-${cfg.size}`, { table: outBase }));
   return { ...result, figures, exported };
 }
 

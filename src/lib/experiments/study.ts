@@ -1,3 +1,4 @@
+import { browserMissing, findBrowser } from '../plots/browser';
 import * as path from 'path';
 import { PAPER_ROWS, rowName } from '../models/config';
 import { writeFileAtomic } from '../io/atomicWrite';
@@ -28,6 +29,8 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
   const backend = await selectBackend();
   const data = await loadSectionData(cfg);
   log(`[vii] study: ${data.images.length} ${data.kind} faces (${data.origin}) at ${cfg.size}×${cfg.size}, ${cfg.epochs} epochs, seed ${cfg.seed}`);
+  const browser = await findBrowser();
+  log(browser ? `[vii] plots rendered by headless Chromium (${browser.origin})` : `[vii] note: ${browserMissing()}`);
   const presets = Object.keys(PAPER_ROWS);
   const runs = new Map<string, Awaited<ReturnType<typeof trainPreset>>>();
   for (const p of presets) runs.set(p, await trainPreset(cfg, data, p));

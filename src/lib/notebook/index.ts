@@ -7,6 +7,7 @@ import * as path from 'path';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
 import { figureHtml, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid } from '../plots/exportFigure';
+import { browserMissing, findBrowser } from '../plots/browser';
 import { tableMarkdown, type ResultTable } from '../export/table';
 
 type TslabDisplay = { png(b: Uint8Array): void; html(s: string): void; markdown(s: string): void; text(s: string): void };
@@ -43,7 +44,8 @@ export function sized<T extends { size: 32 | 64; epochs: number; limit?: number;
 export async function setup(): Promise<string> {
   if (path.basename(process.cwd()) === 'notebooks' && fs.existsSync(path.join('..', 'package.json'))) process.chdir('..');
   const info = await selectBackend({ quiet: true });
-  const line = `backend: ${describeBackend(info)}${TINY ? ' — VII_TINY=1: tiny smoke-run sizes' : ''}`;
+  const browser = await findBrowser();
+  const line = `backend: ${describeBackend(info)}${TINY ? ' — VII_TINY=1: tiny smoke-run sizes' : ''}${browser ? '' : `\nnote: ${browserMissing()}`}`;
   display().text(line);
   return line;
 }
