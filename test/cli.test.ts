@@ -20,11 +20,12 @@ const BAD: [string[], RegExp][] = [
   [['train', '--epochs'], /^--epochs needs a value$/],
   [['train', '--lambda', 'Conv1_relu=x'], /^--lambda "Conv1_relu=x": expected LAYER=NUMBER$/],
   [['train', '--lambda', 'conv9=0.1'], /perceptual layer "conv9" is not one of mobilenetv2's/],
-  [['complete', '--images', 'x', '--out', 'y'], /^--checkpoint is required/],
+  [['complete', '--images', 'x', '--out', 'y'], /^--checkpoint DIR or --model NAME is required/],
+  [['complete', '--model', 'no-such-model', '--images', 'x', '--out', 'y'], /^--model no-such-model: no shipped model of that name in .*models; known: /],
   [['complete', '--checkpoint', 'c', '--images', 'x', '--out', 'y', '--set', 'Smiles=1'], /^--set Smiles: not a CelebA attribute/],
   [['complete', '--checkpoint', 'c', '--images', 'x', '--out', 'y', '--latent', 'median'], /^--latent median: expected mean or sample$/],
   [['complete', '--checkpoint', 'c', '--images', 'x', '--out', 'y', '--mask', 'star:3'], /star/],
-  [['sweep'], /^sweep needs --checkpoint DIR/],
+  [['sweep'], /^sweep needs --checkpoint DIR or --model NAME/],
   [['table1'], /^table1 needs --runs DIR/],
   [['table1', '--runs', '/nonexistent/runs'], /^--runs \/nonexistent\/runs: folder not found$/],
   [['grid', '--dirs', 'a'], /^grid needs --dirs DIR,DIR,\.\.\. and --out FILE\.png$/],
@@ -56,7 +57,7 @@ test('the real process: vii --help and vii COMMAND --help exit 0 with the usage;
   assert.equal(trainHelp.status, 0);
   assert.match(trainHelp.stdout, /^usage: vii train --preset NAME/);
   assert.doesNotMatch(trainHelp.stdout, /table1 --runs/);
-  assert.equal(commandUsage('sweep').split('\n')[0], 'usage: vii sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]');
+  assert.equal(commandUsage('sweep').split('\n')[0], 'usage: vii sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]');
   const bad = run('train', '--bogus');
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1);

@@ -30,6 +30,7 @@ import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
 import { parseMaskSpec } from '../lib/masks';
 import { disposeRealMetrics, fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
 import { nsfwjsInceptionFrechetNet } from '../lib/metrics/frechetNet';
+import { shippedModelDir } from '../lib/models/shippedModel';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
 const USAGE = `usage: vii <command> [options]
@@ -45,14 +46,14 @@ commands:
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
-  complete --checkpoint DIR --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
+  complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
         [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD,
         hole sharpness and the Fréchet substitute against the folder's own photographs
-  sweep --checkpoint DIR [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
+  sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
         [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the attribute classifier's control rate per attribute
@@ -120,7 +121,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new UsageError(`--${name} is required; see vii --help`);
@@ -135,7 +136,8 @@ const commands: Record<string, Command> = {
     const set = asUsage(() => parseAttributeSettings(stringFlag(args, 'set') ?? ''));
     const maskText = stringFlag(args, 'mask');
     if (maskText) asUsage(() => parseMaskSpec(maskText));
-    const [checkpointDir, images, out] = [need('checkpoint'), need('images'), need('out')];
+    const checkpointDir = modelOrCheckpoint(args);
+    const [images, out] = [need('images'), need('out')];
     await selectBackend();
     const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
     const frechet = score ? await nsfwjsInceptionFrechetNet() : null;
@@ -164,13 +166,13 @@ const commands: Record<string, Command> = {
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
   },
   async sweep(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
     const zMode = stringFlag(args, 'z') ?? 'prior';
     if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
     const judge = stringFlag(args, 'judge') ?? 'plain';
     if (judge !== 'plain' && judge !== 'balanced') throw new UsageError(`--judge ${judge}: expected plain or balanced`);
-    const checkpointDir = stringFlag(args, 'checkpoint');
-    if (!checkpointDir) throw new UsageError(`sweep needs --checkpoint DIR; see vii --help`);
+    if (!args.flags.has('checkpoint') && !args.flags.has('model')) throw new UsageError(`sweep needs --checkpoint DIR or --model NAME; see vii --help`);
+    const checkpointDir = modelOrCheckpoint(args);
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
@@ -314,6 +316,15 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   await command(rest);
+}
+
+/** `--checkpoint DIR` (a run or checkpoint folder) or `--model NAME` (a model shipped in models/), one of the two. */
+function modelOrCheckpoint(args: ReturnType<typeof parseArgs>): string {
+  const [checkpoint, model] = [stringFlag(args, 'checkpoint'), stringFlag(args, 'model')];
+  if (checkpoint && model) throw new UsageError('give --checkpoint DIR or --model NAME, not both');
+  if (model) return asUsage(() => shippedModelDir(model));
+  if (!checkpoint) throw new UsageError('--checkpoint DIR or --model NAME is required; see vii --help');
+  return checkpoint;
 }
 
 /** Exit code of a failure: 2 for a bad command line, 1 for anything else. */

@@ -15,6 +15,8 @@ import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { generate, samplePrior } from '../generation';
 import type { Vae } from '../models/vae';
 import { attributeIndices } from '../data/attributes';
+import { complete } from '../completion';
+import { completionMethod } from '../models/config';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
 export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D | Promise<tf.Tensor4D>;
@@ -183,4 +185,15 @@ export async function generationFrechet(model: Vae, s: EvalSettings): Promise<Re
     tf.dispose([batch.x, batch.y, z, images]);
   }
   return Object.fromEntries(sets.map((set, i) => [set.net.name, set.distanceTo(s.frechet![i].reference)]));
+}
+
+/** A model's Completer for evaluateRow: its own method (Gibbs chain or one pass), sampled z, y from the faces' attributes. */
+export function modelCompleter(model: Vae, attributeNames: readonly string[], steps = 10): Completer {
+  const cols = attributeIndices(attributeNames, model.config.attributes);
+  return (x, mask, y, seed) => {
+    const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
+    const out = complete(model, x, mask, yIn, { method: completionMethod(model.config), steps, latent: 'sample', seed }).completed;
+    yIn?.dispose();
+    return out;
+  };
 }

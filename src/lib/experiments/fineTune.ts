@@ -12,7 +12,7 @@ import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
 import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
 import { trainModel } from './trainModel';
-import { evaluateRow, evaluationIndices, generationFrechet, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
+import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { loadMobileNetV2 } from '../models/featureNet';
 import { unlearnedPerceptualDistance } from '../metrics/lpips';
 import { nsfwjsInceptionFrechetNet } from '../metrics/frechetNet';
@@ -147,15 +147,7 @@ export async function quickCompare(models: { name: string; model: Vae }[], data:
     const rows: RowMetrics[] = [];
     const prior: (number | null)[] = [];
     for (const { name, model } of models) {
-      const cols = attributeIndices(data.attributeNames, model.config.attributes);
-      rows.push(
-        await evaluateRow(name, (x, mask, y, seed) => {
-          const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
-          const out = complete(model, x, mask, yIn, { method: completionMethod(model.config), steps: o.steps ?? 10, latent: 'sample', seed }).completed;
-          yIn?.dispose();
-          return out;
-        }, settings),
-      );
+      rows.push(await evaluateRow(name, modelCompleter(model, data.attributeNames, o.steps ?? 10), settings));
       prior.push((await generationFrechet(model, settings))?.[substitute.name] ?? null);
     }
     const images = evaluationIndices(settings).length;

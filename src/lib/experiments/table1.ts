@@ -1,9 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs';
 import type { FaceDataset } from '../data/faceDataset';
-import { attributeIndices } from '../data/attributes';
-import { complete } from '../completion';
 import { loadTrainedModel } from '../models/loadModel';
 import { loadMobileNetV2 } from '../models/featureNet';
 import { activePerceptualLayers, completionMethod, MOBILENET_LAYERS, type ModelConfig } from '../models/config';
@@ -13,7 +10,7 @@ import { attributeClassifierFor, SCORE_ATTRIBUTES } from '../metrics/attributeCl
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
 import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';
-import { evaluateRow, evaluationIndices, generationFrechet, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
+import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import type { RealMetrics } from '../weights/weightsStore';
@@ -65,14 +62,8 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   for (const m of ordered) {
     const { model, meta, checkpoint } = loadTrainedModel(m.runDir);
     if (meta.model.imageSize !== o.data.preprocess.size) throw new Error(`${checkpoint}: a ${meta.model.imageSize}×${meta.model.imageSize} model cannot be evaluated on ${o.data.preprocess.size}×${o.data.preprocess.size} images`);
-    const cols = attributeIndices(o.data.attributeNames, meta.model.attributes);
     const method = completionMethod(meta.model);
-    const row = await evaluateRow(m.name, (x, maskT, y, s) => {
-      const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
-      const out = complete(model, x, maskT, yIn, { method, steps: o.steps ?? 10, latent: 'sample', seed: s }).completed;
-      yIn?.dispose();
-      return out;
-    }, settings);
+    const row = await evaluateRow(m.name, modelCompleter(model, o.data.attributeNames, o.steps ?? 10), settings);
     rows.push(row);
     generation.set(m.name, await generationFrechet(model, settings));
     if (trainedThroughPdNet(meta.model)) throughPd.add(m.name);

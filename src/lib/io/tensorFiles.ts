@@ -1,6 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { Float16Array } from '@petamoriken/float16';
 import { writeFileAtomic } from './atomicWrite';
 
 export type NamedTensor = { name: string; tensor: tf.Tensor };
@@ -23,9 +24,13 @@ interface TensorIndex {
   specs: tf.io.WeightsManifestEntry[];
 }
 
-/** Tensors as `<file>.bin` (TF.js weight encoding) + `<file>.json` (specs, length, checksum), each written atomically. */
-export async function writeTensors(file: string, tensors: NamedTensor[]): Promise<void> {
-  const { data, specs } = await tf.io.encodeWeights(tensors);
+/**
+ * Tensors as `<file>.bin` (TF.js weight encoding) + `<file>.json` (specs, length, checksum), each
+ * written atomically. `float16`: float32 tensors stored as IEEE half floats (TF.js' float16
+ * weight quantisation, decoded back to float32 by readTensors) — half the bytes, for shipping.
+ */
+export async function writeTensors(file: string, tensors: NamedTensor[], options: { float16?: boolean } = {}): Promise<void> {
+  const { data, specs } = options.float16 ? await encodeFloat16(tensors) : await tf.io.encodeWeights(tensors);
   const bytes = new Uint8Array(data);
   writeFileAtomic(`${file}.bin`, bytes);
   const index: TensorIndex = { format: 2, bytes: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), specs };
@@ -53,4 +58,16 @@ export function readTensors(file: string): NamedTensor[] {
   }
   const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}
+
+async function encodeFloat16(tensors: NamedTensor[]): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {
+  const parts: Uint8Array[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  for (const { name, tensor } of tensors) {
+    if (tensor.dtype !== 'float32') throw new Error(`float16 weights: ${name} is ${tensor.dtype}, not float32`);
+    const half = new Float16Array((await tensor.data()) as Float32Array);
+    parts.push(new Uint8Array(half.buffer, half.byteOffset, half.byteLength));
+    specs.push({ name, shape: tensor.shape, dtype: 'float32', quantization: { dtype: 'float16' } });
+  }
+  return { data: tf.io.concatenateArrayBuffers(parts.map((p) => p.slice().buffer)), specs };
 }

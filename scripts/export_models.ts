@@ -1,0 +1,49 @@
+// Export the flagship 64×64 models into models/NAME (float16, inference only; src/lib/models/shippedModel.ts)
+// with a card whose scores are the shipped weights' own on the first 200 held-out test faces.
+//   npx tsx scripts/export_models.ts [NAME ...]   (default: every entry below whose run exists)
+import * as fs from 'fs';
+import * as path from 'path';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { exportShippedModel, MODELS_DIR } from '../src/lib/models/shippedModel';
+import { shippedModelScores, SHIPPED_EVALUATION } from '../src/lib/experiments/shippedScores';
+import { rowName } from '../src/lib/models/config';
+import { writeJsonAtomic } from '../src/lib/io/atomicWrite';
+
+const chosen = fs.existsSync('results/logs/perceptual64/chosen-lambda.json') ? (JSON.parse(fs.readFileSync('results/logs/perceptual64/chosen-lambda.json', 'utf8')) as { flag: string }).flag : '?';
+const MODELS: { name: string; run: string; row: string; description: string; log: string }[] = [
+  { name: 'cropped-no-attr', run: 'results/runs/paper64/vae-partial', row: rowName('vae-partial'), description: 'q(z | x\', m) trained on centre-masked faces with one training-time Gibbs step; completes by the Gibbs chain. λ_l = 0.', log: 'results/logs/paper64/vae-partial.log' },
+  { name: 'cropped-no-attr-perceptual', run: 'results/runs/perceptual64/vae-partial-perc', row: `${rowName('vae-partial')} + perceptual term`, description: `The same model trained with the perceptual term (MobileNetV2 of nsfwjs, --lambda ${chosen}): sharper fills.`, log: 'results/logs/perceptual64/vae-partial-perc.log' },
+  { name: 'complete-no-attr-perceptual', run: 'results/runs/perceptual64/vae-complete-perc', row: `${rowName('vae-complete')} + perceptual term`, description: `q(z | x) trained on complete faces with the perceptual term (--lambda ${chosen}); completes by the Gibbs chain.`, log: 'results/logs/perceptual64/vae-complete-perc.log' },
+  { name: 'cropped-attr1-both-guided', run: 'results/runs/guided64/attr1-both-g40', row: rowName('attr1-both-g40'), description: 'Smiling in the encoder and the decoder (FiLM), attribute guidance λ_a = 40: `vii complete --set Smiling=1|-1`, `vii sweep --attributes Smiling`.', log: 'results/logs/models64/attr1-both-g40.log' },
+  { name: 'complete-attr40', run: 'results/runs/paper64/complete-attr40', row: rowName('complete-attr40'), description: 'All 40 CelebA attributes in the encoder and the decoder, trained on complete faces: attribute sweeps (`vii sweep`), completion by the Gibbs chain (give --attrs or --set).', log: 'results/logs/models64/complete-attr40.log' },
+];
+
+async function main(): Promise<void> {
+  await selectBackend();
+  const wanted = process.argv.slice(2);
+  const list = MODELS.filter((m) => (wanted.length ? wanted.includes(m.name) : fs.existsSync(path.join(m.run, 'latest.json'))));
+  for (const m of list) {
+    const out = path.join(MODELS_DIR, m.name);
+    const card = await exportShippedModel(m.run, out, {
+      name: m.name,
+      row: m.row,
+      description: m.description,
+      log: m.log,
+      data: 'CelebA, the 9,000-face subset of ../shared/celeba: seeded 80/10/10 split, trained on the 7,200 training faces (64×64, crop 148/178)',
+      metrics: {},
+      evaluation: SHIPPED_EVALUATION,
+      reference: { seed: 7, count: 2, mask: 'centre:0.5', steps: 10 },
+    });
+    card.metrics = await shippedModelScores(out);
+    writeJsonAtomic(path.join(out, 'card.json'), card);
+    const bytes = fs.readdirSync(out).reduce((s, f) => s + fs.statSync(path.join(out, f)).size, 0);
+    console.log(`${m.name}: ${(bytes / 2 ** 20).toFixed(1)} MiB from ${card.source.checkpoint} (step ${card.source.step}); ${Object.entries(card.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+  }
+  const total = fs.readdirSync(MODELS_DIR).flatMap((d) => (fs.statSync(path.join(MODELS_DIR, d)).isDirectory() ? fs.readdirSync(path.join(MODELS_DIR, d)).map((f) => path.join(MODELS_DIR, d, f)) : [])).reduce((s, f) => s + fs.statSync(f).size, 0);
+  console.log(`models/ holds ${(total / 2 ** 20).toFixed(1)} MiB in all`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
