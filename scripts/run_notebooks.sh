@@ -16,6 +16,19 @@ for nb in notebooks/[0-9]*.ipynb; do
   name=$(basename "$nb" .ipynb)
   echo "== $name"
   $JUPYTER nbconvert --to notebook --execute --ExecutePreprocessor.kernel_name=tslab --ExecutePreprocessor.timeout=${VII_CELL_TIMEOUT:-3600} --output-dir "$OUT" --output "$name" "$nb"
+  # tslab does not report execution counts (the HTML showed "In [ ]:"): number the executed cells in order.
+  /usr/bin/python3 - "$OUT/$name.ipynb" <<'PY'
+import json, sys
+path = sys.argv[1]
+nb = json.load(open(path))
+n = 0
+for cell in nb["cells"]:
+    if cell["cell_type"] == "code":
+        n += 1
+        if cell.get("execution_count") is None:
+            cell["execution_count"] = n
+json.dump(nb, open(path, "w"), indent=1, ensure_ascii=False)
+PY
   $JUPYTER nbconvert --to html --output-dir "$OUT" "$OUT/$name.ipynb" >/dev/null 2>&1
 done
 echo "executed notebooks in $OUT"

@@ -26,6 +26,8 @@ test('every notebook executes headless at tiny size; the exported HTML renders i
     const errors = outputs.filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && /Error|error TS|Cannot find/.test([o.text ?? ''].flat().join(''))));
     assert.equal(errors.length, 0, `${name}: ${JSON.stringify(errors).slice(0, 1000)}`);
     assert.ok(outputs.some((o) => o.data && ('image/png' in o.data || 'text/html' in o.data || 'text/markdown' in o.data)), `${name} rendered something`);
+    const counts = nb.cells.filter((c) => c.cell_type === 'code').map((c) => (c as { execution_count?: number | null }).execution_count);
+    assert.deepEqual(counts, counts.map((_, i) => i + 1), `${name}: executed cells keep their execution counts (HTML shows In [1], In [2], …)`);
   }
   // The loss-curve plot of notebook 01 must render in a browser from the exported HTML.
   const html = path.join(out, '01-latent-vae.html');

@@ -120,8 +120,9 @@ export async function loadCelebA(options: LoadOptions): Promise<FaceDataset> {
     partition = 'official';
     const empty = (['train', 'val', 'test'] as const).filter((k) => splits[k].length === 0);
     if (empty.length > 0) {
-      // e.g. --limit keeps only the first (training) images of the official partition
-      log(`[vii] warning: the official partition leaves the ${empty.join('/')} split empty for these ${images.length} images; using a seeded 80/10/10 split instead`);
+      // --limit keeps only the first (training) images of the official partition: the seeded split is
+      // then the expected outcome (the data line says "seeded"); without a limit it is a surprise.
+      if (options.limit === undefined) log(`[vii] warning: the official partition leaves the ${empty.join('/')} split empty for these ${images.length} images; using a seeded 80/10/10 split instead`);
       splits = seededSplit(images.length, options.seed ?? 0, options.split);
       partition = 'seeded';
     }

@@ -18,10 +18,13 @@ import { attributeControl, meanControl, type AttributeControl } from './attribut
 export { controlTable } from './attributeControl';
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { completionMethod, lambdaTag, PAPER_ROWS, rowName } from '../models/config';
-import { exportFigure, exportGrid, FIGURE_DIR, findBrowser } from '../plots/exportFigure';
+import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
 import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
 import type { RowMetrics } from './evaluate';
+
+/** Where the study and the notebooks write (git-ignored): results/study/. */
+export const STUDY_DIR = path.join('results', 'study');
 
 /** One config cell of a notebook (and the headless study): every knob a researcher turns. */
 export interface SectionConfig {
@@ -69,8 +72,9 @@ export const DEFAULT_SECTION: SectionConfig = {
   mask: 'centre:0.5',
   evalImages: 300,
   runsDir: path.join('results', 'runs', 'study'),
-  figuresDir: FIGURE_DIR,
-  tableDir: path.join('results', 'table1'),
+  // The study's and notebooks' own outputs: an untracked folder, never over the committed results.
+  figuresDir: path.join(STUDY_DIR, 'figures'),
+  tableDir: path.join(STUDY_DIR, 'table1'),
 };
 
 export async function loadSectionData(cfg: SectionConfig, onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {

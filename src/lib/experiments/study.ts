@@ -6,6 +6,7 @@ import { tableMarkdown } from '../export/table';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
 import { meanControl } from './attributeControl';
 import {
+  STUDY_DIR,
   attributeSection,
   collapseChecks,
   gibbsChainSection,
@@ -57,7 +58,7 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
     const ch = checks.get(p)!;
     const ctl = attributes.control[p] ? meanControl(attributes.control[p]) : null;
     const c = chainOf(p);
-    return `| ${rowName(p)} | ${fixed(ch.klPerImage, 1)} | ${fixed(ch.priorSpread)} | ${fixed(row.maskedL1.mean, 4)} | ${row.maskedL1.mean < baseline.maskedL1.mean ? 'yes' : '**no**'} | ${c ? `${fixed(c[0], 4)} → ${fixed(c[c.length - 1], 4)}` : '—'} | ${fixed(ctl?.decoder)} | ${fixed(ctl?.completion)} |`;
+    return `| ${rowName(p)} | ${fixed(ch.klPerImage, 1)} | ${fixed(ch.priorSpread)} | ${fixed(row.maskedL1.mean, 4)} | ${row.maskedL1.mean < baseline.maskedL1.mean ? 'yes' : '**no**'} | ${c ? chainCell(c) : '—'} | ${fixed(ctl?.decoder)} | ${fixed(ctl?.completion)} |`;
   });
   const summary = [
     `# Study (${new Date().toISOString()})`,
@@ -66,9 +67,9 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
     '',
     '## Checks (no collapse)',
     '',
-    `KL: nats per image, last epoch's mean. Prior spread: mean |difference| between pairs of decoded z ~ N(0, I) (0 = every sample the same face). Masked L1 on ${metrics.rows[0].images} held-out faces, and whether it beats ${baseline.name} (${fixed(baseline.maskedL1.mean, 4)}). Chain: masked L1 after Gibbs step 1 → 10 (z = μ, 64 validation faces). Control: mean pair rate over ${SWEEP_ATTRIBUTES.join(', ')} (those the model has) judged by the attribute classifier, decoder sweep and forced completion; chance ≈ 0.25.`,
+    `KL: nats per image, last epoch's mean. Prior spread: mean |difference| between pairs of decoded z ~ N(0, I) (0 = every sample the same face). Masked L1 on ${metrics.rows[0].images} held-out faces, and whether it beats ${baseline.name} (${fixed(baseline.maskedL1.mean, 4)}). Chain: masked L1 after Gibbs step 1 → 10 (z = μ, 64 validation faces), and its best step when that is neither. Control: mean pair rate over ${SWEEP_ATTRIBUTES.join(', ')} (those the model has) judged by the attribute classifier, decoder sweep and forced completion; chance ≈ 0.25.`,
     '',
-    `| model | KL / image | prior spread | masked L1 | beats ${baseline.name} | chain t=1 → 10 | control (decoder) | control (completion) |`,
+    `| model | KL / image | prior spread | masked L1 | beats ${baseline.name} | chain t=1 → 10 (best) | control (decoder) | control (completion) |`,
     '|---|---|---|---|---|---|---|---|',
     ...checkRows,
     '',
@@ -82,8 +83,15 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
     `Config: \`${JSON.stringify(cfg)}\``,
     '',
   ].join('\n');
-  const file = path.join('results', 'study.md');
+  const file = path.join(STUDY_DIR, 'study.md');
   writeFileAtomic(file, summary);
   log(summary);
   return file;
+}
+
+/** "0.2831 → 0.1335", or with the best step when the chain is best in between: "0.2831 → 0.1335 (best 0.1160 at t = 4)". */
+export function chainCell(values: number[]): string {
+  const best = values.reduce((b, v, i) => (v < values[b] ? i : b), 0);
+  const ends = `${values[0].toFixed(4)} → ${values[values.length - 1].toFixed(4)}`;
+  return best === 0 || best === values.length - 1 ? ends : `${ends} (best ${values[best].toFixed(4)} at t = ${best + 1})`;
 }

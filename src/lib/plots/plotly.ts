@@ -51,7 +51,8 @@ export function lossCurves(runs: { name: string; history: { step: number; total:
   );
   return {
     data,
-    layout: { title: { text: title }, margin: { r: 90 }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'loss' } }, yaxis2: { title: { text: 'KL' }, overlaying: 'y', side: 'right' } },
+    // The legend goes below the plot: at the right it covered the KL axis' labels.
+    layout: { title: { text: title }, margin: { r: 70, b: 90 }, legend: { orientation: 'h', x: 0, y: -0.25 }, xaxis: { title: { text: 'step' } }, yaxis: { title: { text: 'loss' } }, yaxis2: { title: { text: 'KL' }, overlaying: 'y', side: 'right' } },
   };
 }
 
