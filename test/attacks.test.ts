@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { spawn, spawnSync } from 'child_process';
+import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
@@ -277,4 +278,25 @@ test('11. seeded draws repeat: samplePrior and the reparameterisation with seed 
   // Other seeds still differ from each other (0 is mapped, not every seed to one value).
   assert.notDeepEqual(Array.from(samplePrior(4, 8, 1).dataSync()), Array.from(a.dataSync()));
   tf.dispose([a, b, mu, lv, r1, r2]);
+});
+
+test('odd images: 1×1, 4000×3000, grey, alpha, CMYK, 16-bit and a unicode name are completed; empty and fake files are named, or skipped with --skip-bad', async () => {
+  await ready;
+  const checkpoint = await trainedCheckpoint();
+  const images = tempDir();
+  const noise = (w: number, h: number, c: 1 | 3 | 4) => sharp(Buffer.from(Array.from({ length: w * h * c }, (_, i) => (i * 37) % 256)), { raw: { width: w, height: h, channels: c } });
+  await noise(1, 1, 3).png().toFile(path.join(images, 'tiny.png'));
+  await noise(4000, 3000, 3).jpeg().toFile(path.join(images, 'huge.jpg'));
+  await noise(40, 50, 1).png().toFile(path.join(images, 'grey.png'));
+  await noise(40, 50, 4).png().toFile(path.join(images, 'alpha.png'));
+  await noise(40, 50, 3).toColourspace('cmyk').jpeg().toFile(path.join(images, 'cmyk.jpg'));
+  await noise(40, 50, 3).toColourspace('rgb16').png().toFile(path.join(images, 'sixteen.png'));
+  await noise(40, 50, 3).png().toFile(path.join(images, 'visage-é-日本.png'));
+  fs.writeFileSync(path.join(images, 'empty.jpg'), '');
+  fs.writeFileSync(path.join(images, 'fake.png'), 'not an image at all');
+  const quiet = { log: () => {}, onLine: () => {} };
+  await assert.rejects(completeFolder({ checkpoint, images, out: tempDir(), steps: 2, ...quiet }), /empty\.jpg: is not a readable image/);
+  const r = await completeFolder({ checkpoint, images, out: tempDir(), steps: 2, skipBad: true, ...quiet });
+  assert.deepEqual(r.completed.sort(), ['alpha.png', 'cmyk.jpg', 'grey.png', 'huge.jpg', 'sixteen.png', 'tiny.png', 'visage-é-日本.png'].sort());
+  assert.deepEqual(r.skipped.map((s) => s.image).sort(), ['empty.jpg', 'fake.png']);
 });
