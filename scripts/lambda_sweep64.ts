@@ -3,6 +3,8 @@
 // extra steps), then compare them on held-out faces: masked L1, hole sharpness, the Fréchet
 // substitute, PD. Resumable: finished fine-tunes load; a rerun redoes only the comparison.
 //   npx tsx scripts/lambda_sweep64.ts [PARENT_RUN] [STEPS] [IMAGES]
+//   npx tsx scripts/lambda_sweep64.ts figures   (the trade-off figure again from lambda-sweep.json)
+// STEPS above one epoch (112 batches) is rounded up to whole epochs (fineTuneConfigs): 200 → 224.
 import * as fs from 'fs';
 import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
@@ -34,7 +36,23 @@ const LAYERS = ['Conv1_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'blo
 const L1_BUDGET = 1.05;
 const folder = (name: string) => name.replace(/[^a-z0-9.]+/gi, '-').replace(/^-|-$/g, '');
 
+function tradeOffFigure(rows: { name: string; maskedL1: { mean: number }; sharpness: { mean: number } }[], steps: number, images: number) {
+  const points = rows.map((r) => ({ name: r.name, x: r.maskedL1.mean, y: r.sharpness.mean }));
+  return tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `λ_l sweep (${steps}-step fine-tunes, ${images} held-out faces)`);
+}
+
+/** The steps each fine-tune ran, from its checkpoint (STEPS rounded up to whole epochs). */
+const stepsRun = (name: string) => (JSON.parse(fs.readFileSync(path.join(RUNS, folder(name), 'latest.json'), 'utf8')) as { step: number }).step;
+
+async function figuresOnly(): Promise<void> {
+  const log = JSON.parse(fs.readFileSync(path.join(LOGS, 'lambda-sweep.json'), 'utf8')) as { rows: Parameters<typeof tradeOffFigure>[0]; images: number };
+  const steps = stepsRun(Object.keys(SETTINGS)[0]);
+  writeJsonAtomic(path.join(LOGS, 'lambda-sweep.json'), { ...log, stepsRun: Object.fromEntries(Object.keys(SETTINGS).map((n) => [n, stepsRun(n)])) });
+  console.log((await exportFigure(tradeOffFigure(log.rows, steps, log.images), 'lambda-sweep-tradeoff', { log: path.join(LOGS, 'lambda-sweep.json') }, FIGURES)).join(', '));
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'figures') return figuresOnly();
   await selectBackend();
   const { meta } = resolveInitFrom(parent);
   const data = await runData(meta);
@@ -45,7 +63,7 @@ async function main(): Promise<void> {
     const run = await fineTune({ parent, lambdas, steps: STEPS, runDir: path.join(RUNS, folder(name)), data, log: (m) => console.log(m) });
     const last = run.history.slice(-20);
     const mean = (k: 'recon' | 'perceptual' | 'kl') => last.reduce((s, r) => s + r[k], 0) / Math.max(1, last.length);
-    console.log(`[sweep] ${name}: ${run.step} steps (${((performance.now() - t0) / 1000).toFixed(0)} s this call); last 20 steps: recon ${mean('recon').toFixed(1)} perceptual ${mean('perceptual').toFixed(1)} KL ${mean('kl').toFixed(1)}; ${(last.reduce((s, r) => s + r.ms, 0) / Math.max(1, last.length)).toFixed(0)} ms/step`);
+    console.log(`[sweep] ${name}: ${run.step} steps (${((performance.now() - t0) / 1000).toFixed(0)} s this call); last 20 steps: recon ${mean('recon').toFixed(1)} perceptual ${mean('perceptual').toFixed(1)} KL ${mean('kl').toFixed(1)}; ${(last.reduce((s, r) => s + r.ms, 0) / Math.max(1, last.length)).toFixed(0)} ms a step`);
     runs.push({ name, run, lambdas });
   }
   const models = runs.map((r) => ({ name: r.name, model: r.run.model }));
@@ -53,12 +71,11 @@ async function main(): Promise<void> {
   const { table, rows } = await quickCompare(models, data, { images: IMAGES, seed: 0 });
   console.log(`[sweep] comparison of ${runs.length} models on ${IMAGES} faces: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   fs.mkdirSync(LOGS, { recursive: true });
-  const md = tableMarkdown({ ...table, caption: `λ_l sweep: ${STEPS}-step fine-tunes of ${parent} (step ${meta.step}). ${table.caption}` });
+  const md = tableMarkdown({ ...table, caption: `λ_l sweep: ${runs[0].run.step}-step fine-tunes of ${parent} (step ${meta.step}). ${table.caption}` });
   console.log(md);
   writeFileAtomic(path.join(LOGS, 'lambda-sweep.md'), md);
-  writeJsonAtomic(path.join(LOGS, 'lambda-sweep.json'), { parent, parentStep: meta.step, steps: STEPS, images: IMAGES, settings: SETTINGS, rows });
-  const points = rows.map((r) => ({ name: r.name, x: r.maskedL1.mean, y: r.sharpness.mean }));
-  console.log((await exportFigure(tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `λ_l sweep (${STEPS}-step fine-tunes, ${IMAGES} held-out faces)`), 'lambda-sweep-tradeoff', { parent, steps: STEPS, images: IMAGES, settings: SETTINGS }, FIGURES)).join(', '));
+  writeJsonAtomic(path.join(LOGS, 'lambda-sweep.json'), { parent, parentStep: meta.step, steps: STEPS, stepsRun: Object.fromEntries(runs.map((r) => [r.name, r.run.step])), images: IMAGES, settings: SETTINGS, rows });
+  console.log((await exportFigure(tradeOffFigure(rows, runs[0].run.step, IMAGES), 'lambda-sweep-tradeoff', { parent, steps: runs[0].run.step, images: IMAGES, settings: SETTINGS }, FIGURES)).join(', '));
   // The choice, by rule: the sharpest fill among the settings within 5 % of the control's masked L1
   // (else the lowest masked L1 among them).
   const control = rows[0];

@@ -75,7 +75,15 @@ export function chainCurves(series: { name: string; values: number[] }[], title 
 /** A trade-off scatter: one labelled point per setting (e.g. λ_l) with its x and y metric. */
 export function tradeOff(points: { name: string; x: number; y: number }[], axes: { x: string; y: string }, title: string): Figure {
   return {
-    data: [{ type: 'scatter', mode: 'markers+text', x: points.map((p) => p.x), y: points.map((p) => p.y), text: points.map((p) => p.name), textposition: 'top center', marker: { size: 10 } }],
-    layout: { title: { text: title }, xaxis: { title: { text: axes.x } }, yaxis: { title: { text: axes.y } }, margin: { t: 60 } },
+    // Labels alternate above and below their points, and the axes leave room for them at the edges.
+    data: [{ type: 'scatter', mode: 'markers+text', x: points.map((p) => p.x), y: points.map((p) => p.y), text: points.map((p) => p.name), textposition: points.map((_, i) => (i % 2 ? 'bottom center' : 'top center')), marker: { size: 10 }, cliponaxis: false }],
+    layout: { title: { text: title }, xaxis: { title: { text: axes.x }, range: padded(points.map((p) => p.x), 0.15) }, yaxis: { title: { text: axes.y }, range: padded(points.map((p) => p.y), 0.12) }, margin: { t: 60, l: 70, r: 40 } },
   };
+}
+
+/** [min, max] widened by `share` of the span on both sides (a single value gets ±10 %). */
+function padded(values: number[], share: number): [number, number] {
+  const [lo, hi] = [Math.min(...values), Math.max(...values)];
+  const pad = (hi - lo || Math.abs(hi) * 0.1 || 1) * share;
+  return [lo - pad, hi + pad];
 }
