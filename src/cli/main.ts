@@ -31,6 +31,7 @@ import { parseMaskSpec } from '../lib/masks';
 import { disposeRealMetrics, fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
 import { nsfwjsInceptionFrechetNet } from '../lib/metrics/frechetNet';
 import { shippedModelDir } from '../lib/models/shippedModel';
+import { runData } from '../lib/experiments/fineTune';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
 const USAGE = `usage: vii <command> [options]
@@ -182,7 +183,7 @@ const commands: Record<string, Command> = {
     try {
       const out = stringFlag(args, 'out') ?? path.join('results', 'sweeps', `${meta.model.name}-${meta.model.imageSize}`);
       // The run's own split: the faces swept and completed were held out from its training.
-      const data = await loadFaces({ dir: stringFlag(args, 'data') ?? meta.data.root, preprocess: meta.preprocess, seed: meta.train.seed });
+      const data = await runData(meta, stringFlag(args, 'data'));
       const classifier = await attributeClassifierFor(data, { seed: 0, balanced: judge === 'balanced' });
       console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });

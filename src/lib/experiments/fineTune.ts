@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadFaces } from '../data/dataSource';
+import * as fs from 'fs';
+import { findDataSource, loadFaces } from '../data/dataSource';
 import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import type { CheckpointMeta } from '../training/checkpoint';
@@ -18,9 +19,18 @@ import { unlearnedPerceptualDistance } from '../metrics/lpips';
 import { nsfwjsInceptionFrechetNet } from '../metrics/frechetNet';
 import type { ResultTable } from '../export/table';
 
-/** The run's own data (same folder, preprocessing and split seed), so its test faces stay unseen. */
+/**
+ * The run's own data (same folder, preprocessing and split seed), so its test faces stay unseen.
+ * `dir` overrides the folder; a recorded folder that is gone on this machine (a shipped model, a
+ * moved clone) gives way to the usual search (CELEBA_DIR, data/celeba, ../shared/celeba), which
+ * must find the same kind of faces the model was trained on.
+ */
 export async function runData(meta: CheckpointMeta, dir?: string, onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {
-  return loadFaces({ dir: dir ?? meta.data.root, limit: meta.data.images, preprocess: meta.preprocess, seed: meta.train.seed, onProgress: onLine ? (d, t) => onLine(`loading faces ${d}/${t}`) : undefined });
+  const folder = dir ?? (fs.existsSync(meta.data.root) ? meta.data.root : findDataSource()?.dir);
+  if (!folder) throw new Error(`the model was trained on ${meta.data.kind} faces from ${meta.data.root}, which is not here, and no CelebA folder was found (CELEBA_DIR, data/celeba, ../shared/celeba); give --data DIR`);
+  const data = await loadFaces({ dir: folder, limit: meta.data.images, preprocess: meta.preprocess, seed: meta.train.seed, onProgress: onLine ? (d, t) => onLine(`loading faces ${d}/${t}`) : undefined });
+  if (data.kind !== meta.data.kind) throw new Error(`the model was trained on ${meta.data.kind} faces, ${folder} holds ${data.kind} ones; give --data DIR`);
+  return data;
 }
 
 export interface FineTuneOptions {
