@@ -33,5 +33,10 @@ test('every quick-start example of the README runs as written on a folder of pho
     assert.ok(seconds < 60, `${line}: ${seconds.toFixed(0)} s (the README promises under a minute)`);
     const out = argv[argv.indexOf('--out') + 1];
     assert.equal(fs.readdirSync(path.join(cwd, out, 'completed')).length, 3, `${line}: 3 completions`);
+    if (argv.includes('--score')) {
+      // --score reports the blur-sensitive metrics too: hole sharpness and the Fréchet substitute.
+      assert.match(r.stdout, /hole sharpness \(1 = real\): \d\.\d{4} ± \d\.\d{4}/);
+      assert.match(r.stdout, /FD-InceptionV3 \(nsfwjs\) \(3 images\): \d+\.\d{4}\n/);
+    }
   }
 });

@@ -163,7 +163,7 @@ const commands: Record<string, Command> = {
     });
     frechet?.dispose();
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.existing.length ? ` (${result.existing.length} already done: --force redoes them)` : ''}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
-    if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)} ± ${v.std.toFixed(4)}`);
+    if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)}${Number.isNaN(v.std) ? '' : ` ± ${v.std.toFixed(4)}`}`);
     if (result.chainMaskedL1.length > 1) console.log(`masked L1 after each Gibbs step: ${result.chainMaskedL1.map((v) => v.toFixed(4)).join(' ')}`);
   },
   async sweep(argv) {

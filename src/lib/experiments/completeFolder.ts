@@ -202,7 +202,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     if (scores && metrics.sharpness.length) scores['hole sharpness (1 = real)'] = meanStd(metrics.sharpness);
     // A Fréchet distance needs two covariances: at least 2 images (and is biased upwards for few).
-    if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: 0 };
+    if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: NaN }; // one number, no spread (null in run.json)
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(runFile, {
       checkpoint: path.resolve(checkpoint),
