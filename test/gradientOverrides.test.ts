@@ -59,3 +59,20 @@ test('the replacement gradients equal tfjs-core\'s on cpu and wasm', async () =>
     }
   }
 });
+
+test('on wasm the relu6 gradient is one SIMD pass (no Step/Sub/Multiply kernels) with the five-kernel path\'s values', async () => {
+  const { relu6Backward } = await import('../src/lib/backend/activationGradients');
+  await selectBackend({ force: 'wasm', quiet: true });
+  const x = tf.concat([tf.mul(rand([1020], 12), 5), tf.tensor([0, 6, 6.000001, 5.999999])]);
+  const dy = rand(x.shape, 13);
+  const profile = await tf.profile(() => relu6Backward(dy, x));
+  assert.deepEqual(profile.kernelNames.filter((k) => ['Step', 'Sub', 'Multiply'].includes(k)), [], `kernels run: ${profile.kernelNames.join(', ')}`);
+  const fused = relu6Backward(dy, x);
+  const reference = tf.tidy(() => tf.mul(dy, tf.sub(tf.step(x), tf.step(tf.sub(x, 6)))));
+  const [a, b] = [fused.dataSync(), reference.dataSync()];
+  for (let i = 0; i < a.length; i++) assert.ok(a[i] === b[i], `value ${i} (x = ${x.dataSync()[i]}): ${a[i]} vs ${b[i]}`); // === : +0 equals −0
+  // A size that is not a multiple of 4 takes the tfjs path, with the same values.
+  const odd = relu6Backward(dy.slice(0, 1023), x.slice(0, 1023)).dataSync();
+  assert.deepEqual(Array.from(odd).map((v) => v + 0), Array.from(b.slice(0, 1023)).map((v) => v + 0));
+  tf.dispose([x, dy, fused, reference]);
+});

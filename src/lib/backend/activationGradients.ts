@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
+import { simdKernels } from './simd/simdKernels';
+import { heapOffset, tensorFromFill } from './tensorMemory';
 
 /**
  * leakyRelu's slope: 1 where x > 0, alpha elsewhere (NaN for NaN). On wasm, Step and Multiply are
@@ -33,6 +35,14 @@ export const leakyReluGradConfig: tf.GradConfig = {
  * product and Cast are scalar loops on wasm (~110 ms of a perceptual-loss step through MobileNetV2).
  */
 export function relu6Backward(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  // On wasm one SIMD pass (simd/relu6Grad.wat) does the five kernels' work (~40 ms of a 64×64
+  // perceptual step, bench/profileStep.ts); the same values, but +0 where dy·0 gave −0.
+  const kernels = x.size % 4 === 0 && x.dtype === 'float32' && dy.dtype === 'float32' && x.shape.join() === dy.shape.join() ? simdKernels() : null;
+  if (kernels) {
+    const out = tensorFromFill(x.shape, () => {}); // the kernel writes every value
+    kernels.relu6Grad(heapOffset(dy), heapOffset(x), heapOffset(out), x.size);
+    return out;
+  }
   return tf.tidy(() => tf.mul(dy, tf.sub(tf.step(x), tf.step(tf.sub(x, 6)))));
 }
 

@@ -6,6 +6,7 @@ export interface SimdKernels {
   transpose(src: number, dst: number, rows: number, cols: number): void;
   columnSums(x: number, rows: number, cols: number, block: number, partial: number, out: number): void;
   copyRuns(src: number, dst: number, len: number, n1: number, s1: number, d1: number, n2: number, s2: number, d2: number, n3: number, s3: number, d3: number): void;
+  relu6Grad(dy: number, x: number, out: number, n: number): void;
   adam(g: number, m: number, v: number, w: number, mOut: number, vOut: number, wOut: number, n: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, c1: number, c2: number, eps: number, negLr: number): void;
 }
 
