@@ -14,13 +14,18 @@ import { exportGrid } from '../src/lib/plots/exportFigure';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';
 import { disposeRealMetrics, loadRealMetrics, weightsDir } from '../src/lib/weights/weightsStore';
 
-const presets = process.argv.slice(2).length ? process.argv.slice(2) : ['vae-partial', 'vae-complete'];
+const DEFAULT = ['vae-partial', 'vae-complete'];
+const presets = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;
+// Other presets than the default pair get files of their own (e.g. table1-64-perceptual-attr1-both-g40).
+const suffix = presets.join() === DEFAULT.join() ? '' : `-${presets.join('-')}`;
+/** The λ = 0 twin's run: guided presets (PRESET-gλ) were trained by train_guided64.sh's command. */
+const twinDir = (p: string) => (/-g\d/.test(p) ? `results/runs/guided64/${p}` : `results/runs/paper64/${p}`);
 const FIGURES = 'results/figures/perceptual64';
 const chosen = JSON.parse(fs.readFileSync('results/logs/perceptual64/chosen-lambda.json', 'utf8')) as { name: string; flag: string; lambdas: Record<string, number> };
 const lambdaText = Object.entries(chosen.lambdas).filter(([, v]) => v > 0).map(([l, v]) => `${l} ${v}`).join(', ');
 const pairs = presets.map((p) => ({
   preset: p,
-  twin: { name: `${rowName(p)} (λ_l = 0)`, runDir: `results/runs/paper64/${p}` },
+  twin: { name: `${rowName(p)} (λ_l = 0)`, runDir: twinDir(p) },
   perceptual: { name: `${rowName(p)} + perceptual (λ_l: ${lambdaText})`, runDir: `results/runs/perceptual64/${p}-perc` },
 }));
 
@@ -30,7 +35,7 @@ async function main(): Promise<void> {
   const data = await runData(first.meta);
   first.model.dispose();
   const real = await loadRealMetrics(weightsDir());
-  const { table, rows } = await buildTable1({ data, models: pairs.flatMap((p) => [p.twin, p.perceptual]), outBase: 'results/table1/table1-64-perceptual', seed: 0, real });
+  const { table, rows } = await buildTable1({ data, models: pairs.flatMap((p) => [p.twin, p.perceptual]), outBase: `results/table1/table1-64-perceptual${suffix}`, seed: 0, real });
   disposeRealMetrics(real);
   console.log(tableMarkdown(table));
   const figures: string[] = [];
@@ -57,8 +62,8 @@ async function main(): Promise<void> {
     ...figures.map((f) => `- ![${path.basename(f, '.png')}](${path.relative('results', f)})`),
     '',
   ].join('\n');
-  writeFileAtomic('results/perceptual64.md', md);
-  console.log(`rows: ${rows.length}; wrote results/perceptual64.md, ${figures.join(', ')}`);
+  writeFileAtomic(`results/perceptual64${suffix}.md`, md);
+  console.log(`rows: ${rows.length}; wrote results/perceptual64${suffix}.md, ${figures.join(', ')}`);
 }
 
 main().catch((e) => {

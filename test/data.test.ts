@@ -154,11 +154,20 @@ test('real CelebA: 256 faces at 64x64 with their attributes', { skip: sharedCele
   assert.deepEqual(again.attributes, ds.attributes);
 });
 
-test('a limit that empties a split of the official partition falls back to a seeded split, with a warning', async () => {
+test('a limit that empties a split of the official partition falls back to a seeded split quietly; a whole folder whose partition does, with a warning', async () => {
   await ready;
   const warnings: string[] = [];
   const ds = await loadCelebA({ dir: synthetic, limit: 20, preprocess: { size: 16, cropFraction: 0.83 }, cacheDir: null, log: (m) => warnings.push(m) });
   assert.equal(ds.partition, 'seeded');
   assert.ok(ds.splits.val.length > 0 && ds.splits.test.length > 0);
-  assert.match(warnings.join(), /leaves the val\/test split empty for these 20 images/);
+  // --limit keeps the first (training) images: the seeded split is expected, and `partition` says so.
+  assert.equal(warnings.length, 0, warnings.join());
+  // Without a limit it is a surprise: the folder's own partition file leaves val and test empty.
+  const trainOnly = await damagedCopy((dir) => {
+    const file = path.join(dir, 'list_eval_partition.txt');
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/ [12]$/gm, ' 0'));
+  });
+  const whole = await loadCelebA({ dir: trainOnly, preprocess: { size: 16, cropFraction: 0.83 }, cacheDir: null, log: (m) => warnings.push(m) });
+  assert.equal(whole.partition, 'seeded');
+  assert.match(warnings.join(), /leaves the val\/test split empty for these 30 images/);
 });

@@ -108,10 +108,9 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     }
     const chain = chainRecorder();
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
-    for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
-
     // The last check, after every other: it creates the folder.
     assertWritable(o.out);
+    for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
     const existing: string[] = [];
