@@ -22,10 +22,9 @@ import { reparameterise } from '../src/lib/models/vae';
 import { main } from '../src/cli/main';
 import { tinyModel } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
-import { CHILD_PRESET, CHILD_TRAIN } from './helpers/trainChild';
+import { CHILD_PRESET, CHILD_TRAIN, runTrainChild } from './helpers/trainChild';
 
 const root = path.resolve(__dirname, '..');
-const child = path.join(__dirname, 'helpers', 'trainChild.ts');
 const facesDir = tempDir();
 const ready = (async () => {
   await selectBackend({ quiet: true });
@@ -37,28 +36,8 @@ const faces = async (limit?: number) => {
 };
 
 /** The training child (test/helpers/trainChild.ts); SIGKILLed when a stdout line matches `killOn`. */
-function trainChild(runDir: string, killOn: RegExp | null, env: Record<string, string>): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, facesDir, runDir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    let buf = '';
-    let err = '';
-    let killed = false;
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      for (const l of parts) {
-        lines.push(l);
-        if (killOn && !killed && killOn.test(l)) {
-          killed = true;
-          p.kill('SIGKILL');
-        }
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code, signal) => (code === 0 || (killed && signal === 'SIGKILL') ? resolve(lines) : reject(new Error(`child exited ${code ?? signal}: ${err.slice(-2000)}`))));
-  });
+async function trainChild(runDir: string, killOn: RegExp | null, env: Record<string, string>): Promise<string[]> {
+  return (await runTrainChild(facesDir, runDir, killOn, env)).lines;
 }
 
 test('1. killed after latest.json passed the epoch end but before the epoch-1 copy: the next start makes epoch-1/ and its grid', async () => {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
@@ -11,7 +11,7 @@ import { createTrainingRun, trainEpochs, disposeRun, TrainingDivergedError } fro
 import { loadCheckpoint } from '../src/lib/training/checkpoint';
 import { tinyModel } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
-import { CHILD_PRESET, CHILD_TRAIN } from './helpers/trainChild';
+import { CHILD_PRESET, CHILD_TRAIN, runTrainChild } from './helpers/trainChild';
 
 const root = path.resolve(__dirname, '..');
 const child = path.join(__dirname, 'helpers', 'trainChild.ts');
@@ -52,31 +52,7 @@ function assertSameState(a: string, b: string): void {
 
 /** Run the training child; SIGKILL it when a stdout line matches `killOn`. Resolves with what it printed. */
 function trainUntil(runDir: string, killOn: RegExp | null, env: Record<string, string> = {}): Promise<{ lines: string[]; killed: boolean }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, facesDir, runDir], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    let killed = false;
-    let buf = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const parts = buf.split('\n');
-      buf = parts.pop()!;
-      for (const l of parts) {
-        lines.push(l);
-        if (killOn && !killed && killOn.test(l)) {
-          killed = true;
-          p.kill('SIGKILL');
-        }
-      }
-    });
-    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    p.on('exit', (code, signal) => {
-      if (killed && signal === 'SIGKILL') resolve({ lines, killed });
-      else if (code === 0) resolve({ lines, killed });
-      else reject(new Error(`training child exited ${code ?? signal}:\n${err.slice(-3000)}`));
-    });
-  });
+  return runTrainChild(facesDir, runDir, killOn, env);
 }
 
 test('a run SIGKILLed between checkpoints, resumed, ends bit-identical to an uninterrupted run (weights and Adam state)', async () => {

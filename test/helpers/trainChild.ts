@@ -5,11 +5,44 @@
 // RUN/epoch-1) and announces "in-snapshot", hanging, when the epoch-1 snapshot's copy begins — after
 // latest.json has moved past the epoch end.
 import * as fs from 'fs';
+import * as path from 'path';
+import { spawn } from 'child_process';
 import { selectBackend } from '../../src/lib/backend/selectBackend';
 import { loadCelebA } from '../../src/lib/data/loadCelebA';
 import { createTrainingRun, trainEpochs, disposeRun } from '../../src/lib/training/trainer';
 import { tinyModel, tinyTrain } from './tinyData';
 import { trainModel } from '../../src/lib/experiments/trainModel';
+
+/**
+ * Run this file as a child process training into `runDir` on the faces of `facesDir`; SIGKILL it when a
+ * stdout line matches `killOn`. Resolves with what it printed (a kill is expected, any other failure rejects).
+ */
+export function runTrainChild(facesDir: string, runDir: string, killOn: RegExp | null, env: Record<string, string> = {}): Promise<{ lines: string[]; killed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', __filename, facesDir, runDir], { cwd: path.resolve(__dirname, '..', '..'), env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    let killed = false;
+    let buf = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split('\n');
+      buf = parts.pop()!;
+      for (const l of parts) {
+        lines.push(l);
+        if (killOn && !killed && killOn.test(l)) {
+          killed = true;
+          p.kill('SIGKILL');
+        }
+      }
+    });
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('exit', (code, signal) => {
+      if ((killed && signal === 'SIGKILL') || code === 0) resolve({ lines, killed });
+      else reject(new Error(`training child exited ${code ?? signal}:\n${err.slice(-3000)}`));
+    });
+  });
+}
 
 export const CHILD_TRAIN = tinyTrain({ epochs: 8, batchSize: 8, stepsPerEpoch: null, checkpointEvery: 5 });
 export const CHILD_PRESET = 'vae-partial';
