@@ -32,13 +32,20 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
   log(`[vii] study: ${data.images.length} ${data.kind} faces (${data.origin}) at ${cfg.size}×${cfg.size}, ${cfg.epochs} epochs, seed ${cfg.seed}`);
   const browser = await findBrowser();
   log(browser ? `[vii] plots rendered by headless Chromium (${browser.origin})` : `[vii] note: ${browserMissing()}`);
+  const phases = new PhaseClock(log);
+  phases.mark('data');
   const presets = Object.keys(PAPER_ROWS);
   const runs = new Map<string, Awaited<ReturnType<typeof trainPreset>>>();
-  for (const p of presets) runs.set(p, await trainPreset(cfg, data, p));
+  for (const p of presets) {
+    runs.set(p, await trainPreset(cfg, data, p));
+    phases.mark(`training ${p}`);
+  }
   const trainMinutes = (performance.now() - t0) / 60000;
   const masking = ['vae-complete', 'vae-partial', 'oneshot-unmasked-recon'].map((p) => runs.get(p)!);
   const chain = await gibbsChainSection(cfg, masking);
+  phases.mark('Gibbs chain curves');
   const attributes = await attributeSection(cfg, presets.filter((p) => PAPER_ROWS[p] && runs.get(p)!.modelConfig.attributes.length).map((p) => runs.get(p)!), SWEEP_ATTRIBUTES);
+  phases.mark('attribute judge, sweeps and control');
   const checks = new Map<string, Awaited<ReturnType<typeof collapseChecks>>>();
   for (const p of presets) checks.set(p, await collapseChecks(runs.get(p)!, 16, cfg.seed));
   const exported = [
@@ -47,9 +54,11 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
     ...chain.exported,
     ...attributes.exported,
   ];
+  phases.mark('collapse checks and figures of sections 1–2');
   runs.forEach((r) => disposeRun(r));
   const metrics = await metricsSection(cfg, data, presets.map((p) => ({ name: p, runDir: runDirFor(cfg, p) })));
   exported.push(...metrics.exported);
+  phases.mark('Table 1 and its figures');
   const minutes = (performance.now() - t0) / 60000;
   const baseline = metrics.rows.find((r) => r.name === 'OpenCV Telea') ?? metrics.rows.find((r) => r.name === 'Mean fill')!;
   const chainOf = (p: string) => chain.series.find((s) => s.name.startsWith(`${p} (z = μ`))?.values;
@@ -64,6 +73,8 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
     `# Study (${new Date().toISOString()})`,
     '',
     `Backend ${describeBackend(backend)}; ${data.images.length} ${data.kind === 'celeba' ? 'real CelebA' : 'SYNTHETIC (not CelebA)'} faces from ${data.root}; ${cfg.size}×${cfg.size}; ${cfg.epochs} epochs; seed ${cfg.seed}; training ${trainMinutes.toFixed(1)} min, total ${minutes.toFixed(1)} min.`,
+    '',
+    `Time by phase: ${phases.summary()}.`,
     '',
     '## Checks (no collapse)',
     '',
@@ -87,6 +98,22 @@ export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m
   writeFileAtomic(file, summary);
   log(summary);
   return file;
+}
+
+/** Wall time of the study's phases, each logged as it ends (where the minutes go). */
+export class PhaseClock {
+  private last = performance.now();
+  readonly phases: { name: string; seconds: number }[] = [];
+  constructor(private readonly log?: (m: string) => void) {}
+  mark(name: string): void {
+    const now = performance.now();
+    this.phases.push({ name, seconds: (now - this.last) / 1000 });
+    this.last = now;
+    this.log?.(`[vii] ${name}: ${this.phases[this.phases.length - 1].seconds.toFixed(1)} s`);
+  }
+  summary(): string {
+    return this.phases.map((p) => `${p.name} ${p.seconds.toFixed(0)} s`).join(', ');
+  }
 }
 
 /** "0.2831 → 0.1335", or with the best step when the chain is best in between: "0.2831 → 0.1335 (best 0.1160 at t = 4)". */
