@@ -258,7 +258,7 @@ const commands: Record<string, Command> = {
     const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value', 'attribute-guidance': 'value' });
     const guidance = stringFlag(args, 'attribute-guidance');
     if (guidance !== undefined && !(parseDecimal(guidance) >= 0)) throw new UsageError(`--attribute-guidance ${guidance}: expected a number ≥ 0`);
-    const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined } : DEFAULT_SECTION;
+    const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined, frechet: true, klWarmupSteps: undefined } : DEFAULT_SECTION;
     const cfg = {
       ...base,
       size: intFlag(args, 'size', base.size, 32) as 32 | 64,

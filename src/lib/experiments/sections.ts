@@ -48,6 +48,10 @@ export interface SectionConfig {
   dataDir?: string;
   /** Held-out images for Table 1 (all of the test split when undefined). */
   evalImages?: number;
+  /** Table 1's Fréchet columns (InceptionV3 features of every completion and prior sample: most of its CPU time). */
+  frechet: boolean;
+  /** KL warm-up in steps (TrainConfig.klWarmupSteps); undefined: the training default. */
+  klWarmupSteps?: number;
   runsDir: string;
   figuresDir: string;
   tableDir: string;
@@ -71,6 +75,10 @@ export const DEFAULT_SECTION: SectionConfig = {
   lambdas: Object.fromEntries(Object.keys(DEFAULT_PERCEPTUAL.weights).map((l) => [l, 0])),
   mask: 'centre:0.5',
   evalImages: 300,
+  // Quick: the Fréchet columns would take 4 of its minutes here (`--full` and `vii table1` have them).
+  frechet: false,
+  // A third of the quick study's 37 × EPOCHS steps, so β reaches 1 well before the end.
+  klWarmupSteps: 50,
   runsDir: path.join('results', 'runs', 'study'),
   // The study's and notebooks' own outputs: an untracked folder, never over the committed results.
   figuresDir: path.join(STUDY_DIR, 'figures'),
@@ -104,7 +112,7 @@ export function runDirFor(cfg: SectionConfig, preset: string): string {
 export async function trainPreset(cfg: SectionConfig, data: FaceDataset, preset: string, onLine?: (l: string) => void): Promise<TrainingRun> {
   return trainModel({
     model: sectionModel(cfg, preset),
-    train: { ...DEFAULT_TRAIN, epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, stepsPerEpoch: cfg.stepsPerEpoch ?? null },
+    train: { ...DEFAULT_TRAIN, epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, stepsPerEpoch: cfg.stepsPerEpoch ?? null, klWarmupSteps: cfg.klWarmupSteps ?? DEFAULT_TRAIN.klWarmupSteps },
     data,
     runDir: runDirFor(cfg, preset),
     onLine,
@@ -261,7 +269,7 @@ export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { o
   const outBase = path.join(cfg.tableDir, `study-${cfg.size}`);
   // LPIPS and the Inception score join the substitutes when `vii weights fetch` has put their weights in place.
   const real = await loadRealMetrics();
-  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, outBase, real, onLine, log: onLine });
+  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, frechet: cfg.frechet, outBase, real, onLine, log: onLine });
   disposeRealMetrics(real);
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };

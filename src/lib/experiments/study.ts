@@ -27,13 +27,13 @@ const fixed = (v: number | null | undefined, d = 3) => (v === null || v === unde
 /** The whole study: every section and Table 1 for the paper's 8 rows, written to results/ (what `vii study` runs). */
 export async function runStudy(cfg: SectionConfig, log: (m: string) => void = (m) => console.log(m)): Promise<string> {
   const t0 = performance.now();
+  const phases = new PhaseClock(log);
   const backend = await selectBackend();
   const data = await loadSectionData(cfg);
   log(`[vii] study: ${data.images.length} ${data.kind} faces (${data.origin}) at ${cfg.size}×${cfg.size}, ${cfg.epochs} epochs, seed ${cfg.seed}`);
   const browser = await findBrowser();
   log(browser ? `[vii] plots rendered by headless Chromium (${browser.origin})` : `[vii] note: ${browserMissing()}`);
-  const phases = new PhaseClock(log);
-  phases.mark('data');
+  phases.mark('data and browser');
   const presets = Object.keys(PAPER_ROWS);
   const runs = new Map<string, Awaited<ReturnType<typeof trainPreset>>>();
   for (const p of presets) {

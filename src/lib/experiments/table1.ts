@@ -29,6 +29,8 @@ export interface Table1Options {
   real?: RealMetrics;
   /** The Fréchet substitute's network (default: nsfwjs' InceptionV3); FID is added when `real.inception` is there. */
   frechetSubstitute?: FrechetNet;
+  /** Fréchet columns (default true): InceptionV3 features of every completion and prior sample, most of Table 1's time on a CPU. */
+  frechet?: boolean;
   onLine?: (line: string) => void;
   log?: (m: string) => void;
 }
@@ -49,9 +51,10 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const real = o.real ?? { lpips: null, inception: null, missing: [] };
   for (const m of real.missing) log(`[vii] real metric not computed: ${m}`);
   const settings: EvalSettings = { data: o.data, split: 'test', mask, seed, limit: o.limit, batchSize: 100, perceptual, real, classifier, diversitySamples: 3, diversityImages: 100, onLine: o.onLine };
-  const substitute = o.frechetSubstitute ?? (await nsfwjsInceptionFrechetNet());
-  const frechetNets = [...(real.inception ? [inceptionPoolFrechetNet(real.inception)] : []), substitute];
-  settings.frechet = await realFeatureSets(settings, frechetNets);
+  const withFrechet = o.frechet ?? true;
+  const substitute = withFrechet ? (o.frechetSubstitute ?? (await nsfwjsInceptionFrechetNet())) : null;
+  const frechetNets = substitute ? [...(real.inception ? [inceptionPoolFrechetNet(real.inception)] : []), substitute] : [];
+  settings.frechet = frechetNets.length ? await realFeatureSets(settings, frechetNets) : [];
   const generation = new Map<string, Record<string, number> | null>();
   const throughPd = new Set<string>();
   const rows: RowMetrics[] = [];
@@ -69,7 +72,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     if (trainedThroughPdNet(meta.model)) throughPd.add(m.name);
     notes.push(`${m.name}: ${checkpoint} (epoch ${meta.epoch}, step ${meta.step}, ${method}${method === 'gibbs' ? ` ${o.steps ?? 10} steps` : ''}, perceptual net ${meta.featureNet})`);
     model.dispose();
-    log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score!.mean.toFixed(3)} sharpness ${row.sharpness.mean.toFixed(3)} ${substitute.name} ${row.frechet[substitute.name].toFixed(2)}`);
+    log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score!.mean.toFixed(3)} sharpness ${row.sharpness.mean.toFixed(3)}${substitute ? ` ${substitute.name} ${row.frechet[substitute.name].toFixed(2)}` : ''}`);
   }
   const paperRows = rows.length - extraNames.size;
   const baselines = [await evaluateRow('Real images', (x) => x.clone(), { ...settings, diversitySamples: 0 })];
@@ -87,7 +90,10 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     `AS: the Inception-score formula with an attribute classifier trained here (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3 (substitute, not the Inception score). ` +
     `PD: ${perceptual.description} (substitute, not LPIPS)${throughPd.size ? '; ‡ = the model was trained with a perceptual loss through this network, so its PD is not an independent judgement' : ''}. ` +
     `Sharpness: mean |Laplacian| of the fill's luma in the hole's interior over the photograph's (1 = as sharp as the photograph; network-free). ` +
-    `${frechetNets.map((f) => `${f.name}: ${f.description}`).join('. ')}; "completions" against the ${n} real test images, "prior" for ${n} prior samples z ~ N(0, I) (with those images' attributes; — for the one-shot models, whose decoder needs observed pixels). Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.` +
+    (frechetNets.length
+      ? `${frechetNets.map((f) => `${f.name}: ${f.description}`).join('. ')}; "completions" against the ${n} real test images, "prior" for ${n} prior samples z ~ N(0, I) (with those images' attributes; — for the one-shot models, whose decoder needs observed pixels).`
+      : 'Fréchet distances not computed here (`vii table1` computes them).') +
+    ` Attr. acc.: ${classifier.description}. Diversity: mean pairwise PD of 3 completions of the first 100 inputs.` +
     (real.inception ? ` IS: the Inception score (10 splits) with ${real.inception.description}, images resized to 299×299.` : '') +
     (real.lpips ? ` LPIPS: ${real.lpips.description}.` : '');
   const isReal = (r: RowMetrics) => r.name === 'Real images';
@@ -117,7 +123,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   writeJsonAtomic(`${o.outBase}.json`, { caption, rows: rows.map((r) => ({ ...r, generationFrechet: generation.get(r.name) ?? null, trainedThroughPd: throughPd.has(r.name) })), notes, frechet: frechetNets.map((f) => f.description), classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
   files.push(path.resolve(`${o.outBase}.json`));
   classifier.model.dispose();
-  if (!o.frechetSubstitute) substitute.dispose();
+  if (substitute && !o.frechetSubstitute) substitute.dispose();
   return { rows, files, table };
 }
 
