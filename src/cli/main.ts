@@ -14,6 +14,8 @@ import { completeFolder } from '../lib/experiments/completeFolder';
 import { parseAttributeSettings } from '../lib/completion';
 import { DEFAULT_SECTION } from '../lib/experiments/sections';
 import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
+import { loadSpec } from '../lib/spec/experimentSpec';
+import { runExperiment } from '../lib/experiments/runExperiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
 import { loadTrainedModel } from '../lib/models/loadModel';
 import { attributeClassifierFor } from '../lib/metrics/attributeClassifier';
@@ -62,6 +64,10 @@ commands:
         equally; the plain one, trained on raw frequencies, calls rare attributes such as glasses never on)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
+  run SPEC.json [KEY=VALUE ...]
+        carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → summary,
+        resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
+        dotted name (train.epochs=2, data.limit=300, model.perceptual.weights.Conv1_relu=0.01, stages=["table1"])
   study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N] [--attribute-guidance λ]
         every section and Table 1 for the paper's 8 rows, written to results/
   weights fetch vgg16|inception|lpips-vgg ... [--dir DIR] | weights convert FILE.pth [--out PATH] | weights status [--dir DIR]
@@ -253,6 +259,15 @@ const commands: Record<string, Command> = {
     rows.forEach((r, i) => flat.set(r, i * size * size * 3));
     writeFileAtomic(out, await gridPng({ data: flat, shape: [rows.length, size, size, 3] }, { columns: names.length, scale: size < 64 ? 2 : 1 }));
     console.log(`wrote ${out}: rows ${dirs.join(', ')}; columns ${names.join(', ')}`);
+  },
+  async run(argv) {
+    const args = parseArgs(argv, {}, { positional: true });
+    const [file, ...overrides] = args.positional;
+    if (!file) throw new UsageError('run needs a spec file, e.g. vii run configs/paper64.json');
+    const spec = asUsage(() => loadSpec(file, overrides));
+    await selectBackend();
+    const out = await runExperiment(spec);
+    if (out.summary) console.log(`[vii] wrote ${out.summary}`);
   },
   async study(argv) {
     const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value', 'attribute-guidance': 'value' });

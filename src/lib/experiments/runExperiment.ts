@@ -1,0 +1,211 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs';
+import { loadFaces } from '../data/dataSource';
+import { CELEBA_CROP_FRACTION } from '../data/preprocess';
+import { gatherBatch, type FaceDataset } from '../data/faceDataset';
+import { makeMaskBatch, parseMaskSpec } from '../masks';
+import { rowName } from '../models/config';
+import { attributeIndices } from '../data/attributes';
+import { loadTrainedModel } from '../models/loadModel';
+import { attributeClassifierFor } from '../metrics/attributeClassifier';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import { tableMarkdown } from '../export/table';
+import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
+import { disposeRun } from '../training/trainer';
+import { complete } from '../completion';
+import { chainRecorder } from './gibbsChain';
+import { trainModel } from './trainModel';
+import { buildTable1 } from './table1';
+import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
+import { chainCell } from './study';
+import { canonicalJson, resolvedModel, runName, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
+
+/** What `vii run` leaves, by stage (paths relative to the working directory). */
+export interface ExperimentOutputs {
+  runs: { entry: ModelEntry; name: string; runDir: string; row: string }[];
+  chains: Record<string, { mean: number[]; sample: number[] }>;
+  table: string | null;
+  control: Record<string, AttributeControl[]>;
+  summary: string | null;
+}
+
+/** Where an experiment writes: its logs, figures and table under its own name. */
+export function experimentPaths(spec: ExperimentSpec) {
+  return {
+    logs: path.join(spec.out.logs, spec.name),
+    figures: path.join(spec.out.figures, spec.name),
+    table: path.join(spec.out.tables, `${spec.name}`),
+    summary: path.join(spec.out.logs, spec.name, 'summary.md'),
+  };
+}
+
+/** The Table 1 row of an entry: the paper's name, with guidance when trained with it. */
+function entryRow(spec: ExperimentSpec, entry: ModelEntry): string {
+  const { model } = resolvedModel(spec, entry);
+  return rowName(model.attributeGuidance > 0 ? `${entry.preset}-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : entry.preset);
+}
+
+/** A log file that keeps every message and every 20th progress line (as the shell pipeline's logs did). */
+function fileLogger(file: string) {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  let progress = 0;
+  return (line: string) => {
+    const isProgress = /ms\/step$/.test(line);
+    if (!isProgress || progress++ % 20 === 0) fs.appendFileSync(file, `${line}\n`);
+  };
+}
+
+/**
+ * Carries out a spec's stages: train (or resume, or load when finished) every model, log each
+ * model's Gibbs chain on held-out faces, build Table 1, sweep the attribute models, write a
+ * summary. Each stage skips work already done for the same checkpoints, so a rerun resumes.
+ */
+export async function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m)): Promise<ExperimentOutputs> {
+  const p = experimentPaths(spec);
+  fs.mkdirSync(p.logs, { recursive: true });
+  writeJsonAtomic(path.join(p.logs, 'spec.json'), spec);
+  const data = await loadFaces({ dir: spec.data.dir ?? undefined, limit: spec.data.limit ?? undefined, preprocess: { size: spec.data.size, cropFraction: CELEBA_CROP_FRACTION }, seed: spec.train.seed });
+  log(`[vii] ${spec.name}: ${spec.models.length} model(s), ${data.images.length} ${data.kind} faces at ${spec.data.size}×${spec.data.size}; stages ${spec.stages.join(', ')}`);
+  const runs = spec.models.map((entry) => {
+    const name = runName(spec, entry);
+    return { entry, name, runDir: path.join(spec.out.runs, name), row: entryRow(spec, entry) };
+  });
+  const names = runs.map((r) => r.row);
+  for (const r of runs) if (names.filter((n) => n === r.row).length > 1) r.row = `${r.row} [${r.name}]`;
+  const outputs: ExperimentOutputs = { runs, chains: {}, table: null, control: {}, summary: null };
+  const has = (stage: ExperimentSpec['stages'][number]) => spec.stages.includes(stage);
+
+  if (has('train')) {
+    for (const r of runs) {
+      const { model, train } = resolvedModel(spec, r.entry);
+      fs.mkdirSync(r.runDir, { recursive: true });
+      writeJsonAtomic(path.join(r.runDir, 'spec.json'), { spec, entry: r.entry });
+      log(`[vii] train ${r.row}: ${r.runDir}`);
+      const logLine = fileLogger(path.join(p.logs, `${r.name}.log`));
+      disposeRun(await trainModel({ model, train, data, runDir: r.runDir, onLine: logLine, log: (m) => (logLine(m), log(m)) }));
+    }
+  }
+  const trained = runs.filter((r) => fs.existsSync(path.join(r.runDir, 'latest.json')));
+  if (trained.length < runs.length) log(`[vii] not trained yet (run the train stage): ${runs.filter((r) => !trained.includes(r)).map((r) => r.name).join(', ')}`);
+
+  if (has('chain')) for (const r of trained) outputs.chains[r.name] = await chainStage(spec, data, r.runDir, path.join(p.logs, `chain-${r.name}.json`), log);
+  if (has('table1') && trained.length) outputs.table = await table1Stage(spec, data, trained, p, log);
+  if (has('sweep')) {
+    for (const r of trained) {
+      const control = await sweepStage(spec, data, r, p, log);
+      if (control) outputs.control[r.row] = control;
+    }
+  }
+  if (has('summary')) outputs.summary = writeSummary(spec, outputs, p);
+  return outputs;
+}
+
+/** Is `file` a stage output made from exactly these inputs? */
+function upToDate(file: string, stamp: unknown): boolean {
+  if (!fs.existsSync(file)) return false;
+  try {
+    return canonicalJson((JSON.parse(fs.readFileSync(file, 'utf8')) as { stamp?: unknown }).stamp) === canonicalJson(stamp);
+  } catch {
+    return false;
+  }
+}
+
+/** The masked L1 after every Gibbs step on the first held-out test faces, z = μ and z ~ q. */
+async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: string, file: string, log: (m: string) => void): Promise<{ mean: number[]; sample: number[] }> {
+  const { model, meta, checkpoint } = loadTrainedModel(runDir);
+  const indices = data.splits.test.slice(0, spec.evaluation.chainImages);
+  const stamp = { checkpoint: path.resolve(checkpoint), step: meta.step, images: indices.length, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  if (upToDate(file, stamp)) {
+    model.dispose();
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { mean: number[]; sample: number[] });
+  }
+  const cols = attributeIndices(data.attributeNames, meta.model.attributes);
+  const result: Record<'mean' | 'sample', number[]> = { mean: [], sample: [] };
+  for (const latent of ['mean', 'sample'] as const) {
+    const recorder = chainRecorder();
+    for (let start = 0; start < indices.length; start += 100) {
+      const idx = indices.slice(start, start + 100);
+      const batch = gatherBatch(data, idx, cols);
+      const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, start);
+      recorder.batch(batch.x, mask);
+      complete(model, batch.x, mask, cols.length ? batch.y : null, { method: 'gibbs', steps: spec.completion.steps, latent, seed: spec.train.seed, onStep: recorder.onStep }).completed.dispose();
+      tf.dispose([batch.x, batch.y, mask]);
+    }
+    result[latent] = await recorder.means(indices.length);
+  }
+  model.dispose();
+  writeJsonAtomic(file, { stamp, ...result });
+  log(`[vii] chain ${path.basename(runDir)} (z = μ): ${chainCell(result.mean)}`);
+  return result;
+}
+
+async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: ExperimentOutputs['runs'], p: ReturnType<typeof experimentPaths>, log: (m: string) => void): Promise<string> {
+  const stampFile = path.join(p.logs, 'table1.stamp.json');
+  const stamp = {
+    checkpoints: runs.map((r) => fs.readFileSync(path.join(r.runDir, 'latest.json'), 'utf8')),
+    evaluation: spec.evaluation,
+    completion: spec.completion,
+    seed: spec.train.seed,
+  };
+  if (upToDate(stampFile, stamp) && fs.existsSync(`${p.table}.md`)) return `${p.table}.md`;
+  const real = await loadRealMetrics();
+  const logLine = fileLogger(path.join(p.logs, 'table1.log'));
+  try {
+    await buildTable1({
+      data,
+      models: runs.map((r) => ({ name: r.row, runDir: r.runDir })),
+      mask: spec.evaluation.mask,
+      seed: spec.train.seed,
+      limit: spec.evaluation.images ?? undefined,
+      steps: spec.completion.steps,
+      frechet: spec.evaluation.frechet,
+      outBase: p.table,
+      real,
+      onLine: logLine,
+      log: (m) => (logLine(m), log(m)),
+    });
+  } finally {
+    disposeRealMetrics(real);
+  }
+  writeJsonAtomic(stampFile, { stamp });
+  return `${p.table}.md`;
+}
+
+/** Decoder sweeps and forced completions of an attribute model, judged; null for models without the attributes. */
+async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: ExperimentOutputs['runs'][number], p: ReturnType<typeof experimentPaths>, log: (m: string) => void): Promise<AttributeControl[] | null> {
+  const { model: config } = resolvedModel(spec, r.entry);
+  const attributes = sweepAttributes(spec, r.entry, config);
+  if (attributes.length === 0) return null;
+  const file = path.join(p.logs, `sweep-${r.name}.control.json`);
+  const stamp = { checkpoint: fs.readFileSync(path.join(r.runDir, 'latest.json'), 'utf8'), attributes, samples: spec.evaluation.sweepSamples, judge: spec.evaluation.judge, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
+  const { model } = loadTrainedModel(r.runDir);
+  const classifier = await attributeClassifierFor(data, { seed: 0, balanced: spec.evaluation.judge === 'balanced' });
+  const out = path.join(spec.out.runs, `${r.name}-sweep`);
+  try {
+    const control = await attributeControl({ model, data, classifier, attributes, samples: Math.min(spec.evaluation.sweepSamples, data.splits.test.length), seed: spec.train.seed, out, mask: spec.evaluation.mask, gibbsSteps: spec.completion.steps });
+    fs.mkdirSync(p.figures, { recursive: true });
+    for (const g of ['sweep-grid', 'completion-grid']) if (fs.existsSync(path.join(out, `${g}.png`))) fs.copyFileSync(path.join(out, `${g}.png`), path.join(p.figures, `${g}-${r.name}.png`));
+    writeJsonAtomic(file, { stamp, judge: classifier.description, control });
+    const mean = meanControl(control);
+    log(`[vii] sweep ${r.row}: control (decoder) ${mean.decoder?.toFixed(3) ?? '—'}, (completion) ${mean.completion.toFixed(3)}`);
+    return control;
+  } finally {
+    classifier.model.dispose();
+    model.dispose();
+  }
+}
+
+function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: ReturnType<typeof experimentPaths>): string {
+  const lines = [`# ${spec.name}`, '', `Spec: \`${path.join(p.logs, 'spec.json')}\` (runs under \`${spec.out.runs}\`).`, ''];
+  if (Object.keys(o.chains).length) {
+    lines.push(`## Gibbs chain (masked L1 after step 1 → ${spec.completion.steps}, ${spec.evaluation.chainImages} held-out faces)`, '', '| model | run | z = μ | z ~ q |', '|---|---|---|---|');
+    for (const r of o.runs) if (o.chains[r.name]) lines.push(`| ${r.row} | \`${r.name}\` | ${chainCell(o.chains[r.name].mean)} | ${chainCell(o.chains[r.name].sample)} |`);
+    lines.push('');
+  }
+  if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
+  if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
+  writeFileAtomic(p.summary, lines.join('\n'));
+  return p.summary;
+}

@@ -1,0 +1,224 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { createHash } from 'crypto';
+import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, type ModelConfig, type TrainConfig } from '../models/config';
+import { DEFAULT_COMPLETION } from '../completion';
+import { CELEBA_ATTRIBUTES } from '../data/attributes';
+import { parseMaskSpec, validateMaskForSize } from '../masks';
+
+/**
+ * One experiment, as data (configs/*.json): which models, trained how, completed and evaluated
+ * how, and where its outputs go. `vii run SPEC [--set KEY=VALUE …]` carries it out. Every
+ * default lives in DEFAULT_SPEC (model and training defaults are models/config.ts's, the chain's
+ * completion.ts's); a file or an override states only what differs.
+ */
+export interface ExperimentSpec {
+  /** Names the summary and the table files. */
+  name: string;
+  data: {
+    /** A CelebA folder; null: the usual search (CELEBA_DIR, data/celeba, ../shared/celeba, else synthetic faces). */
+    dir: string | null;
+    /** The first N faces; null: all. */
+    limit: number | null;
+    size: 32 | 64;
+  };
+  /** Model settings shared by every entry (ModelConfig's names: λ_l are `perceptual.weights`). */
+  model: Partial<ModelConfig>;
+  train: TrainConfig;
+  /** The models: a preset, and what differs from the shared settings. */
+  models: ModelEntry[];
+  /** The Gibbs chain of completion, Table 1 and the sweeps (the one-shot models complete in one pass whatever `steps`). */
+  completion: { steps: number; latent: 'mean' | 'sample' };
+  evaluation: {
+    /** The holes of Table 1, the chain and the forced completions (the CLI's mask syntax). */
+    mask: string;
+    /** Held-out faces of Table 1; null: the whole test split. */
+    images: number | null;
+    /** Held-out faces whose chain (masked L1 after every step, z = μ and z ~ q) is logged. */
+    chainImages: number;
+    /** Table 1's Fréchet columns (InceptionV3 features of every completion and prior sample). */
+    frechet: boolean;
+    /** The classifier that judges attribute control. */
+    judge: 'plain' | 'balanced';
+    /** Attributes swept (those a model has); an entry may name its own. */
+    sweepAttributes: string[];
+    sweepSamples: number;
+  };
+  stages: Stage[];
+  out: { runs: string; logs: string; figures: string; tables: string };
+}
+
+export interface ModelEntry {
+  preset: string;
+  model?: Partial<ModelConfig>;
+  /** Attributes this model's sweep covers (default: evaluation.sweepAttributes). */
+  sweepAttributes?: string[];
+}
+
+export const STAGES = ['train', 'chain', 'table1', 'sweep', 'summary'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const DEFAULT_SPEC: ExperimentSpec = {
+  name: 'experiment',
+  data: { dir: null, limit: null, size: DEFAULT_MODEL.imageSize },
+  model: {},
+  train: DEFAULT_TRAIN,
+  models: [],
+  completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
+  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'plain', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100 },
+  stages: [...STAGES],
+  out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
+};
+
+/** A bad spec file or override: one line naming the file or key and what was expected. */
+export class SpecError extends Error {}
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+/** Keys whose default is null, and the type they take otherwise. */
+const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['train.stepsPerEpoch', 'number']]);
+/** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
+const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide']));
+
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Checks `value` against the default's shape: unknown keys and wrong types are refused by their dotted path. */
+function checkShape(value: unknown, reference: unknown, where: string, source: string): void {
+  if (where === 'model' || /^models\.\d+\.model$/.test(where)) {
+    if (kind(value) !== 'object') throw new SpecError(`${source}: ${where} must be an object of model settings`);
+    for (const k of Object.keys(value as object)) if (!MODEL_KEYS.has(k)) throw new SpecError(`${source}: unknown model setting ${where}.${k}; known: ${[...MODEL_KEYS].join(', ')}`);
+    return;
+  }
+  if (value === null && NULLABLE.has(where)) return;
+  if (where === 'train.initFrom') {
+    if (kind(value) !== 'object' || typeof (value as { checkpoint?: unknown }).checkpoint !== 'string') throw new SpecError(`${source}: train.initFrom must be { "checkpoint": DIR, "step": N }`);
+    return;
+  }
+  const expected = NULLABLE.get(where) ?? kind(reference);
+  if (reference !== undefined && kind(value) !== expected) throw new SpecError(`${source}: ${where} is ${JSON.stringify(value)}; expected ${NULLABLE.has(where) ? `${expected} or null` : expected}`);
+  if (expected === 'object') {
+    const ref = reference as Record<string, unknown>;
+    for (const [k, v] of Object.entries(value as object)) {
+      if (!(k in ref) && !(where === 'train' && k === 'initFrom')) throw new SpecError(`${source}: unknown key ${where ? `${where}.` : ''}${k}; known: ${Object.keys(ref).map((r) => (where ? `${where}.${r}` : r)).join(', ')}`);
+      checkShape(v, ref[k], where ? `${where}.${k}` : k, source);
+    }
+  }
+  if (where === 'models') (value as unknown[]).forEach((m, i) => checkEntry(m, `models.${i}`, source));
+  if (where === 'stages') for (const s of value as unknown[]) if (!(STAGES as readonly unknown[]).includes(s)) throw new SpecError(`${source}: stage ${JSON.stringify(s)}; expected some of ${STAGES.join(', ')}`);
+}
+
+function checkEntry(entry: unknown, where: string, source: string): void {
+  if (kind(entry) !== 'object') throw new SpecError(`${source}: ${where} must be { "preset": NAME, … }`);
+  const e = entry as Record<string, unknown>;
+  for (const k of Object.keys(e)) if (!['preset', 'model', 'sweepAttributes'].includes(k)) throw new SpecError(`${source}: unknown key ${where}.${k}; known: preset, model, sweepAttributes`);
+  if (typeof e.preset !== 'string' || !(e.preset in TABLE1_PRESETS)) throw new SpecError(`${source}: ${where}.preset ${JSON.stringify(e.preset)}; expected one of ${Object.keys(TABLE1_PRESETS).join(', ')}`);
+  if (e.model !== undefined) checkShape(e.model, {}, `${where}.model`, source);
+  if (e.sweepAttributes !== undefined && (!Array.isArray(e.sweepAttributes) || e.sweepAttributes.some((a) => !(CELEBA_ATTRIBUTES as readonly unknown[]).includes(a)))) throw new SpecError(`${source}: ${where}.sweepAttributes must list CelebA attribute names`);
+}
+
+/** Recursive merge of plain objects (arrays and values replace). */
+function merge<T>(base: T, over: unknown): T {
+  if (kind(base) !== 'object' || kind(over) !== 'object') return (over === undefined ? base : over) as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over as object)) out[k] = merge(out[k], v);
+  return out as T;
+}
+
+/** The spec a JSON value describes: its keys checked, the defaults filled in, every model config validated. */
+export function specFrom(value: unknown, source: string): ExperimentSpec {
+  checkShape(value, DEFAULT_SPEC, '', source);
+  const spec = merge(DEFAULT_SPEC, value);
+  if (spec.models.length === 0) throw new SpecError(`${source}: models is empty; list at least one { "preset": NAME }`);
+  for (const [i, e] of spec.models.entries()) {
+    try {
+      resolvedModel(spec, e);
+    } catch (err) {
+      throw new SpecError(`${source}: models.${i} (${e.preset}): ${(err as Error).message}`);
+    }
+  }
+  if (!(Number.isInteger(spec.completion.steps) && spec.completion.steps >= 1)) throw new SpecError(`${source}: completion.steps ${spec.completion.steps}; expected an integer ≥ 1`);
+  if (!['mean', 'sample'].includes(spec.completion.latent)) throw new SpecError(`${source}: completion.latent ${JSON.stringify(spec.completion.latent)}; expected mean or sample`);
+  if (!['plain', 'balanced'].includes(spec.evaluation.judge)) throw new SpecError(`${source}: evaluation.judge ${JSON.stringify(spec.evaluation.judge)}; expected plain or balanced`);
+  try {
+    validateMaskForSize(parseMaskSpec(spec.evaluation.mask), spec.data.size);
+  } catch (e) {
+    throw new SpecError(`${source}: evaluation.mask: ${(e as Error).message}`);
+  }
+  if (spec.data.size !== 32 && spec.data.size !== 64) throw new SpecError(`${source}: data.size ${spec.data.size}; expected 32 or 64`);
+  for (const k of ['epochs', 'batchSize'] as const) if (!(Number.isInteger(spec.train[k]) && spec.train[k] >= 1)) throw new SpecError(`${source}: train.${k} ${spec.train[k]}; expected an integer ≥ 1`);
+  if (!(spec.train.learningRate > 0)) throw new SpecError(`${source}: train.learningRate ${spec.train.learningRate}; expected > 0`);
+  return spec;
+}
+
+/** Reads a spec file (JSON); the error names the file. */
+export function loadSpec(file: string, overrides: string[] = []): ExperimentSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new SpecError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such spec file' : `not valid JSON (${(e as Error).message})`}`);
+  }
+  for (const o of overrides) raw = applyOverride(raw, o);
+  return specFrom(raw, overrides.length ? `${file} with ${overrides.join(' ')}` : file);
+}
+
+/**
+ * `KEY=VALUE` with a dotted key (`train.epochs=2`, `model.perceptual.weights.Conv1_relu=0.01`,
+ * `models.0.model.attributeGuidance=40`): VALUE is read as JSON where it parses (numbers, true,
+ * null, [..]) and as a string otherwise.
+ */
+export function applyOverride(raw: unknown, text: string): unknown {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new SpecError(`override "${text}": expected KEY=VALUE (e.g. train.epochs=2)`);
+  const keys = text.slice(0, at).split('.');
+  const valueText = text.slice(at + 1);
+  let value: Json;
+  try {
+    value = JSON.parse(valueText) as Json;
+  } catch {
+    value = valueText;
+  }
+  const root = structuredClone((raw ?? {}) as Record<string, unknown>);
+  let node: Record<string, unknown> = root;
+  for (const k of keys.slice(0, -1)) {
+    if (node[k] === undefined) node[k] = {};
+    if (kind(node[k]) !== 'object' && kind(node[k]) !== 'array') throw new SpecError(`override "${text}": ${k} is not an object`);
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+  return root;
+}
+
+/** The full model and training configuration of one entry. */
+export function resolvedModel(spec: ExperimentSpec, entry: ModelEntry): { model: ModelConfig; train: TrainConfig } {
+  // Deep, so `model.perceptual.weights.Conv1_relu=0.05` keeps the other layers' λ_l (as --lambda does).
+  const merged = merge(merge(merge({ ...DEFAULT_MODEL, name: entry.preset, ...TABLE1_PRESETS[entry.preset] }, spec.model), entry.model ?? {}), { imageSize: spec.data.size });
+  // Without a network λ_l mean nothing: none, as `--feature-net none` gives.
+  if (merged.perceptual.net === 'none') merged.perceptual = { net: 'none', weights: {} };
+  return { model: modelConfig(entry.preset, merged), train: spec.train };
+}
+
+/**
+ * The run folder of an entry: a readable stem (preset, size, active λ_l, guidance) and a short
+ * hash of everything that fixes the trained weights (model, training, data limit), so changing
+ * any of them trains anew and the same settings always find the same folder.
+ */
+export function runName(spec: ExperimentSpec, entry: ModelEntry): string {
+  const { model, train } = resolvedModel(spec, entry);
+  const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
+  const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
+  const hash = createHash('sha256').update(canonicalJson({ model, train, limit: spec.data.limit })).digest('hex').slice(0, 8);
+  return `${entry.preset}-${spec.data.size}-${lambdas}${g}-${hash}`;
+}
+
+/** JSON with object keys sorted, so equal settings hash equally whatever their order in a file. */
+export function canonicalJson(v: unknown): string {
+  if (kind(v) === 'array') return `[${(v as unknown[]).map(canonicalJson).join(',')}]`;
+  if (kind(v) === 'object') return `{${Object.keys(v as object).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+/** The attributes an entry's sweep covers: its own list or the spec's, those its model has. */
+export function sweepAttributes(spec: ExperimentSpec, entry: ModelEntry, model: ModelConfig): string[] {
+  return (entry.sweepAttributes ?? spec.evaluation.sweepAttributes).filter((a) => model.attributes.includes(a));
+}

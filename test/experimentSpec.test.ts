@@ -1,0 +1,126 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
+import { applyOverride, canonicalJson, loadSpec, resolvedModel, runName, specFrom, SpecError } from '../src/lib/spec/experimentSpec';
+import { runExperiment } from '../src/lib/experiments/runExperiment';
+import { trainModel } from '../src/lib/experiments/trainModel';
+import { buildTable1 } from '../src/lib/experiments/table1';
+import { disposeRun } from '../src/lib/training/trainer';
+import { modelFromArgs, trainFromArgs, MODEL_FLAGS } from '../src/cli/modelOptions';
+import { parseArgs } from '../src/cli/args';
+import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
+import { loadFaces } from '../src/lib/data/dataSource';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { tempDir } from './helpers/fixtures';
+
+const CONFIGS = path.resolve(__dirname, '..', 'configs');
+const minimal = { models: [{ preset: 'vae-partial' }] };
+
+test('a spec refuses unknown keys, wrong types, presets, stages and masks by their dotted name', () => {
+  const cases: [unknown, RegExp][] = [
+    [{ ...minimal, train: { epoch: 2 } }, /unknown key train\.epoch; known: train\.epochs/],
+    [{ ...minimal, train: { epochs: '2' } }, /train\.epochs is "2"; expected number/],
+    [{ ...minimal, data: { limit: 'all' } }, /data\.limit is "all"; expected number or null/],
+    [{ models: [{ preset: 'vae-partal' }] }, /models\.0\.preset "vae-partal"; expected one of vae-complete/],
+    [{ models: [{ preset: 'vae-partial', model: { lamdas: {} } }] }, /unknown model setting models\.0\.model\.lamdas/],
+    [{ ...minimal, stages: ['train', 'plot'] }, /stage "plot"; expected some of train, chain/],
+    [{ ...minimal, evaluation: { mask: 'circle:3' } }, /evaluation\.mask/],
+    [{ models: [{ preset: 'vae-partial', model: { attributeGuidance: 4 } }] }, /models\.0 \(vae-partial\): .*attributeGuidance needs attributes in the decoder/],
+    [{ models: [] }, /models is empty/],
+    [{ ...minimal, train: { epochs: 0 } }, /train\.epochs 0; expected an integer ≥ 1/],
+  ];
+  for (const [value, message] of cases) assert.throws(() => specFrom(value, 'my.json'), (e: Error) => e instanceof SpecError && e.message.startsWith('my.json: ') && message.test(e.message), JSON.stringify(value));
+  assert.throws(() => loadSpec('/nonexistent/spec.json'), /^Error: \/nonexistent\/spec\.json: no such spec file$|\/nonexistent\/spec\.json: no such spec file/);
+});
+
+test('overrides: dotted keys, values read as JSON where they parse, the file and override named in errors', () => {
+  const raw = applyOverride(applyOverride(applyOverride(minimal, 'train.epochs=2'), 'data.dir=/tmp/faces'), 'stages=["table1"]');
+  const spec = specFrom(raw, 'x');
+  assert.equal(spec.train.epochs, 2);
+  assert.equal(spec.data.dir, '/tmp/faces');
+  assert.deepEqual(spec.stages, ['table1']);
+  assert.equal(spec.train.batchSize, 64, 'defaults fill what the file does not say');
+  const lam = specFrom(applyOverride(minimal, 'model.perceptual.weights.Conv1_relu=0.05'), 'x');
+  assert.equal(resolvedModel(lam, lam.models[0]).model.perceptual.weights.Conv1_relu, 0.05);
+  assert.throws(() => applyOverride(minimal, 'train.epochs'), /expected KEY=VALUE/);
+  const file = path.join(tempDir(), 'spec.json');
+  fs.writeFileSync(file, JSON.stringify(minimal));
+  assert.throws(() => loadSpec(file, ['train.epochs=-1']), new RegExp(`${file} with train.epochs=-1: train.epochs -1`));
+});
+
+test('run names: a readable stem and a hash of the settings, whatever their order in the file', () => {
+  const a = specFrom({ models: [{ preset: 'attr1-both', model: { attributeGuidance: 40 } }], train: { epochs: 3, seed: 1 } }, 'a');
+  const b = specFrom({ train: { seed: 1, epochs: 3 }, models: [{ model: { attributeGuidance: 40 }, preset: 'attr1-both' }] }, 'b');
+  assert.equal(runName(a, a.models[0]), runName(b, b.models[0]));
+  assert.match(runName(a, a.models[0]), /^attr1-both-64-Conv10\.01-block_30\.01-block_60\.01-g40-[0-9a-f]{8}$/);
+  const c = specFrom(applyOverride({ models: [{ preset: 'attr1-both', model: { attributeGuidance: 40 } }], train: { epochs: 3, seed: 1 } }, 'train.epochs=4'), 'c');
+  assert.notEqual(runName(a, a.models[0]), runName(c, c.models[0]), 'another epoch count is another run');
+  assert.equal(canonicalJson({ b: 1, a: [2, { d: 3, c: undefined }] }), '{"a":[2,{"d":3}],"b":1}');
+});
+
+test('configs/*.json load, and their models equal what the old scripts\' vii train flags made', () => {
+  const files = fs.readdirSync(CONFIGS).filter((f) => f.endsWith('.json'));
+  assert.ok(files.includes('paper64.json') && files.includes('guided64.json'));
+  const specs = Object.fromEntries(files.map((f) => [f, loadSpec(path.join(CONFIGS, f))]));
+  // scripts/train_paper64.sh: vii train --preset P --size 64 --epochs 10 --feature-net none --seed 0 [TRAIN_ARGS]
+  const old = (preset: string, extra: string[] = []) => {
+    const args = parseArgs(['--preset', preset, '--size', '64', '--epochs', '10', '--feature-net', 'none', '--seed', '0', ...extra], MODEL_FLAGS);
+    return { model: modelFromArgs(args), train: trainFromArgs(args) };
+  };
+  const paper = specs['paper64.json'];
+  assert.equal(paper.models.length, 8);
+  for (const e of paper.models) assert.equal(canonicalJson(resolvedModel(paper, e)), canonicalJson(old(e.preset)), e.preset);
+  // scripts/train_guided64.sh's MODELS list
+  const guided = specs['guided64.json'];
+  const flags = ['--attribute-guidance 40', '--attribute-guidance 40', '--attribute-guidance 4', '--attribute-guidance 30', '--attribute-guidance 10 --attribute-guide balanced'];
+  guided.models.forEach((e, i) => assert.equal(canonicalJson(resolvedModel(guided, e)), canonicalJson(old(e.preset, flags[i].split(' '))), `${e.preset} ${flags[i]}`));
+});
+
+test('vii run on a tiny spec reproduces the old path (vii train, then vii table1) number for number', { timeout: 600_000 }, async () => {
+  await selectBackend();
+  const root = tempDir();
+  const faces = path.join(root, 'faces');
+  await writeSyntheticFaces({ dir: faces, count: 200, seed: 3 });
+  const spec = specFrom(
+    {
+      name: 'tiny',
+      data: { dir: faces, size: 32 },
+      model: { perceptual: { net: 'none', weights: {} } },
+      train: { epochs: 1, batchSize: 8, stepsPerEpoch: 3, checkpointEvery: 2 },
+      models: [{ preset: 'vae-partial' }, { preset: 'attr1-both' }],
+      evaluation: { images: 12, chainImages: 8, frechet: false, sweepSamples: 4 },
+      out: { runs: path.join(root, 'runs'), logs: path.join(root, 'logs'), figures: path.join(root, 'figures'), tables: path.join(root, 'tables') },
+    },
+    'tiny',
+  );
+  const quiet = () => {};
+  const first = await runExperiment(spec, quiet);
+  const newTable = JSON.parse(fs.readFileSync(path.join(root, 'tables', 'tiny.json'), 'utf8')) as { rows: { name: string; maskedL1: { mean: number }; ssim: { mean: number } }[] };
+  assert.ok(first.summary && fs.readFileSync(first.summary, 'utf8').includes('## Table 1'));
+  assert.equal(Object.keys(first.chains).length, 2);
+  assert.equal(first.chains[first.runs[0].name].mean.length, 10);
+  assert.ok(first.control['Cropped + 1 attribute (E + D)'], 'the attribute model was swept');
+
+  // The old path: vii train with the same flags into other folders, then vii table1 over them.
+  const data = await loadFaces({ dir: faces, preprocess: { size: 32, cropFraction: 148 / 178 }, seed: 0 });
+  const oldRuns: { name: string; runDir: string }[] = [];
+  for (const preset of ['vae-partial', 'attr1-both']) {
+    const args = parseArgs(['--preset', preset, '--size', '32', '--epochs', '1', '--batch', '8', '--steps-per-epoch', '3', '--feature-net', 'none'], MODEL_FLAGS);
+    const runDir = path.join(root, 'old', preset);
+    disposeRun(await trainModel({ model: modelFromArgs(args), train: { ...trainFromArgs(args), checkpointEvery: 2 }, data, runDir, onLine: quiet, log: quiet }));
+    oldRuns.push({ name: first.runs.find((r) => r.entry.preset === preset)!.row, runDir });
+  }
+  const { rows } = await buildTable1({ data, models: oldRuns, limit: 12, frechet: false, outBase: path.join(root, 'old', 'table'), log: quiet, onLine: quiet });
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.maskedL1.mean, r.ssim.mean]),
+    newTable.rows.map((r) => [r.name, r.maskedL1.mean, r.ssim.mean]),
+  );
+
+  // A rerun finds every stage done: nothing is retrained or re-evaluated.
+  const tableTime = fs.statSync(path.join(root, 'tables', 'tiny.json')).mtimeMs;
+  const lines: string[] = [];
+  await runExperiment(spec, (m) => lines.push(m));
+  assert.equal(fs.statSync(path.join(root, 'tables', 'tiny.json')).mtimeMs, tableTime);
+  assert.ok(!lines.some((l) => /^\[vii\] (chain|sweep) /.test(l)), lines.join('\n'));
+});
