@@ -4,7 +4,7 @@
 import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { comparisonGrids, quickCompare, runData } from '../src/lib/experiments/fineTune';
-import { loadTrainedModel } from '../src/lib/models/loadModel';
+import { loadTrainedModel } from '../src/lib/weights/loadModel';
 import { tableMarkdown } from '../src/lib/export/table';
 import { exportGrid } from '../src/lib/plots/exportFigure';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';

@@ -1,10 +1,10 @@
-// Export the flagship 64×64 models into models/NAME (float16, inference only; src/lib/models/shippedModel.ts)
+// Export the flagship 64×64 models into models/NAME (float16, inference only; src/lib/weights/shippedModel.ts)
 // with a card whose scores are the shipped weights' own on the first 200 held-out test faces.
 //   npx tsx scripts/export_models.ts [NAME ...]   (default: every entry below whose run exists)
 import * as fs from 'fs';
 import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { exportShippedModel, MODELS_DIR } from '../src/lib/models/shippedModel';
+import { exportShippedModel, MODELS_DIR } from '../src/lib/weights/shippedModel';
 import { shippedModelScores, SHIPPED_EVALUATION } from '../src/lib/experiments/shippedScores';
 import { rowName } from '../src/lib/models/config';
 import { writeJsonAtomic } from '../src/lib/io/atomicWrite';

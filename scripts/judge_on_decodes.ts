@@ -7,7 +7,7 @@
 //   npx tsx scripts/judge_on_decodes.ts RUN_DIR [RUN_DIR…] > results/logs/…/judge-on-decodes.log
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { loadTrainedModel } from '../src/lib/models/loadModel';
+import { loadTrainedModel } from '../src/lib/weights/loadModel';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { attributeIndices } from '../src/lib/data/attributes';

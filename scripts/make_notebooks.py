@@ -1,7 +1,8 @@
 """Writes notebooks/*.ipynb (tslab kernel, no outputs) from the cell lists below.
 Edit here and rerun `python3 scripts/make_notebooks.py`, or edit the notebooks in Jupyter
 (commit them without outputs: `npm run notebooks:strip`)."""
-import json, os
+import json
+import sys, os
 
 KERNEL = {"display_name": "TypeScript", "language": "typescript", "name": "tslab"}
 # tslab only compiles TypeScript under the notebook folder, so src/lib is loaded through tsx.
@@ -95,7 +96,7 @@ code("""const tune = {
 const ft = require('../src/lib/experiments/fineTune');
 const { resolveInitFrom } = require('../src/lib/training/trainer');
 const tuneData = await ft.runData(resolveInitFrom(tune.parent).meta);
-const parentModel = require('../src/lib/models/loadModel').loadTrainedModel(tune.parent).model;
+const parentModel = require('../src/lib/weights/loadModel').loadTrainedModel(tune.parent).model;
 const tuned = await ft.fineTune({ parent: tune.parent, lambdas: tune.lambdas, steps: tune.steps, runDir: ft.fineTuneRunDir(tune.parent, tune.lambdas, tune.steps), data: tuneData, onLine: nb.liveLine() });
 const pair = [{ name: 'before (parent)', model: parentModel }, { name: `after (${tune.steps} steps, λ_l above)`, model: tuned.model }];
 nb.showTable((await ft.quickCompare(pair, tuneData, { images: tune.images, onLine: nb.liveLine() })).table);"""),
@@ -160,7 +161,8 @@ images and the classical OpenCV Telea inpainting? Every substitute metric is nam
 caption (AS ≠ Inception score, PD ≠ LPIPS, unless you give the real networks)."""),
 code(IMPORTS + """
 const { PAPER_ROWS } = require('../src/lib/models/config');"""),
-code("""const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 10, seed: 0, evalImages: 300, dataDir: undefined });
+code("""// frechet: Table 1's Fréchet columns (InceptionV3 features of every completion and prior sample; minutes on a CPU)
+const cfg = nb.sized({ ...lib.DEFAULT_SECTION, size: 32 as 32 | 64, epochs: 10, seed: 0, evalImages: 300, frechet: true, dataDir: undefined });
 await nb.setup();
 const data = await lib.loadSectionData(cfg);"""),
 code("""// Trains what the earlier notebooks did not (same run folders), then evaluates
@@ -174,12 +176,14 @@ nb.showPlot(metrics.figures.perceptual);"""),
 ],
 }
 
-os.makedirs("notebooks", exist_ok=True)
+# The generator is the notebooks' one source: test/notebooks.test.ts checks notebooks/ equals its output.
+out = sys.argv[1] if len(sys.argv) > 1 else "notebooks"
+os.makedirs(out, exist_ok=True)
 for name, cells in NOTEBOOKS.items():
     nbj = {"cells": cells, "metadata": {"kernelspec": KERNEL, "language_info": {"name": "typescript", "file_extension": ".ts"}}, "nbformat": 4, "nbformat_minor": 5}
     for i, c in enumerate(nbj["cells"]):
         c["id"] = f"{name}-{i}"
-    with open(os.path.join("notebooks", f"{name}.ipynb"), "w") as f:
+    with open(os.path.join(out, f"{name}.ipynb"), "w") as f:
         json.dump(nbj, f, indent=1)
         f.write("\n")
     print("wrote", name)

@@ -7,12 +7,13 @@ import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { buildTable1 } from '../src/lib/experiments/table1';
 import { comparisonGrids, runData } from '../src/lib/experiments/fineTune';
-import { loadTrainedModel } from '../src/lib/models/loadModel';
+import { loadTrainedModel } from '../src/lib/weights/loadModel';
 import { rowName } from '../src/lib/models/config';
 import { tableMarkdown } from '../src/lib/export/table';
 import { exportGrid } from '../src/lib/plots/exportFigure';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';
-import { disposeRealMetrics, loadRealMetrics, weightsDir } from '../src/lib/weights/weightsStore';
+import { weightsDir } from '../src/lib/weights/weightsStore';
+import { disposeRealMetrics, loadRealMetrics } from '../src/lib/metrics/realMetrics';
 
 const DEFAULT = ['vae-partial', 'vae-complete'];
 const presets = process.argv.slice(2).length ? process.argv.slice(2) : DEFAULT;

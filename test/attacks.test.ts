@@ -12,7 +12,7 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
 import { createTrainingRun, disposeRun, trainEpochs, TrainingDivergedError } from '../src/lib/training/trainer';
-import { loadCheckpoint } from '../src/lib/training/checkpoint';
+import { loadCheckpoint } from '../src/lib/models/checkpoint';
 import { acquireRunLock } from '../src/lib/training/runLock';
 import { parseAttributeFile } from '../src/lib/data/attributes';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { loadMobileNetV2, loadMobileNetV2Layers } from '../src/lib/models/featureNet';
+import { loadMobileNetV2, loadMobileNetV2Layers } from '../src/lib/weights/featureNet';
 import { relativeError } from './helpers/compare';
 import { createRng } from '../src/lib/rng';
 
@@ -40,7 +40,7 @@ test('a user VGG16 in TF.js layers format loads as feature net and as the LPIPS 
   const fs = await import('fs');
   const path = await import('path');
   const { tempDir } = await import('./helpers/fixtures');
-  const { loadVgg16 } = await import('../src/lib/models/featureNet');
+  const { loadVgg16 } = await import('../src/lib/weights/featureNet');
   const { loadLpipsVgg, LPIPS_VGG_LAYERS } = await import('../src/lib/metrics/lpips');
   await selectBackend({ force: 'wasm', quiet: true });
   // A miniature network with Keras VGG16's layer names and widths 4..8 stands in for the real weights.

@@ -48,7 +48,7 @@ test('PSNR and masked L1', async () => {
 
 test('perceptual distance (LPIPS computation): 0 on identical images, symmetric, grows with noise; real-LPIPS weights load', async () => {
   await ready;
-  const { loadMobileNetV2 } = await import('../src/lib/models/featureNet');
+  const { loadMobileNetV2 } = await import('../src/lib/weights/featureNet');
   const { unlearnedPerceptualDistance, lpipsDistance, loadLpipsLinearWeights } = await import('../src/lib/metrics/lpips');
   const faces = await tinyFaces(48);
   const pd = unlearnedPerceptualDistance(await loadMobileNetV2(['Conv1_relu', 'block_3_expand_relu', 'block_6_expand_relu']));

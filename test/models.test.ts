@@ -11,7 +11,7 @@ import { complete, completeSamples } from '../src/lib/completion';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { createTrainingRun, trainEpochs, trainStep, TrainingDivergedError, disposeRun } from '../src/lib/training/trainer';
-import { loadCheckpoint } from '../src/lib/training/checkpoint';
+import { loadCheckpoint } from '../src/lib/models/checkpoint';
 import { tinyFaces, tinyModel, tinyTrain } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
 

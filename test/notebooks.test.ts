@@ -43,3 +43,12 @@ test('every notebook executes headless at tiny size; the exported HTML renders i
   });
   assert.ok(fs.statSync(path.join(shots, 'notebook-01-latent-vae.png')).size > 10_000);
 });
+
+test('the committed notebooks are exactly what scripts/make_notebooks.py writes (one source)', () => {
+  const out = tempDir();
+  const r = spawnSync('python3', [path.join(root, 'scripts', 'make_notebooks.py'), out], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const made = fs.readdirSync(out).sort();
+  assert.deepEqual(made, fs.readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort());
+  for (const f of made) assert.equal(fs.readFileSync(path.join(root, 'notebooks', f), 'utf8'), fs.readFileSync(path.join(out, f), 'utf8'), `notebooks/${f} differs from the generator's output: edit scripts/make_notebooks.py and rerun it`);
+});

@@ -8,7 +8,7 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
 import { createTrainingRun, trainEpochs, disposeRun, TrainingDivergedError } from '../src/lib/training/trainer';
-import { loadCheckpoint } from '../src/lib/training/checkpoint';
+import { loadCheckpoint } from '../src/lib/models/checkpoint';
 import { tinyModel } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
 import { CHILD_PRESET, CHILD_TRAIN, runTrainChild } from './helpers/trainChild';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { readTorchCheckpoint, TorchCheckpointError } from '../src/lib/weights/torchCheckpoint';
 import { convertTorchCheckpoint, convertedModelInfo } from '../src/lib/weights/convertCheckpoint';
-import { loadVgg16, loadLayersModelFromDir } from '../src/lib/models/featureNet';
+import { loadVgg16, loadLayersModelFromDir } from '../src/lib/weights/featureNet';
 import { loadLpipsVgg, LPIPS_VGG_LAYERS } from '../src/lib/metrics/lpips';
 import { loadInceptionV3 } from '../src/lib/metrics/inceptionNet';
 import { tempDir } from './helpers/fixtures';
@@ -14,7 +14,7 @@ import { pythonSkip, runPython } from './helpers/python';
 import { relativeError as l2RelativeError } from './helpers/compare';
 import { tinyFaces } from './helpers/tinyData';
 import { buildTable1 } from '../src/lib/experiments/table1';
-import { loadRealMetrics } from '../src/lib/weights/weightsStore';
+import { loadRealMetrics } from '../src/lib/metrics/realMetrics';
 import { meanFill } from '../src/lib/metrics/meanFill';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
@@ -176,7 +176,7 @@ test('with converted weights in the weights folder, Table 1 reports LPIPS and th
 });
 
 test('--feature-net vgg16 without a path uses the converted VGG16 of the weights folder, with gradients for the perceptual loss', { skip: torchSkip }, async () => {
-  const { loadFeatureNet } = await import('../src/lib/models/featureNet');
+  const { loadFeatureNet } = await import('../src/lib/weights/featureNet');
   const { perceptualError } = await import('../src/lib/losses');
   const { WEIGHTS_DIR_ENV } = await import('../src/lib/weights/weightsDir');
   const saved = process.env[WEIGHTS_DIR_ENV];

@@ -11,16 +11,16 @@ import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
 import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName, rowPreset } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
-import { parseAttributeSettings } from '../lib/completion';
+import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
 import { DEFAULT_SECTION } from '../lib/experiments/sections';
 import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
 import { loadSpec } from '../lib/spec/experimentSpec';
 import { runExperiment } from '../lib/experiments/runExperiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
-import { loadTrainedModel } from '../lib/models/loadModel';
+import { loadTrainedModel } from '../lib/weights/loadModel';
 import { attributeClassifierFor } from '../lib/metrics/attributeClassifier';
 import { unlearnedPerceptualDistance } from '../lib/metrics/lpips';
-import { loadMobileNetV2 } from '../lib/models/featureNet';
+import { loadMobileNetV2 } from '../lib/weights/featureNet';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
 import { ProgressBar } from '../lib/progress';
 import { selectBackend } from '../lib/backend/selectBackend';
@@ -30,9 +30,10 @@ import { disposeRun } from '../lib/training/trainer';
 import { epochMeans } from '../lib/training/history';
 import { CELEBA_CROP_FRACTION } from '../lib/data/preprocess';
 import { parseMaskSpec } from '../lib/masks';
-import { disposeRealMetrics, fetchWeights, isKnownName, KNOWN_WEIGHTS, loadRealMetrics, weightsDir } from '../lib/weights/weightsStore';
+import { fetchWeights, isKnownName, KNOWN_WEIGHTS, weightsDir } from '../lib/weights/weightsStore';
+import { disposeRealMetrics, loadRealMetrics } from '../lib/metrics/realMetrics';
 import { nsfwjsInceptionFrechetNet } from '../lib/metrics/frechetNet';
-import { shippedModelDir } from '../lib/models/shippedModel';
+import { shippedModelDir } from '../lib/weights/shippedModel';
 import { runData } from '../lib/experiments/fineTune';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
@@ -119,7 +120,7 @@ const commands: Record<string, Command> = {
       mask: stringFlag(args, 'mask'),
       seed,
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 10) : undefined,
-      steps: intFlag(args, 'steps', 10, 1),
+      steps: intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1),
       outBase: out,
       real,
     });
@@ -154,7 +155,7 @@ const commands: Record<string, Command> = {
       out,
       mask: stringFlag(args, 'mask'),
       method,
-      steps: intFlag(args, 'steps', 10, 1),
+      steps: intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1),
       latent,
       encoderInput,
       set,
@@ -183,7 +184,7 @@ const commands: Record<string, Command> = {
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
-    const steps = intFlag(args, 'steps', 10, 1);
+    const steps = intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1);
     await selectBackend();
     const { model, meta, checkpoint } = loadTrainedModel(checkpointDir);
     try {

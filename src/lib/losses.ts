@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { FeatureNet } from './models/featureNet';
+import type { FeatureNet } from './weights/featureNet';
 
 /**
  * The negative ELBO of the paper, per image (batch mean):

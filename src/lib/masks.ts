@@ -15,8 +15,6 @@ export type MaskSpec =
   | { kind: 'half'; side: 'left' | 'right' | 'top' | 'bottom' }
   | { kind: 'free'; seed: number };
 
-export const DEFAULT_MASK: MaskSpec = { kind: 'centre', fraction: 0.5 };
-
 export class MaskSpecError extends Error {}
 
 /** Parse `centre:0.5`, `box:SEED`, `half:left`, `free:SEED` (the CLI / config syntax). */
@@ -146,9 +144,4 @@ export function makeMaskBatch(spec: MaskSpec, n: number, size: number, offset = 
   const data = new Float32Array(n * size * size);
   for (let i = 0; i < n; i++) data.set(maskPixels(spec, size, offset + i), i * size * size);
   return tf.tensor4d(data, [n, size, size, 1]);
-}
-
-/** x' = m ⊙ x: the hole filled with zeros. */
-export function applyMask(x: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
-  return tf.mul(x, mask) as tf.Tensor4D;
 }

@@ -13,7 +13,7 @@ import { makeMaskBatch, parseMaskSpec } from '../../src/lib/masks';
 import { complete } from '../../src/lib/completion';
 import { evaluateRow } from '../../src/lib/experiments/evaluate';
 import { attributeClassifierFor } from '../../src/lib/metrics/attributeClassifier';
-import { loadMobileNetV2 } from '../../src/lib/models/featureNet';
+import { loadMobileNetV2 } from '../../src/lib/weights/featureNet';
 import { unlearnedPerceptualDistance } from '../../src/lib/metrics/lpips';
 import { MOBILENET_LAYERS } from '../../src/lib/models/config';
 import { gridPng } from '../../src/lib/plots/imageGrid';

@@ -6,7 +6,7 @@ import { attributeIndices } from '../data/attributes';
 import { completionMethod, decoderAttributes } from '../models/config';
 import type { Vae } from '../models/vae';
 import { samplePrior, generate } from '../generation';
-import { complete, forceAttributes } from '../completion';
+import { complete, forceAttributes, DEFAULT_COMPLETION } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { predictAttributes, type AttributeClassifier } from '../metrics/attributeClassifier';
 import { gridPng, imagePngs } from '../plots/imageGrid';
@@ -133,7 +133,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
         }
       }
       const method = completionMethod(c);
-      const options = { method, steps: o.gibbsSteps ?? 10, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
+      const options = { method, steps: o.gibbsSteps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
       const completed: [tf.Tensor4D, tf.Tensor4D] = [complete(o.model, batch.x, mask, yOff, options).completed, complete(o.model, batch.x, mask, yOn, options).completed];
       completionPairs.push(completed);
       const completion = await controlRate(o.classifier, completed[0], completed[1], attribute);

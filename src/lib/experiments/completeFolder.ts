@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadTrainedModel } from '../models/loadModel';
+import { loadTrainedModel } from '../weights/loadModel';
 import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { complete, completeSamples, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode } from '../completion';
+import { complete, completeSamples, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
@@ -79,7 +79,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     validateMaskForSize(maskSpec, size);
     const method = o.method ?? completionMethod(meta.model);
     if (method === 'oneshot' && !meta.model.decoderSeesObserved) log(`[vii] note: ${meta.model.name} is not the one-shot model; --method oneshot runs one Gibbs step`);
-    const steps = o.steps ?? 10;
+    const steps = o.steps ?? DEFAULT_COMPLETION.steps;
     const samples = o.samples ?? 1;
     if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples ${samples} must be a positive integer`);
     if (!fs.existsSync(o.images) || !fs.statSync(o.images).isDirectory()) throw new Error(`--images ${o.images}: folder not found`);

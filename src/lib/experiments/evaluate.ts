@@ -15,7 +15,7 @@ import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { generate, samplePrior } from '../generation';
 import type { Vae } from '../models/vae';
 import { attributeIndices } from '../data/attributes';
-import { complete } from '../completion';
+import { complete, DEFAULT_COMPLETION } from '../completion';
 import { completionMethod } from '../models/config';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
@@ -188,7 +188,7 @@ export async function generationFrechet(model: Vae, s: EvalSettings): Promise<Re
 }
 
 /** A model's Completer for evaluateRow: its own method (Gibbs chain or one pass), sampled z, y from the faces' attributes. */
-export function modelCompleter(model: Vae, attributeNames: readonly string[], steps = 10): Completer {
+export function modelCompleter(model: Vae, attributeNames: readonly string[], steps = DEFAULT_COMPLETION.steps): Completer {
   const cols = attributeIndices(attributeNames, model.config.attributes);
   return (x, mask, y, seed) => {
     const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;

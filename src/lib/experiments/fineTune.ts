@@ -4,17 +4,17 @@ import * as fs from 'fs';
 import { findDataSource, loadFaces } from '../data/dataSource';
 import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import type { CheckpointMeta } from '../training/checkpoint';
+import type { CheckpointMeta } from '../models/checkpoint';
 import { resolveInitFrom, type TrainingRun } from '../training/trainer';
 import { completionMethod, lambdaTag, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import type { Vae } from '../models/vae';
-import { complete, reconstructOnce } from '../completion';
+import { complete, reconstructOnce, DEFAULT_COMPLETION } from '../completion';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
 import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
 import { trainModel } from './trainModel';
 import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
-import { loadMobileNetV2 } from '../models/featureNet';
+import { loadMobileNetV2 } from '../weights/featureNet';
 import { unlearnedPerceptualDistance } from '../metrics/lpips';
 import { nsfwjsInceptionFrechetNet } from '../metrics/frechetNet';
 import type { ResultTable } from '../export/table';
@@ -114,7 +114,7 @@ export async function comparisonGrids(models: { name: string; model: Vae }[], da
   for (const { model } of models) {
     const { x, y } = modelY(model, data, indices);
     const c = model.config;
-    const { completed } = complete(model, x, mask, y, { method: completionMethod(c), steps: o.steps ?? 10, latent: 'mean', seed });
+    const { completed } = complete(model, x, mask, y, { method: completionMethod(c), steps: o.steps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed });
     const recon = tf.tidy(() => {
       const all = { x, mask: tf.onesLike(mask) as tf.Tensor4D };
       return reconstructOnce(model, x, all, y, 'mean', seed).xHat;
@@ -157,12 +157,12 @@ export async function quickCompare(models: { name: string; model: Vae }[], data:
     const rows: RowMetrics[] = [];
     const prior: (number | null)[] = [];
     for (const { name, model } of models) {
-      rows.push(await evaluateRow(name, modelCompleter(model, data.attributeNames, o.steps ?? 10), settings));
+      rows.push(await evaluateRow(name, modelCompleter(model, data.attributeNames, o.steps ?? DEFAULT_COMPLETION.steps), settings));
       prior.push((await generationFrechet(model, settings))?.[substitute.name] ?? null);
     }
     const images = evaluationIndices(settings).length;
     const table: ResultTable = {
-      caption: `${images} held-out faces (${data.root}, test split), ${formatMaskSpec(settings.mask)} holes, ${o.steps ?? 10} Gibbs steps with sampled z, seed ${settings.seed}. Sharpness: the fill's mean |Laplacian| over the photograph's in the hole (1 = as sharp). ${substitute.description}. PD: ${perceptual.description} (substitute, not LPIPS).`,
+      caption: `${images} held-out faces (${data.root}, test split), ${formatMaskSpec(settings.mask)} holes, ${o.steps ?? DEFAULT_COMPLETION.steps} Gibbs steps with sampled z, seed ${settings.seed}. Sharpness: the fill's mean |Laplacian| over the photograph's in the hole (1 = as sharp). ${substitute.description}. PD: ${perceptual.description} (substitute, not LPIPS).`,
       columns: ['masked L1 ↓', 'sharpness (1 = real)', `${substitute.name} completions ↓`, `${substitute.name} prior ↓`, `${perceptual.name} ↓`],
       digits: [4, 3, 2, 2, 4],
       rows: rows.map((r, i) => ({ name: r.name, cells: [r.maskedL1, r.sharpness, r.frechet[substitute.name], prior[i], r.perceptual] })),

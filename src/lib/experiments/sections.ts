@@ -4,10 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { loadFaces } from '../data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
-import { modelConfig, decoderAttributes, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig } from '../models/config';
+import { modelConfig, decoderAttributes, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig, type TrainConfig } from '../models/config';
+import { settingsHash } from '../spec/experimentSpec';
 import { trainModel } from './trainModel';
 import { disposeRun, type TrainingRun } from '../training/trainer';
-import { complete, completeSamples } from '../completion';
+import { complete, completeSamples, DEFAULT_COMPLETION } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
@@ -20,7 +21,7 @@ import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { completionMethod, lambdaTag, PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
-import { disposeRealMetrics, loadRealMetrics } from '../weights/weightsStore';
+import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
 import type { RowMetrics } from './evaluate';
 
 /** Where the study and the notebooks write (git-ignored): results/study/. */
@@ -103,17 +104,27 @@ export function sectionModel(cfg: SectionConfig, preset: string): ModelConfig {
   });
 }
 
-/** The run folder of a preset under this config: the λ values are part of the name, so changing them trains anew. */
+/**
+ * The run folder of a preset under this config: the model settings readably (λ values, guidance,
+ * mask, seed, faces), then a short hash of the training settings that a resume may not change
+ * (all but epochs), so changing any of them trains anew instead of being refused.
+ */
 export function runDirFor(cfg: SectionConfig, preset: string): string {
   const guided = sectionModel(cfg, preset).attributeGuidance;
-  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag(cfg.lambdas)}${guided ? `-g${guided}` : ''}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}`);
+  const { epochs: _epochs, ...fixed } = sectionTrain(cfg);
+  return path.join(cfg.runsDir, `${preset}-${cfg.size}-z${cfg.latentDim}-b${cfg.beta}-${lambdaTag(cfg.lambdas)}${guided ? `-g${guided}` : ''}-${cfg.mask.replace(':', '')}-s${cfg.seed}${cfg.limit ? `-n${cfg.limit}` : ''}-t${settingsHash(fixed)}`);
+}
+
+/** The training configuration of the config's models. */
+export function sectionTrain(cfg: SectionConfig): TrainConfig {
+  return { ...DEFAULT_TRAIN, epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, stepsPerEpoch: cfg.stepsPerEpoch ?? null, klWarmupSteps: cfg.klWarmupSteps ?? DEFAULT_TRAIN.klWarmupSteps };
 }
 
 /** Train (or resume, or just load when finished) one preset. */
 export async function trainPreset(cfg: SectionConfig, data: FaceDataset, preset: string, onLine?: (l: string) => void): Promise<TrainingRun> {
   return trainModel({
     model: sectionModel(cfg, preset),
-    train: { ...DEFAULT_TRAIN, epochs: cfg.epochs, batchSize: cfg.batchSize, seed: cfg.seed, stepsPerEpoch: cfg.stepsPerEpoch ?? null, klWarmupSteps: cfg.klWarmupSteps ?? DEFAULT_TRAIN.klWarmupSteps },
+    train: sectionTrain(cfg),
     data,
     runDir: runDirFor(cfg, preset),
     onLine,
@@ -144,7 +155,7 @@ export async function latentVaeSection(cfg: SectionConfig, run: TrainingRun): Pr
   const z = samplePrior(16, run.modelConfig.latentDim, cfg.seed);
   const samples = generate(run.model, z, null);
   const mask = makeMaskBatch(parseMaskSpec(cfg.mask), n, cfg.size);
-  const { completed, iterates } = complete(run.model, batch.x, mask, null, { method: 'gibbs', steps: 10, latent: 'sample', seed: cfg.seed, trajectory: true });
+  const { completed, iterates } = complete(run.model, batch.x, mask, null, { method: 'gibbs', steps: DEFAULT_COMPLETION.steps, latent: 'sample', seed: cfg.seed, trajectory: true });
   const chain = tf.tidy(() => tf.concat([batch.x, tf.mul(batch.x, mask), iterates[0], iterates[2], iterates[9]]) as tf.Tensor4D);
   const grids = {
     reconstructions: await gridPng(recon, { columns: n, scale }),
@@ -165,7 +176,7 @@ export async function latentVaeSection(cfg: SectionConfig, run: TrainingRun): Pr
  * does the chain improve, and when does it stop? (The one-shot model's chain is shown too,
  * though it completes in one pass.)
  */
-export async function gibbsChainSection(cfg: SectionConfig, runs: TrainingRun[], steps = 10): Promise<{ figure: Figure; series: { name: string; values: number[] }[]; exported: Exported[] }> {
+export async function gibbsChainSection(cfg: SectionConfig, runs: TrainingRun[], steps = DEFAULT_COMPLETION.steps): Promise<{ figure: Figure; series: { name: string; values: number[] }[]; exported: Exported[] }> {
   const data = runs[0].data;
   const indices = data.splits.val.slice(0, 64);
   const series: { name: string; values: number[] }[] = [];
@@ -193,14 +204,14 @@ export async function partialObservationSection(cfg: SectionConfig, runs: Traini
   for (const spec of ['centre:0.5', 'half:left', 'box:1', 'free:1']) {
     const mask = makeMaskBatch(parseMaskSpec(spec), n, cfg.size);
     const rows: tf.Tensor4D[] = [batch.x, tf.mul(batch.x, mask) as tf.Tensor4D];
-    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { method: completionMethod(run.modelConfig), steps: 10, latent: 'mean', seed: cfg.seed }).completed);
+    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { method: completionMethod(run.modelConfig), steps: DEFAULT_COMPLETION.steps, latent: 'mean', seed: cfg.seed }).completed);
     const all = tf.concat(rows) as tf.Tensor4D;
     grids[`masks-${spec.replace(':', '')}`] = await gridPng(all, { columns: n, scale });
     tf.dispose([mask, ...rows.slice(1), all]);
   }
   const one = batch.x.slice(0, 1);
   const oneMask = makeMaskBatch(parseMaskSpec(cfg.mask), 1, cfg.size);
-  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { method: completionMethod(run.modelConfig), steps: 10, latent: 'sample', seed: cfg.seed }, 8));
+  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { method: completionMethod(run.modelConfig), steps: DEFAULT_COMPLETION.steps, latent: 'sample', seed: cfg.seed }, 8));
   const all = tf.concat(diverse.flat()) as tf.Tensor4D;
   grids.diversity = await gridPng(all, { columns: 8, scale });
   tf.dispose([batch.x, batch.y, one, oneMask, ...diverse.flat(), all]);

@@ -1,5 +1,5 @@
-import { loadTrainedModel } from '../models/loadModel';
-import { loadMobileNetV2 } from '../models/featureNet';
+import { loadTrainedModel } from '../weights/loadModel';
+import { loadMobileNetV2 } from '../weights/featureNet';
 import { MOBILENET_LAYERS } from '../models/config';
 import { unlearnedPerceptualDistance } from '../metrics/lpips';
 import { parseMaskSpec } from '../masks';

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FaceDataset } from '../data/faceDataset';
-import { loadTrainedModel } from '../models/loadModel';
-import { loadMobileNetV2 } from '../models/featureNet';
+import { loadTrainedModel } from '../weights/loadModel';
+import { loadMobileNetV2 } from '../weights/featureNet';
 import { activePerceptualLayers, completionMethod, MOBILENET_LAYERS, type ModelConfig } from '../models/config';
 import { inceptionPoolFrechetNet, nsfwjsInceptionFrechetNet, type FrechetNet } from '../metrics/frechetNet';
 import { unlearnedPerceptualDistance, type PerceptualDistance } from '../metrics/lpips';
@@ -13,7 +13,8 @@ import { formatMaskSpec, parseMaskSpec } from '../masks';
 import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
-import type { RealMetrics } from '../weights/weightsStore';
+import type { RealMetrics } from '../metrics/realMetrics';
+import { DEFAULT_COMPLETION } from '../completion';
 
 export interface Table1Options {
   data: FaceDataset & { origin?: string };
@@ -34,8 +35,6 @@ export interface Table1Options {
   onLine?: (line: string) => void;
   log?: (m: string) => void;
 }
-
-export const SCORE_NAME = 'AS (attribute-classifier score)';
 
 /**
  * The Table 1 reproduction: every model row, the real images and OpenCV Telea, on the same
@@ -66,11 +65,11 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     const { model, meta, checkpoint } = loadTrainedModel(m.runDir);
     if (meta.model.imageSize !== o.data.preprocess.size) throw new Error(`${checkpoint}: a ${meta.model.imageSize}×${meta.model.imageSize} model cannot be evaluated on ${o.data.preprocess.size}×${o.data.preprocess.size} images`);
     const method = completionMethod(meta.model);
-    const row = await evaluateRow(m.name, modelCompleter(model, o.data.attributeNames, o.steps ?? 10), settings);
+    const row = await evaluateRow(m.name, modelCompleter(model, o.data.attributeNames, o.steps ?? DEFAULT_COMPLETION.steps), settings);
     rows.push(row);
     generation.set(m.name, await generationFrechet(model, settings));
     if (trainedThroughPdNet(meta.model)) throughPd.add(m.name);
-    notes.push(`${m.name}: ${checkpoint} (epoch ${meta.epoch}, step ${meta.step}, ${method}${method === 'gibbs' ? ` ${o.steps ?? 10} steps` : ''}, perceptual net ${meta.featureNet})`);
+    notes.push(`${m.name}: ${checkpoint} (epoch ${meta.epoch}, step ${meta.step}, ${method}${method === 'gibbs' ? ` ${o.steps ?? DEFAULT_COMPLETION.steps} steps` : ''}, perceptual net ${meta.featureNet})`);
     model.dispose();
     log(`[vii] ${m.name}: SSIM ${row.ssim.mean.toFixed(3)} PD ${row.perceptual.mean.toFixed(3)} AS ${row.score!.mean.toFixed(3)} sharpness ${row.sharpness.mean.toFixed(3)}${substitute ? ` ${substitute.name} ${row.frechet[substitute.name].toFixed(2)}` : ''}`);
   }

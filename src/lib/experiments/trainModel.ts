@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { epochEndCheckpoint, snapshotCheckpoint } from '../training/checkpoint';
+import { epochEndCheckpoint, snapshotCheckpoint } from '../models/checkpoint';
 import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
 import { completionMethod, type ModelConfig, type TrainConfig } from '../models/config';
 import type { FaceDataset } from '../data/faceDataset';
 import { gatherBatch } from '../data/faceDataset';
-import { complete } from '../completion';
+import { complete, DEFAULT_COMPLETION } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { gridPng } from '../plots/imageGrid';
 import { writeFileAtomic } from '../io/atomicWrite';
@@ -25,7 +25,7 @@ export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | '
   const mask = makeMaskBatch(parseMaskSpec(options.mask ?? 'centre:0.5'), count, c.imageSize, 0);
   const { completed } = complete(run.model, batch.x, mask, c.attributes.length ? batch.y : null, {
     method: completionMethod(c),
-    steps: 10,
+    steps: DEFAULT_COMPLETION.steps,
     latent: 'mean',
     seed: options.seed ?? 0,
   });

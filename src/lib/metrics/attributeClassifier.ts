@@ -14,7 +14,10 @@ import { ProgressBar } from '../progress';
  * the offline substitute for the Inception score.
  */
 export interface AttributeClassifier {
+  /** The network on images, or (with `backbone`) the head on the backbone's features. */
   model: tf.LayersModel;
+  /** A frozen pretrained network whose features `model` reads (metrics/pretrainedJudge.ts). */
+  backbone?: { features(x01: tf.Tensor4D): tf.Tensor2D; dispose(): void };
   imageSize: number;
   attributeNames: string[];
   /** Mean accuracy over the 40 attributes on the validation split. */
@@ -47,7 +50,13 @@ function buildClassifier(size: number, attributes: number, seed: number, widths:
 
 /** Attribute probabilities [N, 40] for images in [0, 1]. */
 export function predictAttributes(c: AttributeClassifier, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => tf.sigmoid(c.model.predict(x) as tf.Tensor2D) as tf.Tensor2D);
+  return tf.tidy(() => tf.sigmoid(c.model.predict(c.backbone ? c.backbone.features(x) : x) as tf.Tensor2D) as tf.Tensor2D);
+}
+
+/** Frees a classifier's networks (its head and, for the pretrained judge, the backbone). */
+export function disposeClassifier(c: AttributeClassifier): void {
+  c.model.dispose();
+  c.backbone?.dispose();
 }
 
 /** Per-attribute loss weights [1, A] for positives and negatives from the training split's frequencies. */
@@ -90,8 +99,8 @@ export class VerdictTally {
   }
 }
 
-/** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */
-async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
+/** The classifier's verdicts on each attribute of the faces `indices` (one tally per attribute). */
+export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<VerdictTally[]> {
   const a = ds.attributeNames.length;
   const tallies = ds.attributeNames.map(() => new VerdictTally());
   for (let i = 0; i < indices.length; i += 128) {
@@ -101,6 +110,13 @@ async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indic
     for (let k = 0; k < pv.length; k++) tallies[k % a].add(pv[k], yv[k]);
     b.x.dispose();
   }
+  return tallies;
+}
+
+/** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */
+export async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
+  const tallies = await attributeTallies(c, ds, indices);
+  const a = ds.attributeNames.length;
   let correct = 0;
   let balanced = 0;
   let counted = 0;

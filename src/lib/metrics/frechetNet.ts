@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadNsfwjsInceptionV3 } from '../models/featureNet';
+import { loadNsfwjsInceptionV3 } from '../weights/featureNet';
 import { frechetDistance } from './frechet';
 import type { InceptionNet } from './inceptionNet';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadLayersModelFromDir } from '../models/featureNet';
+import { loadLayersModelFromDir } from '../weights/featureNet';
 import { convertedModelInfo } from '../weights/convertCheckpoint';
 
 /** The real Inception score's classifier: ImageNet Inception-v3, p(y|x) over 1000 classes. */

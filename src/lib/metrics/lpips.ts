@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
-import { loadLayersModelFromDir, type FeatureNet } from '../models/featureNet';
+import { loadLayersModelFromDir, type FeatureNet } from '../weights/featureNet';
 
 /**
  * The LPIPS computation of Zhang et al. 2018: scaling layer on inputs in [−1, 1], features of

@@ -207,8 +207,13 @@ export function runName(spec: ExperimentSpec, entry: ModelEntry): string {
   const { model, train } = resolvedModel(spec, entry);
   const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
   const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
-  const hash = createHash('sha256').update(canonicalJson({ model, train, limit: spec.data.limit })).digest('hex').slice(0, 8);
+  const hash = settingsHash({ model, train, limit: spec.data.limit });
   return `${entry.preset}-${spec.data.size}-${lambdas}${g}-${hash}`;
+}
+
+/** 8 hex digits of the SHA-256 of the settings' canonical JSON. */
+export function settingsHash(settings: unknown): string {
+  return createHash('sha256').update(canonicalJson(settings)).digest('hex').slice(0, 8);
 }
 
 /** JSON with object keys sorted, so equal settings hash equally whatever their order in a file. */

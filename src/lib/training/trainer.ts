@@ -7,14 +7,14 @@ import { attributeGuidanceLoss, type AttributeGuide } from './attributeGuidance'
 import { attributeClassifierFor } from '../metrics/attributeClassifier';
 import { activePerceptualLayers, ARCHITECTURE_KEYS, klWeightAt, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import { buildVae, type Vae } from '../models/vae';
-import { loadFeatureNet, type FeatureNet } from '../models/featureNet';
+import { loadFeatureNet, type FeatureNet } from '../weights/featureNet';
 import { negativeElbo } from '../losses';
 import { fillHole, observe, reconstructOnce } from '../completion';
 import { makeMaskBatch, parseMaskSpec, type MaskSpec } from '../masks';
 import { createRng, subSeed } from '../rng';
 import { batchesPerEpoch, epochBatches, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import { hasCheckpoint, loadCheckpoint, removeOrphans, saveCheckpoint, type CheckpointMeta, type NamedTensor } from './checkpoint';
+import { hasCheckpoint, loadCheckpoint, removeOrphans, saveCheckpoint, setModelWeights, type CheckpointMeta, type NamedTensor } from '../models/checkpoint';
 import { historyCsv, parseHistoryCsv, type HistoryRow } from './history';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
 import { acquireRunLock } from './runLock';
@@ -121,19 +121,6 @@ function modelWeights(model: Vae): NamedTensor[] {
     ...model.encoder.getWeights().map((tensor, i) => ({ name: `encoder/${i}`, tensor })),
     ...model.decoder.getWeights().map((tensor, i) => ({ name: `decoder/${i}`, tensor })),
   ];
-}
-
-/** Load a checkpoint's weights into a model built from the same config. */
-export function setModelWeights(model: Vae, weights: tf.NamedTensorMap, source: string): void {
-  for (const [part, net] of [['encoder', model.encoder], ['decoder', model.decoder]] as const) {
-    const current = net.getWeights();
-    const loaded = current.map((w, i) => {
-      const t = weights[`${part}/${i}`];
-      if (!t || t.shape.join() !== w.shape.join()) throw new Error(`${source}: ${part} weight ${i} has shape ${t?.shape ?? 'missing'}, the model expects ${w.shape}`);
-      return t;
-    });
-    net.setWeights(loaded);
-  }
 }
 
 async function restore(run: TrainingRun, runDir: string): Promise<void> {

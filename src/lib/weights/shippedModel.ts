@@ -1,13 +1,13 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint } from '../training/checkpoint';
+import { loadCheckpoint } from '../models/checkpoint';
 import { writeTensors } from '../io/tensorFiles';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
-import { buildVae, type Vae } from './vae';
-import { setModelWeights } from '../training/trainer';
+import { buildVae, type Vae } from '../models/vae';
+import { setModelWeights } from '../models/checkpoint';
 import { complete } from '../completion';
-import { completionMethod } from './config';
+import { completionMethod } from '../models/config';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 
 /**

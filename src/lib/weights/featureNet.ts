@@ -1,9 +1,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { compileFrozenConvGraph, type KerasLayer } from './frozenConvGraph';
-import { convertedModelInfo } from '../weights/convertCheckpoint';
-import { CONVERTED_VGG16, weightsDir } from '../weights/weightsDir';
+import { compileFrozenConvGraph, type KerasLayer } from '../models/frozenConvGraph';
+import { convertedModelInfo } from './convertCheckpoint';
+import { CONVERTED_VGG16, weightsDir } from './weightsDir';
 
 /**
  * A frozen pretrained CNN whose activations η_l give the perceptual loss (and the LPIPS-style
@@ -190,6 +190,12 @@ export async function loadVgg16(modelPath: string, layers: string[]): Promise<Fe
 export async function loadNsfwjsInceptionV3(cutAt: string): Promise<tf.LayersModel> {
   const { json, shards } = readNsfwjsModel('inception_v3');
   return loadFromParts(json, shards, { anySize: true, cutAt });
+}
+
+/** nsfwjs' InceptionV3 with several layers' outputs (up to the last of them), at any input size; images in [0, 1]. */
+export async function loadNsfwjsInceptionV3Layers(layers: string[]): Promise<tf.LayersModel> {
+  const model = await loadNsfwjsInceptionV3(layers[layers.length - 1]);
+  return tf.model({ inputs: model.inputs, outputs: layers.map((l) => model.getLayer(l).output as tf.SymbolicTensor) });
 }
 
 /** The same MobileNetV2 through tfjs-layers (the reference the frozen-graph interpreter is tested against). */

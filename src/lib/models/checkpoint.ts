@@ -5,8 +5,9 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { readTensors, writeTensors, type NamedTensor } from '../io/tensorFiles';
 
 export type { NamedTensor };
-import type { ModelConfig, TrainConfig } from '../models/config';
+import type { ModelConfig, TrainConfig } from './config';
 import type { PreprocessSpec } from '../data/preprocess';
+import type { Vae } from './vae';
 
 /**
  * A checkpoint folder: `ckpt-<step>/` subfolders (config.json, model weights, Adam state) and
@@ -189,4 +190,17 @@ export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean;
     }
   }
   throw new Error(`${dirOrRun}: no readable checkpoint: ${problems.join('; ')}`);
+}
+
+/** Load a checkpoint's weights into a model built from the same config. */
+export function setModelWeights(model: Vae, weights: tf.NamedTensorMap, source: string): void {
+  for (const [part, net] of [['encoder', model.encoder], ['decoder', model.decoder]] as const) {
+    const current = net.getWeights();
+    const loaded = current.map((w, i) => {
+      const t = weights[`${part}/${i}`];
+      if (!t || t.shape.join() !== w.shape.join()) throw new Error(`${source}: ${part} weight ${i} has shape ${t?.shape ?? 'missing'}, the model expects ${w.shape}`);
+      return t;
+    });
+    net.setWeights(loaded);
+  }
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadCheckpoint, type CheckpointMeta } from '../training/checkpoint';
-import { setModelWeights } from '../training/trainer';
-import { buildVae, type Vae } from './vae';
+import { loadCheckpoint, type CheckpointMeta } from '../models/checkpoint';
+import { setModelWeights } from '../models/checkpoint';
+import { buildVae, type Vae } from '../models/vae';
 
 /** A trained model from a run folder or checkpoint folder, ready for completion or generation. */
 export function loadTrainedModel(dir: string): { model: Vae; meta: CheckpointMeta; checkpoint: string } {

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/lib/backend/selectBackend';
+import { attributeTallies, disposeClassifier, predictAttributes } from '../src/lib/metrics/attributeClassifier';
+import { balancedThreshold, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { gatherBatch } from '../src/lib/data/faceDataset';
+import { tinyFaces } from './helpers/tinyData';
+import { tempDir } from './helpers/fixtures';
+
+test('balancedThreshold picks the cut with the best (recall + specificity) / 2', () => {
+  // Rare positives (2 of 8) at high p: a cut between 0.6 and 0.8 separates them perfectly.
+  const t = balancedThreshold([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 0.9], [0, 0, 0, 0, 0, 0, 1, 1]);
+  assert.ok(t > 0.6 && t < 0.8, String(t));
+  assert.equal(balancedThreshold([0.2, 0.7], [1, 1]), 0.5, 'one class only: the plain cut');
+});
+
+test('the pretrained judge learns attributes from real labels and not from shuffled ones; its cache gives the same verdicts', { timeout: 600_000 }, async () => {
+  await selectBackend();
+  const data = await tinyFaces(400);
+  const cacheDir = tempDir();
+  const meanBalanced = async (shuffleLabels: boolean) => {
+    const judge = await pretrainedJudgeFor(data, { cacheDir, epochs: 30, shuffleLabels });
+    const tallies = await attributeTallies(judge, data, data.splits.test);
+    const both = tallies.filter((t) => t.positives >= 3 && t.negatives >= 3);
+    disposeClassifier(judge);
+    return both.reduce((s, t) => s + (t.recall! + t.specificity!) / 2, 0) / both.length;
+  };
+  const real = await meanBalanced(false);
+  const shuffled = await meanBalanced(true);
+  assert.ok(real > 0.68, `real labels: mean balanced accuracy ${real.toFixed(3)}`);
+  assert.ok(shuffled < 0.6 && real - shuffled > 0.1, `shuffled labels: ${shuffled.toFixed(3)} (real ${real.toFixed(3)})`);
+
+  // Loaded from the cache (features and probes), the judge says exactly what it said when trained.
+  const fresh = await pretrainedJudgeFor(data, { cacheDir: tempDir(), epochs: 30 });
+  const cached = await pretrainedJudgeFor(data, { cacheDir, epochs: 30 });
+  const b = gatherBatch(data, data.splits.test.slice(0, 16));
+  const [p1, p2] = [predictAttributes(fresh, b.x), predictAttributes(cached, b.x)];
+  assert.ok(tf.max(tf.abs(tf.sub(p1, p2))).dataSync()[0] < 1e-5);
+  assert.equal(cached.description, fresh.description);
+  tf.dispose([p1, p2, b.x, b.y]);
+  disposeClassifier(fresh);
+  disposeClassifier(cached);
+});
