@@ -1,9 +1,9 @@
-// Assembles src/lib/backend/simd/*.wat into simdKernels.generated.ts (base64 wasm), so the
+// Assembles src/lib/backend/wasm/simd/*.wat into simdKernels.generated.ts (base64 wasm), so the
 // library needs no assembler at run time:  npm run kernels:build
 import * as fs from 'fs';
 import * as path from 'path';
 
-export const SIMD_DIR = path.resolve(__dirname, '..', 'src', 'lib', 'backend', 'simd');
+export const SIMD_DIR = path.resolve(__dirname, '..', 'src', 'lib', 'backend', 'wasm', 'simd');
 export const GENERATED = path.join(SIMD_DIR, 'simdKernels.generated.ts');
 
 export async function assembleSimdKernels(): Promise<string> {

@@ -78,3 +78,33 @@ test('a balanced guide is asked for by attributeGuide, which needs guidance on; 
   assert.match(run.guide!.classifier.description, /^class-balanced attribute guide classifier \(4-conv CNN, widths 24\/48\/96\/192/);
   disposeRun(run);
 });
+
+test('guidanceOn completion: the guide sees forced completions (observed pixels kept, z from q(z | x\', m, y\')) and whole prior samples', async () => {
+  await ready;
+  const { buildVae } = await import('../src/lib/models/vae');
+  const { makeMaskBatch, parseMaskSpec } = await import('../src/lib/masks');
+  const { attributeGuidanceLoss } = await import('../src/lib/training/attributeGuidance');
+  assert.throws(() => tinyModel('complete-attr40', { attributeGuidance: 4, guidanceOn: 'completion' }), /guidanceOn needs attributeGuidance > 0 and a masked model/);
+  const config = tinyModel('attr1-both', { attributeGuidance: 4, guidanceOn: 'completion' });
+  const model = buildVae(config, 3);
+  const n = 16;
+  const x = tf.randomUniform([n, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), n, 32);
+  const hole = { x: tf.mul(x, mask) as tf.Tensor4D, mask };
+  const y = tf.tensor2d(Array.from({ length: n }, (_, i) => i % 2), [n, 1]);
+  const posterior = model.encode(hole.x, mask, y);
+  let seen: tf.Tensor4D | null = null;
+  const guide = { columns: [0], classifier: { model: { apply: (img: tf.Tensor4D) => ((seen = tf.keep(img.clone())), tf.zeros([img.shape[0], 2])) } } } as never;
+  tf.dispose(attributeGuidanceLoss(model, guide, y, posterior, null, 11, hole));
+  const [v, m, h] = [seen!.dataSync(), mask.dataSync(), hole.x.dataSync()];
+  let completions = 0;
+  for (let i = 0; i < n; i++) {
+    // Observed pixels equal to the photograph's: a completion; otherwise a whole decoded prior sample.
+    let kept = true;
+    for (let p = 0; p < 32 * 32; p++) if (m[i * 1024 + p] === 1) for (let c = 0; c < 3; c++) if (v[(i * 1024 + p) * 3 + c] !== h[(i * 1024 + p) * 3 + c]) kept = false;
+    completions += +kept;
+  }
+  assert.ok(completions > 2 && completions < n - 2, `${completions} of ${n} images judged as completions (about half expected)`);
+  tf.dispose([seen!, x, mask, hole.x, y, posterior.mu, posterior.logVar]);
+  model.dispose();
+});

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { cpuAndWasm } from './helpers/cpuAndWasm';
-import { tensorFromRuns, type RunLayout } from '../src/lib/backend/copyRuns';
-import { transpose2d } from '../src/lib/backend/transpose2d';
+import { tensorFromRuns, type RunLayout } from '../src/lib/backend/wasm/copyRuns';
+import { transpose2d } from '../src/lib/backend/wasm/transpose2d';
 
 /** Layouts that write every value of a [6, 5, len·k] destination exactly once, from a permuted source. */
 function cases(): { shape: number[]; srcSize: number; layout: RunLayout }[] {

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { FusedAdamOptimizer } from '../src/lib/training/fusedAdam';
+import { FusedAdamOptimizer } from '../src/lib/backend/fusedAdam';
 import { assembleSimdKernels, GENERATED } from '../scripts/build_simd_kernels';
 import { threeAdamSteps } from './helpers/adamSteps';
 

@@ -61,7 +61,7 @@ test('the replacement gradients equal tfjs-core\'s on cpu and wasm', async () =>
 });
 
 test('on wasm the relu6 gradient is one SIMD pass (no Step/Sub/Multiply kernels) with the five-kernel path\'s values', async () => {
-  const { relu6Backward } = await import('../src/lib/backend/activationGradients');
+  const { relu6Backward } = await import('../src/lib/backend/wasm/activationGradients');
   await selectBackend({ force: 'wasm', quiet: true });
   const x = tf.concat([tf.mul(rand([1020], 12), 5), tf.tensor([0, 6, 6.000001, 5.999999])]);
   const dy = rand(x.shape, 13);

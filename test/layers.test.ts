@@ -39,3 +39,12 @@ test('no module of src/lib imports from a higher layer (and every module has a l
   }
   assert.deepEqual(upward, []);
 });
+
+test('outside backend/, the library reaches the backends only through backend/selectBackend', () => {
+  const direct = sources(LIB)
+    .filter((f) => unit(f) !== 'backend')
+    .flatMap((file) => [...fs.readFileSync(file, 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => [file, path.resolve(path.dirname(file), m[1])] as const))
+    .filter(([, target]) => unit(target) === 'backend' && path.relative(LIB, target) !== path.join('backend', 'selectBackend'))
+    .map(([file, target]) => `${path.relative(LIB, file)} imports ${path.relative(LIB, target)}`);
+  assert.deepEqual(direct, []);
+});

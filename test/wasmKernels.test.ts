@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { wasmOwn } from '../src/lib/backend/registerWasmKernels';
-import { isBatchSpatialSum } from '../src/lib/backend/spatialSum';
+import { wasmOwn } from '../src/lib/backend/wasm/registerWasmKernels';
+import { isBatchSpatialSum } from '../src/lib/backend/wasm/spatialSum';
 import { relativeError } from './helpers/compare';
 import { cpuAndWasm } from './helpers/cpuAndWasm';
 import { createRng } from '../src/lib/rng';
-import { prefersTransposedProduct } from '../src/lib/backend/matMulPlan';
+import { prefersTransposedProduct } from '../src/lib/backend/wasm/matMulPlan';
 
 type Pad = 'same' | 'valid' | tf.backend_util.ExplicitPadding;
 interface Case { n: number; h: number; w: number; ci: number; co: number; k: [number, number]; s: [number, number]; pad: Pad }

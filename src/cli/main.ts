@@ -15,10 +15,11 @@ import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
 import { DEFAULT_SECTION } from '../lib/experiments/sections';
 import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
 import { loadSpec } from '../lib/spec/experimentSpec';
+import { JUDGES, judgeFor, type JudgeName } from '../lib/metrics/pretrainedJudge';
 import { runExperiment } from '../lib/experiments/runExperiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
 import { loadTrainedModel } from '../lib/weights/loadModel';
-import { attributeClassifierFor } from '../lib/metrics/attributeClassifier';
+import { disposeClassifier } from '../lib/metrics/attributeClassifier';
 import { unlearnedPerceptualDistance } from '../lib/metrics/lpips';
 import { loadMobileNetV2 } from '../lib/weights/featureNet';
 import { SYNTHETIC_DIR, loadFaces } from '../lib/data/dataSource';
@@ -43,11 +44,11 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced] [--guidance-on decoded|completion]
         [--init-from RUN]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows; --init-from starts
         from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
-  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR]
+  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|plain|balanced]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
@@ -58,11 +59,12 @@ commands:
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge plain|balanced]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
-        completed with it forced off and on, and the attribute classifier's control rate per attribute
-        (--judge balanced: a classifier trained with each attribute's positives and negatives weighted
-        equally; the plain one, trained on raw frequencies, calls rare attributes such as glasses never on)
+        completed with it forced off and on, and the judge's control rate per attribute beside its real-pair
+        figure (recall × specificity on the real test faces). --judge pretrained (default): linear probes on a
+        frozen ImageNet InceptionV3, independent of every generator; plain / balanced: the small CNN of the
+        older results (balanced: each attribute's positives and negatives weighted equally)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
   run SPEC.json [KEY=VALUE ...]
@@ -105,7 +107,9 @@ const commands: Record<string, Command> = {
     disposeRun(run);
   },
   async table1(argv) {
-    const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value', weights: 'value' });
+    const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value', weights: 'value', judge: 'value' });
+    const judge = stringFlag(args, 'judge') ?? 'pretrained';
+    if (!(JUDGES as readonly string[]).includes(judge)) throw new UsageError(`--judge ${judge}: expected ${JUDGES.join(', ')}`);
     const size = intFlag(args, 'size', 32, 1);
     const seed = intFlag(args, 'seed', 0);
     const models = tableModels(stringFlag(args, 'runs'), stringFlag(args, 'models'));
@@ -121,6 +125,7 @@ const commands: Record<string, Command> = {
       seed,
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 10) : undefined,
       steps: intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1),
+      judge: judge as JudgeName,
       outBase: out,
       real,
     });
@@ -177,8 +182,8 @@ const commands: Record<string, Command> = {
     const args = parseArgs(argv, { checkpoint: 'value', model: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
     const zMode = stringFlag(args, 'z') ?? 'prior';
     if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
-    const judge = stringFlag(args, 'judge') ?? 'plain';
-    if (judge !== 'plain' && judge !== 'balanced') throw new UsageError(`--judge ${judge}: expected plain or balanced`);
+    const judge = stringFlag(args, 'judge') ?? 'pretrained';
+    if (!(JUDGES as readonly string[]).includes(judge)) throw new UsageError(`--judge ${judge}: expected ${JUDGES.join(', ')}`);
     if (!args.flags.has('checkpoint') && !args.flags.has('model')) throw new UsageError(`sweep needs --checkpoint DIR or --model NAME; see vii --help`);
     const checkpointDir = modelOrCheckpoint(args);
     const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
@@ -191,15 +196,17 @@ const commands: Record<string, Command> = {
       const out = stringFlag(args, 'out') ?? path.join('results', 'sweeps', `${meta.model.name}-${meta.model.imageSize}`);
       // The run's own split: the faces swept and completed were held out from its training.
       const data = await runData(meta, stringFlag(args, 'data'));
-      const classifier = await attributeClassifierFor(data, { seed: 0, balanced: judge === 'balanced' });
+      const classifier = await judgeFor(data, judge as JudgeName, (l) => process.stderr.write(`\r${l}`));
+      process.stderr.write('\n');
       console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
-      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}; completion ${pct(r.completion)}`);
+      const rel = (r: { rate: number } | null, real: number | null | undefined) => (r && real ? `, ${(r.rate / real).toFixed(2)}× real` : '');
+      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}; real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}`);
       const mean = meanControl(results);
       console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? "n/a" : `${mean.decoder.toFixed(3)} (direction ${mean.decoderDirection!.toFixed(3)})`}, completion ${mean.completion.toFixed(3)} (direction ${mean.completionDirection.toFixed(3)}); random verdicts ≈ 0.25, no control 0`);
       console.log(`wrote ${out}`);
-      classifier.model.dispose();
+      disposeClassifier(classifier);
     } finally {
       model.dispose();
     }

@@ -21,6 +21,7 @@ export const MODEL_FLAGS = {
   'prior-mixing': 'value',
   'attribute-guidance': 'value',
   'attribute-guide': 'value',
+  'guidance-on': 'value',
   'init-from': 'value',
 } as const;
 
@@ -62,6 +63,8 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   if (args.flags.has('attribute-guidance')) overrides.attributeGuidance = numberFlag(args, 'attribute-guidance', 0);
   const guide = stringFlag(args, 'attribute-guide');
   if (guide !== undefined && guide !== 'plain') overrides.attributeGuide = guide as 'balanced'; // validated by modelConfig
+  const on = stringFlag(args, 'guidance-on');
+  if (on !== undefined && on !== 'decoded') overrides.guidanceOn = on as 'completion'; // validated by modelConfig
   return asUsage(() => modelConfig(preset, overrides));
 }
 

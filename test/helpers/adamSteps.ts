@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { FusedAdamOptimizer } from '../../src/lib/training/fusedAdam';
+import { FusedAdamOptimizer } from '../../src/lib/backend/fusedAdam';
 import { createRng } from '../../src/lib/rng';
 
 // sizes with and without a scalar tail after the 4-wide steps

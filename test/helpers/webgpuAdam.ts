@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/lib/backend/selectBackend';
-import { FusedAdamOptimizer } from '../../src/lib/training/fusedAdam';
+import { FusedAdamOptimizer } from '../../src/lib/backend/fusedAdam';
 import { threeAdamSteps } from './adamSteps';
 import { relativeError } from './compare';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradConfig } from './batchNormGradient';
-import { leakyReluGradConfig, relu6GradConfig } from './activationGradients';
+import { leakyReluGradConfig, relu6GradConfig } from './wasm/activationGradients';
 
 /** Gradients this project replaces in tfjs-core (all backends); each is checked against tfjs-core's in tests. */
 export const GRADIENT_OVERRIDES: tf.GradConfig[] = [batchNormGradConfig, leakyReluGradConfig, relu6GradConfig];

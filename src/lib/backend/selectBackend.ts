@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { registerGradientOverrides } from './gradientOverrides';
 import * as path from 'path';
 import * as fs from 'fs';
-import { installNodeWasmThreadShims } from './wasmThreads';
-import { registerWasmKernels } from './registerWasmKernels';
+import { installNodeWasmThreadShims } from './wasm/wasmThreads';
+import { registerWasmKernels } from './wasm/registerWasmKernels';
 import { useOwnWebgpuKernels } from './webgpu/registerWebgpuKernels';
 
 export { useOwnWebgpuKernels };
+// The optimizer whose update runs as one fused kernel on the backends that have one (stock Adam elsewhere).
+export { FusedAdamOptimizer } from './fusedAdam';
 
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];

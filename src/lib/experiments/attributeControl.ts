@@ -8,7 +8,7 @@ import type { Vae } from '../models/vae';
 import { samplePrior, generate } from '../generation';
 import { complete, forceAttributes, DEFAULT_COMPLETION } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
-import { predictAttributes, type AttributeClassifier } from '../metrics/attributeClassifier';
+import { attributeTallies, predictAttributes, type AttributeClassifier } from '../metrics/attributeClassifier';
 import { gridPng, imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { subSeed } from '../rng';
@@ -32,6 +32,12 @@ export interface AttributeControl {
   decoder: ControlRate | null;
   /** Completions of held-out masked faces with the attribute forced off and on. */
   completion: ControlRate;
+  /**
+   * The judge's real-pair figure: recall × specificity on the real test faces, the rate a pair of
+   * real faces without and with the attribute gets — the ceiling a control rate is read against
+   * (null where the test split lacks one side; absent in control.json files made before it existed).
+   */
+  realPair?: number | null;
 }
 
 export interface SweepOptions {
@@ -115,6 +121,11 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
   const batch = gatherBatch(o.data, test.slice(0, n), attributeIndices(o.data.attributeNames, c.attributes));
   const mask = makeMaskBatch(parseMaskSpec(o.mask ?? 'centre:0.5'), n, c.imageSize, 0);
   const z = o.z === 'posterior' ? posteriorMean(o.model, batch.x, mask, batch.y) : samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
+  const tallies = await attributeTallies(o.classifier, o.data, test);
+  const realPair = (attribute: string) => {
+    const t = tallies[o.data.attributeNames.indexOf(attribute)];
+    return t.recall === null || t.specificity === null ? null : t.recall * t.specificity;
+  };
   const results: AttributeControl[] = [];
   const decoderPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
   const completionPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
@@ -142,7 +153,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
         await writeImages(path.join(o.out, attribute, 'completion-on'), completed[1]);
       }
       tf.dispose([yOff, yOn]);
-      results.push({ attribute, decoder, completion });
+      results.push({ attribute, decoder, completion, realPair: realPair(attribute) });
     }
     if (o.out) {
       const rows = Math.min(8, n);
@@ -178,25 +189,37 @@ export function meanControl(results: AttributeControl[]): { decoder: number | nu
   };
 }
 
-/** Control rates as a table: one row per model, "decoder / completion" per attribute and their mean. */
+/** Control rates as a table: the judge's real-pair figures, then one row per model, "decoder / completion" per attribute and their mean. */
 export function controlTable(control: Record<string, AttributeControl[]>, attributes: string[]): ResultTable {
-  const one = (rate: number | null | undefined, dir: number | null | undefined) => (rate === null || rate === undefined ? '—' : `${rate.toFixed(2)} (${dir!.toFixed(2)})`);
-  const pair = (d: [number | null | undefined, number | null | undefined], c: [number | undefined, number | undefined]) => (c[0] === undefined ? '—' : `${one(d[0], d[1])} / ${one(c[0], c[1])}`);
+  const all = Object.values(control).flat();
+  const real = (a: string) => all.find((r) => r.attribute === a && r.realPair !== undefined && r.realPair !== null)?.realPair ?? null;
+  const one = (rate: number | null | undefined, dir: number | null | undefined, ceiling: number | null) =>
+    rate === null || rate === undefined ? '—' : `${rate.toFixed(2)} (${dir!.toFixed(2)}${ceiling ? `; ${(rate / ceiling).toFixed(2)}× real` : ''})`;
+  const pair = (d: [number | null | undefined, number | null | undefined], c: [number | undefined, number | undefined], ceiling: number | null) => (c[0] === undefined ? '—' : `${one(d[0], d[1], ceiling)} / ${one(c[0], c[1], ceiling)}`);
+  const reals = attributes.map(real);
+  const known = reals.filter((r): r is number => r !== null);
+  const meanReal = known.length === attributes.length && known.length ? known.reduce((x, y) => x + y, 0) / known.length : null;
   return {
-    caption: 'Attribute control, decoder sweep / forced completion: the control rate, the fraction of off/on pairs the attribute classifier judges off and on (no control: 0; random judgments: 0.25), and in parentheses the fraction of pairs whose "on" image the classifier finds more likely to have the attribute than the "off" one (no control: 0)',
+    caption:
+      'Attribute control, decoder sweep / forced completion: the control rate, the fraction of off/on pairs the judge calls off and on (no control: 0; random judgments: 0.25); in parentheses the fraction of pairs whose "on" image the judge finds more likely to have the attribute than the "off" one (no control: 0), and the rate as a fraction of the real-pair figure — the judge\'s recall × specificity on the real test faces, the first row: what a pair of real faces without and with the attribute gets',
     columns: [...attributes, 'mean'],
-    rows: Object.entries(control).map(([model, results]) => {
-      const mean = meanControl(results);
-      return {
-        name: model,
-        cells: [
-          ...attributes.map((a) => {
-            const r = results.find((x) => x.attribute === a);
-            return r ? pair([r.decoder?.rate, r.decoder?.direction], [r.completion.rate, r.completion.direction]) : '—';
-          }),
-          pair([mean.decoder, mean.decoderDirection], [mean.completion, mean.completionDirection]),
-        ],
-      };
-    }),
+    rows: [
+      ...(known.length ? [{ name: 'Real test faces (recall × specificity)', cells: [...reals.map((r) => (r === null ? '—' : r.toFixed(2))), meanReal === null ? '—' : meanReal.toFixed(2)] }] : []),
+      ...Object.entries(control).map(([model, results]) => {
+        const mean = meanControl(results);
+        const used = results.map((r) => real(r.attribute));
+        const ceiling = used.every((r) => r !== null) ? (used as number[]).reduce((x, y) => x + y, 0) / used.length : null;
+        return {
+          name: model,
+          cells: [
+            ...attributes.map((a) => {
+              const r = results.find((x) => x.attribute === a);
+              return r ? pair([r.decoder?.rate, r.decoder?.direction], [r.completion.rate, r.completion.direction], real(a)) : '—';
+            }),
+            pair([mean.decoder, mean.decoderDirection], [mean.completion, mean.completionDirection], ceiling),
+          ],
+        };
+      }),
+    ],
   };
 }

@@ -8,7 +8,8 @@ import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { rowName } from '../models/config';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
-import { attributeClassifierFor } from '../metrics/attributeClassifier';
+import { judgeFor } from '../metrics/pretrainedJudge';
+import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { tableMarkdown } from '../export/table';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
@@ -160,6 +161,7 @@ async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: 
       limit: spec.evaluation.images ?? undefined,
       steps: spec.completion.steps,
       frechet: spec.evaluation.frechet,
+      judge: spec.evaluation.judge,
       outBase: p.table,
       real,
       onLine: logLine,
@@ -181,7 +183,7 @@ async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Experiment
   const stamp = { checkpoint: fs.readFileSync(path.join(r.runDir, 'latest.json'), 'utf8'), attributes, samples: spec.evaluation.sweepSamples, judge: spec.evaluation.judge, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
   const { model } = loadTrainedModel(r.runDir);
-  const classifier = await attributeClassifierFor(data, { seed: 0, balanced: spec.evaluation.judge === 'balanced' });
+  const classifier = await judgeFor(data, spec.evaluation.judge);
   const out = path.join(spec.out.runs, `${r.name}-sweep`);
   try {
     const control = await attributeControl({ model, data, classifier, attributes, samples: Math.min(spec.evaluation.sweepSamples, data.splits.test.length), seed: spec.train.seed, out, mask: spec.evaluation.mask, gibbsSteps: spec.completion.steps });
@@ -192,7 +194,7 @@ async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Experiment
     log(`[vii] sweep ${r.row}: control (decoder) ${mean.decoder?.toFixed(3) ?? '—'}, (completion) ${mean.completion.toFixed(3)}`);
     return control;
   } finally {
-    classifier.model.dispose();
+    disposeClassifier(classifier);
     model.dispose();
   }
 }

@@ -17,7 +17,8 @@ import { gibbsChainL1 } from './gibbsChain';
 import { epochMeans } from '../training/history';
 import { attributeControl, meanControl, type AttributeControl } from './attributeControl';
 export { controlTable } from './attributeControl';
-import { attributeClassifierFor } from '../metrics/attributeClassifier';
+import { disposeClassifier } from '../metrics/attributeClassifier';
+import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
 import { completionMethod, lambdaTag, PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
@@ -42,8 +43,12 @@ export interface SectionConfig {
   lambdas: Record<string, number>;
   /** λ_a of the attribute-guidance term for the models with y in the decoder (0 = the paper's training). */
   attributeGuidance?: number;
-  /** The classifier that judges attribute control: plain (default) or class-balanced (sees rare attributes such as glasses). */
-  judge?: 'plain' | 'balanced';
+  /**
+   * The judge of attribute control: plain (the quick default: the small CNN, seconds to train),
+   * balanced (the same, class-balanced: it sees rare attributes such as glasses), or pretrained
+   * (InceptionV3 probes, independent of every generator; minutes for its features on a CPU).
+   */
+  judge?: JudgeName;
   /** Training mask of the masked models. */
   mask: string;
   dataDir?: string;
@@ -231,7 +236,7 @@ export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], 
   const grids: Record<string, Buffer> = {};
   const control: Record<string, AttributeControl[]> = {};
   if (runs.length === 0) return { grids, control, exported: [] };
-  const classifier = await attributeClassifierFor(runs[0].data, { seed: 0, balanced: cfg.judge === 'balanced', onLine });
+  const classifier = await judgeFor(runs[0].data, cfg.judge ?? 'plain', onLine);
   const exported: Exported[] = [];
   for (const run of runs) {
     const c = run.modelConfig;
@@ -250,7 +255,7 @@ export async function attributeSection(cfg: SectionConfig, runs: TrainingRun[], 
       });
     }
   }
-  classifier.model.dispose();
+  disposeClassifier(classifier);
   return { grids, control, exported };
 }
 
@@ -281,7 +286,7 @@ export async function metricsSection(cfg: SectionConfig, data: FaceDataset & { o
   const outBase = path.join(cfg.tableDir, `study-${cfg.size}`);
   // LPIPS and the Inception score join the substitutes when `vii weights fetch` has put their weights in place.
   const real = await loadRealMetrics();
-  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, frechet: cfg.frechet, outBase, real, onLine, log: onLine });
+  const result = await buildTable1({ data, models: runs.map((r) => ({ ...r, name: rowName(r.name), extra: !(r.name in PAPER_ROWS) })), mask: cfg.mask, seed: cfg.seed, limit: cfg.evalImages, frechet: cfg.frechet, judge: cfg.judge ?? 'plain', outBase, real, onLine, log: onLine });
   disposeRealMetrics(real);
   const bars = (pick: (r: RowMetrics) => { mean: number; std: number }, metric: string) => metricBars(result.rows.filter((r) => r.name !== 'Real images').map((r) => ({ name: r.name, ...pick(r) })), metric);
   const figures = { ssim: bars((r) => r.ssim, 'SSIM'), perceptual: bars((r) => r.perceptual, 'perceptual distance (PD, substitute)') };

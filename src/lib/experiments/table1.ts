@@ -6,7 +6,8 @@ import { loadMobileNetV2 } from '../weights/featureNet';
 import { activePerceptualLayers, completionMethod, MOBILENET_LAYERS, type ModelConfig } from '../models/config';
 import { inceptionPoolFrechetNet, nsfwjsInceptionFrechetNet, type FrechetNet } from '../metrics/frechetNet';
 import { unlearnedPerceptualDistance, type PerceptualDistance } from '../metrics/lpips';
-import { attributeClassifierFor, SCORE_ATTRIBUTES } from '../metrics/attributeClassifier';
+import { disposeClassifier, SCORE_ATTRIBUTES } from '../metrics/attributeClassifier';
+import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
 import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';
@@ -30,6 +31,8 @@ export interface Table1Options {
   real?: RealMetrics;
   /** The Fréchet substitute's network (default: nsfwjs' InceptionV3); FID is added when `real.inception` is there. */
   frechetSubstitute?: FrechetNet;
+  /** The judge of AS and attribute accuracy (default: the pretrained InceptionV3 probes; plain: the small CNN of the older tables). */
+  judge?: JudgeName;
   /** Fréchet columns (default true): InceptionV3 features of every completion and prior sample, most of Table 1's time on a CPU. */
   frechet?: boolean;
   onLine?: (line: string) => void;
@@ -45,7 +48,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const seed = o.seed ?? 0;
   const mask = parseMaskSpec(o.mask ?? 'centre:0.5');
   const perceptual = o.perceptual ?? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS]));
-  const classifier = await attributeClassifierFor(o.data, { seed, onLine: o.onLine });
+  const classifier = await judgeFor(o.data, o.judge ?? 'pretrained', o.onLine);
   log(`[vii] ${classifier.description}`);
   const real = o.real ?? { lpips: null, inception: null, missing: [] };
   for (const m of real.missing) log(`[vii] real metric not computed: ${m}`);
@@ -86,7 +89,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const caption =
     `Completion of ${formatMaskSpec(mask)} holes on ${n} held-out ${o.data.kind === 'celeba' ? 'real CelebA' : 'SYNTHETIC (not CelebA)'} faces ` +
     `(${o.data.root}, ${o.data.partition} test split), ${size}×${size}, seed ${seed}. ` +
-    `AS: the Inception-score formula with an attribute classifier trained here (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3 (substitute, not the Inception score). ` +
+    `AS: the Inception-score formula with the attribute judge (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3's classes (substitute, not the Inception score). ` +
     `PD: ${perceptual.description} (substitute, not LPIPS)${throughPd.size ? '; ‡ = the model was trained with a perceptual loss through this network, so its PD is not an independent judgement' : ''}. ` +
     `Sharpness: mean |Laplacian| of the fill's luma in the hole's interior over the photograph's (1 = as sharp as the photograph; network-free). ` +
     (frechetNets.length
@@ -121,7 +124,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const files = writeTable(o.outBase, table);
   writeJsonAtomic(`${o.outBase}.json`, { caption, rows: rows.map((r) => ({ ...r, generationFrechet: generation.get(r.name) ?? null, trainedThroughPd: throughPd.has(r.name) })), notes, frechet: frechetNets.map((f) => f.description), classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
   files.push(path.resolve(`${o.outBase}.json`));
-  classifier.model.dispose();
+  disposeClassifier(classifier);
   if (substitute && !o.frechetSubstitute) substitute.dispose();
   return { rows, files, table };
 }

@@ -9,7 +9,7 @@ import { ProgressBar } from '../progress';
 import { readAndDispose } from '../tensorReads';
 import { loadNsfwjsInceptionV3Layers } from '../weights/featureNet';
 import { createRng, subSeed, tfSeed } from '../rng';
-import { attributeTallies, classBalanceWeights, type AttributeClassifier } from './attributeClassifier';
+import { attributeClassifierFor, attributeTallies, classBalanceWeights, type AttributeClassifier } from './attributeClassifier';
 
 /**
  * The independent judge of attribute control: a linear probe per attribute on a frozen
@@ -194,4 +194,13 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
 
 function describe(accuracy: number, balanced: number, shuffled?: boolean): string {
   return `${DESCRIPTION}${shuffled ? ' — TRAINED ON SHUFFLED LABELS' : ''}, validation accuracy ${(accuracy * 100).toFixed(1)} %, balanced ${(balanced * 100).toFixed(1)} %`;
+}
+
+/** The judges of attribute control, by name: the pretrained probes, or the project's small CNN (plain or class-balanced). */
+export const JUDGES = ['pretrained', 'plain', 'balanced'] as const;
+export type JudgeName = (typeof JUDGES)[number];
+
+export async function judgeFor(ds: FaceDataset, judge: JudgeName, onLine?: (l: string) => void): Promise<AttributeClassifier> {
+  if (judge === 'pretrained') return pretrainedJudgeFor(ds, { onLine });
+  return attributeClassifierFor(ds, { seed: 0, balanced: judge === 'balanced', onLine });
 }

@@ -54,6 +54,14 @@ export interface ModelConfig {
    * equally (the plain guide, like the plain judge, hardly ever says "glasses").
    */
   attributeGuide?: 'balanced';
+  /**
+   * What the guide judges for the images from the face's own posterior (half of each batch): absent,
+   * the whole decoded image (the runs in results/ before it existed); `completion`, the forced
+   * completion as `vii complete --set` makes it — z from q(z | x', m, y') with the target y' in
+   * the encoder too, the hole from the decoder, the observed pixels kept — so the only way to
+   * satisfy the guide is a hole that shows y'. Masked models only.
+   */
+  guidanceOn?: 'completion';
   perceptual: FeatureNetConfig;
   /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
   mask: string;
@@ -236,6 +244,8 @@ export function validateModelConfig(c: ModelConfig): void {
   if (c.attributeGuidance > 0 && !decoderAttributes(c)) fail('attributeGuidance needs attributes in the decoder (placement decoder or both)');
   if (c.attributeGuide !== undefined && c.attributeGuide !== 'balanced') fail(`attributeGuide "${String(c.attributeGuide)}": expected balanced (or absent: plain)`);
   if (c.attributeGuide !== undefined && !(c.attributeGuidance > 0)) fail('attributeGuide needs attributeGuidance > 0');
+  if (c.guidanceOn !== undefined && c.guidanceOn !== 'completion') fail(`guidanceOn "${String(c.guidanceOn)}": expected completion (or absent: the decoded image)`);
+  if (c.guidanceOn !== undefined && !(c.attributeGuidance > 0 && c.trainInput === 'masked')) fail('guidanceOn needs attributeGuidance > 0 and a masked model');
   if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
   if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
   for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);

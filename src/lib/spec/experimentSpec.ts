@@ -5,6 +5,7 @@ import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, t
 import { DEFAULT_COMPLETION } from '../completion';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
+import { JUDGES, type JudgeName } from '../metrics/pretrainedJudge';
 
 /**
  * One experiment, as data (configs/*.json): which models, trained how, completed and evaluated
@@ -38,8 +39,8 @@ export interface ExperimentSpec {
     chainImages: number;
     /** Table 1's Fréchet columns (InceptionV3 features of every completion and prior sample). */
     frechet: boolean;
-    /** The classifier that judges attribute control. */
-    judge: 'plain' | 'balanced';
+    /** The judge of attribute control: the pretrained InceptionV3 probes, or the small CNN (plain or class-balanced) of the older results. */
+    judge: JudgeName;
     /** Attributes swept (those a model has); an entry may name its own. */
     sweepAttributes: string[];
     sweepSamples: number;
@@ -65,7 +66,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   train: DEFAULT_TRAIN,
   models: [],
   completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
-  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'plain', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100 },
+  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100 },
   stages: [...STAGES],
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
 };
@@ -78,7 +79,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Keys whose default is null, and the type they take otherwise. */
 const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['train.stepsPerEpoch', 'number']]);
 /** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
-const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide']));
+const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn']));
 
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
@@ -138,7 +139,7 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
   }
   if (!(Number.isInteger(spec.completion.steps) && spec.completion.steps >= 1)) throw new SpecError(`${source}: completion.steps ${spec.completion.steps}; expected an integer ≥ 1`);
   if (!['mean', 'sample'].includes(spec.completion.latent)) throw new SpecError(`${source}: completion.latent ${JSON.stringify(spec.completion.latent)}; expected mean or sample`);
-  if (!['plain', 'balanced'].includes(spec.evaluation.judge)) throw new SpecError(`${source}: evaluation.judge ${JSON.stringify(spec.evaluation.judge)}; expected plain or balanced`);
+  if (!(JUDGES as readonly string[]).includes(spec.evaluation.judge)) throw new SpecError(`${source}: evaluation.judge ${JSON.stringify(spec.evaluation.judge)}; expected ${JUDGES.join(', ')}`);
   try {
     validateMaskForSize(parseMaskSpec(spec.evaluation.mask), spec.data.size);
   } catch (e) {

@@ -42,16 +42,24 @@ export function attributeGuidanceLoss(
   posterior: { mu: tf.Tensor2D; logVar: tf.Tensor2D },
   observed: { x: tf.Tensor4D; mask: tf.Tensor4D } | null,
   seed: number,
+  /** The masked model's observation (x' = m ⊙ x, m), for guidanceOn `completion`. */
+  hole: { x: tf.Tensor4D; mask: tf.Tensor4D } | null = null,
 ): tf.Scalar {
   return tf.tidy(() => {
     const target = guidanceTargets(y, seed);
     const [batch, latent] = posterior.mu.shape;
     const prior = tf.randomNormal([batch, latent], 0, 1, 'float32', tfSeed(subSeed(seed, 'guidance-z')));
-    const fromPosterior = reparameterise(posterior.mu, posterior.logVar, subSeed(seed, 'guidance-eps'));
     const rng = createRng(subSeed(seed, 'guidance-source'));
     const usePosterior = tf.tensor2d(Array.from({ length: batch }, () => (rng.next() < 0.5 ? 1 : 0)), [batch, 1]);
+    const completion = model.config.guidanceOn === 'completion';
+    if (completion && !hole) throw new Error('guidanceOn completion needs the masked observation');
+    // As `vii complete --set` does: the posterior of the masked face with the target y' in the encoder.
+    const forced = completion ? model.encode(hole!.x, hole!.mask, target) : posterior;
+    const fromPosterior = reparameterise(forced.mu, forced.logVar, subSeed(seed, 'guidance-eps'));
     const z = tf.add(tf.mul(fromPosterior, usePosterior), tf.mul(prior, tf.sub(1, usePosterior))) as tf.Tensor2D;
-    const x = model.decode(z, target, observed);
+    const decoded = model.decode(z, target, observed);
+    // Completions keep the observed pixels: only the hole can show y'. Prior samples are judged whole.
+    const x = completion ? (tf.add(tf.mul(decoded, tf.sub(1, tf.mul(hole!.mask, usePosterior.reshape([batch, 1, 1, 1])))), tf.mul(hole!.x, usePosterior.reshape([batch, 1, 1, 1]))) as tf.Tensor4D) : decoded;
     // Columns picked by a one-hot matrix: gather's gradient (UnsortedSegmentSum) has no wasm kernel.
     const all = guide.classifier.model.apply(x) as tf.Tensor2D;
     const pick = tf.oneHot(tf.tensor1d(guide.columns, 'int32'), all.shape[1]).transpose().toFloat();

@@ -1,4 +1,4 @@
-import { FusedAdamOptimizer } from './fusedAdam';
+import { FusedAdamOptimizer } from '../backend/selectBackend';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
@@ -203,7 +203,7 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
     const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed, 'estimate', fromPrior);
     const klWeights = fromPrior ? (tf.sub(1, tf.squeeze(fromPrior, [1])) as tf.Tensor1D) : null;
     const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas, klWeights });
-    const guidance = run.guide && yIn ? attributeGuidanceLoss(run.model, run.guide, yIn, { mu, logVar }, c.decoderSeesObserved ? observation : null, seed) : tf.scalar(0);
+    const guidance = run.guide && yIn ? attributeGuidanceLoss(run.model, run.guide, yIn, { mu, logVar }, c.decoderSeesObserved ? observation : null, seed, obs) : tf.scalar(0);
     const total = tf.add(loss.total, guidance) as tf.Scalar;
     terms = tf.keep(tf.stack([total, loss.recon, loss.perceptual, loss.kl, guidance]) as tf.Tensor1D);
     return total;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { simdKernels } from '../backend/simd/simdKernels';
-import { heapOffset, readValues, tensorsFromFill } from '../backend/tensorMemory';
-import { FUSED_ADAM_KERNEL, type FusedAdamAttrs } from '../backend/fusedAdamKernel';
+import { simdKernels } from './wasm/simd/simdKernels';
+import { heapOffset, readValues, tensorsFromFill } from './wasm/tensorMemory';
+import { FUSED_ADAM_KERNEL, type FusedAdamAttrs } from './fusedAdamKernel';
 
 /** tfjs-core 4.22's AdamOptimizer state (TypeScript-private there, plain fields at run time). */
 interface AdamState {
