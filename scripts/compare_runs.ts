@@ -1,6 +1,7 @@
 // Two trained runs side by side on the held-out faces of the first one's split (masked L1, hole
 // sharpness, the Fréchet substitute, PD) and the same-z figures:
 //   npx tsx scripts/compare_runs.ts NAME RUN_A RUN_B [IMAGES]
+// (NAME.md into $COMPARE_LOGS, default results/logs/perceptual64; figures into $COMPARE_FIGURES, default results/figures/perceptual64)
 import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { comparisonGrids, quickCompare, runData } from '../src/lib/experiments/fineTune';
@@ -20,9 +21,9 @@ async function main(): Promise<void> {
   const { table } = await quickCompare(pair, data, { images: Number(imagesText) });
   const md = tableMarkdown({ ...table, caption: `${name}. ${table.caption}` });
   console.log(md);
-  writeFileAtomic(path.join('results/logs/perceptual64', `${name}.md`), md);
+  writeFileAtomic(path.join(process.env.COMPARE_LOGS ?? 'results/logs/perceptual64', `${name}.md`), md);
   const grids = await comparisonGrids(pair, data, { count: 10, seed: 0 });
-  for (const [kind, png] of Object.entries(grids)) console.log(exportGrid(png, `${name}-${kind}`, { a: ma.checkpoint, b: mb.checkpoint }, 'results/figures/perceptual64')[0]);
+  for (const [kind, png] of Object.entries(grids)) console.log(exportGrid(png, `${name}-${kind}`, { a: ma.checkpoint, b: mb.checkpoint }, process.env.COMPARE_FIGURES ?? 'results/figures/perceptual64')[0]);
   ma.model.dispose();
   mb.model.dispose();
 }

@@ -9,7 +9,7 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { attributeClassifierFor, attributeTallies, disposeClassifier, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
-import { pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { blurred, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';
 
 const FOCUS = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
@@ -53,7 +53,15 @@ async function main() {
     });
     perAttribute.push(`| ${FOCUS.includes(a) ? `**${a}**` : a} | ${tallies[0].t[k].positives} | ${cells.join(' | ')} |`);
   });
-  lines.push(...summary, '', 'Per attribute: accuracy (%), balanced accuracy ((recall + specificity) / 2), and the real-pair figure recall × specificity — the share of (negative, positive) real pairs the judge gets both right, the ceiling of a control rate.', '', ...perAttribute, '', `Made by \`npx tsx scripts/judge_accuracy.ts ${path.relative(process.cwd(), out)}${rest.length ? ` ${rest.join(' ')}` : ''}\` in ${((performance.now() - t0) / 60000).toFixed(1)} min.`, '');
+  // The same judges on the test faces blurred 2× and 4× (bilinear down and up): VAE decodes are blurry.
+  const blurRows: string[] = ['| judge | blur | ' + FOCUS.map((a) => `${a} recall × spec`).join(' | ') + ' |', `|---|---|${FOCUS.map(() => '---').join('|')}|`];
+  for (const [name, j] of judges) {
+    for (const f of [1, 2, 4]) {
+      const t = await attributeTallies(j, data, test, (x) => blurred(x, f));
+      blurRows.push(`| ${name} | ${f === 1 ? 'none' : `${f}×`} | ${FOCUS.map((a) => { const x = t[data.attributeNames.indexOf(a)]; return ((x.recall ?? 0) * (x.specificity ?? 0)).toFixed(2); }).join(' | ')} |`);
+    }
+  }
+  lines.push(...summary, '', 'Real-pair figures (recall × specificity) on the test faces, sharp and blurred:', '', ...blurRows, '', 'Per attribute: accuracy (%), balanced accuracy ((recall + specificity) / 2), and the real-pair figure recall × specificity — the share of (negative, positive) real pairs the judge gets both right, the ceiling of a control rate.', '', ...perAttribute, '', `Made by \`npx tsx scripts/judge_accuracy.ts ${path.relative(process.cwd(), out)}${rest.length ? ` ${rest.join(' ')}` : ''}\` in ${((performance.now() - t0) / 60000).toFixed(1)} min.`, '');
   writeFileAtomic(out, lines.join('\n'));
   console.log(lines.join('\n'));
   judges.forEach(([, j]) => disposeClassifier(j));

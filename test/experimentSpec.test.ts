@@ -89,7 +89,7 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
       model: { perceptual: { net: 'none', weights: {} } },
       train: { epochs: 1, batchSize: 8, stepsPerEpoch: 3, checkpointEvery: 2 },
       models: [{ preset: 'vae-partial' }, { preset: 'attr1-both' }],
-      evaluation: { images: 12, chainImages: 8, frechet: false, sweepSamples: 4 },
+      evaluation: { images: 12, chainImages: 8, frechet: false, sweepSamples: 4, judge: 'plain' },
       out: { runs: path.join(root, 'runs'), logs: path.join(root, 'logs'), figures: path.join(root, 'figures'), tables: path.join(root, 'tables') },
     },
     'tiny',
@@ -111,7 +111,7 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
     disposeRun(await trainModel({ model: modelFromArgs(args), train: { ...trainFromArgs(args), checkpointEvery: 2 }, data, runDir, onLine: quiet, log: quiet }));
     oldRuns.push({ name: first.runs.find((r) => r.entry.preset === preset)!.row, runDir });
   }
-  const { rows } = await buildTable1({ data, models: oldRuns, limit: 12, frechet: false, outBase: path.join(root, 'old', 'table'), log: quiet, onLine: quiet });
+  const { rows } = await buildTable1({ data, models: oldRuns, limit: 12, frechet: false, judge: 'plain', outBase: path.join(root, 'old', 'table'), log: quiet, onLine: quiet });
   assert.deepEqual(
     rows.map((r) => [r.name, r.maskedL1.mean, r.ssim.mean]),
     newTable.rows.map((r) => [r.name, r.maskedL1.mean, r.ssim.mean]),

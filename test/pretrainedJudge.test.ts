@@ -1,12 +1,26 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { attributeTallies, disposeClassifier, predictAttributes } from '../src/lib/metrics/attributeClassifier';
-import { balancedThreshold, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { balancedThreshold, blurred, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
+
+test('blurred: bilinear down and up by the factor (1: the image itself), values kept in range', async () => {
+  await selectBackend();
+  const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const [b1, b4] = [blurred(x, 1), blurred(x, 4)];
+  assert.deepEqual(b4.shape, x.shape);
+  assert.equal(tf.max(tf.abs(tf.sub(b1, x))).dataSync()[0], 0);
+  // A 4× blur of noise keeps its mean and loses most of its variance.
+  assert.ok(Math.abs(tf.mean(b4).dataSync()[0] - tf.mean(x).dataSync()[0]) < 0.02);
+  assert.ok(tf.moments(b4).variance.dataSync()[0] < 0.3 * tf.moments(x).variance.dataSync()[0]);
+  tf.dispose([x, b1, b4]);
+});
 
 test('balancedThreshold picks the cut with the best (recall + specificity) / 2', () => {
   // Rare positives (2 of 8) at high p: a cut between 0.6 and 0.8 separates them perfectly.
@@ -17,7 +31,7 @@ test('balancedThreshold picks the cut with the best (recall + specificity) / 2',
 
 test('the pretrained judge learns attributes from real labels and not from shuffled ones; its cache gives the same verdicts', { timeout: 600_000 }, async () => {
   await selectBackend();
-  const data = await tinyFaces(400);
+  const data = await tinyFaces(300);
   const cacheDir = tempDir();
   const meanBalanced = async (shuffleLabels: boolean) => {
     const judge = await pretrainedJudgeFor(data, { cacheDir, epochs: 30, shuffleLabels });
@@ -31,8 +45,11 @@ test('the pretrained judge learns attributes from real labels and not from shuff
   assert.ok(real > 0.68, `real labels: mean balanced accuracy ${real.toFixed(3)}`);
   assert.ok(shuffled < 0.6 && real - shuffled > 0.1, `shuffled labels: ${shuffled.toFixed(3)} (real ${real.toFixed(3)})`);
 
-  // Loaded from the cache (features and probes), the judge says exactly what it said when trained.
-  const fresh = await pretrainedJudgeFor(data, { cacheDir: tempDir(), epochs: 30 });
+  // Loaded from the cache, the judge says exactly what it said when trained: the probes trained again
+  // on the same cached features (a copy without the probes) equal the cached probes.
+  const again = tempDir();
+  for (const d of fs.readdirSync(cacheDir).filter((d) => d.startsWith('judge-features-'))) fs.cpSync(path.join(cacheDir, d), path.join(again, d), { recursive: true });
+  const fresh = await pretrainedJudgeFor(data, { cacheDir: again, epochs: 30 });
   const cached = await pretrainedJudgeFor(data, { cacheDir, epochs: 30 });
   const b = gatherBatch(data, data.splits.test.slice(0, 16));
   const [p1, p2] = [predictAttributes(fresh, b.x), predictAttributes(cached, b.x)];

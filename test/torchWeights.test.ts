@@ -146,7 +146,7 @@ test('with converted weights in the weights folder, Table 1 reports LPIPS and th
   assert.deepEqual(real.missing, []);
   const data = await tinyFaces(100);
   const outBase = path.join(tempDir(), 'table1');
-  const { rows, table } = await buildTable1({ data, models: [], limit: 10, outBase, real, log: () => {}, onLine: () => {} });
+  const { rows, table } = await buildTable1({ data, models: [], limit: 10, judge: 'plain', outBase, real, log: () => {}, onLine: () => {} });
   assert.deepEqual(table.columns.slice(0, 4), ['IS ↑', 'LPIPS (VGG, v0.1) ↓', 'AS ↑', 'PD-mobilenetv2 (unlearned) ↓']);
   assert.match(table.caption, /IS: the Inception score \(10 splits\) with Inception-v3 \(torchvision ImageNet checkpoint/);
   // The mean-fill row's numbers are the networks' own on the same images and holes.

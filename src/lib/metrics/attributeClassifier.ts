@@ -100,12 +100,12 @@ export class VerdictTally {
 }
 
 /** The classifier's verdicts on each attribute of the faces `indices` (one tally per attribute). */
-export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<VerdictTally[]> {
+export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, indices: number[], transform?: (x: tf.Tensor4D) => tf.Tensor4D): Promise<VerdictTally[]> {
   const a = ds.attributeNames.length;
   const tallies = ds.attributeNames.map(() => new VerdictTally());
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
-    const p = predictAttributes(c, b.x);
+    const p = tf.tidy(() => predictAttributes(c, transform ? transform(b.x) : b.x));
     const [pv, yv] = await readAndDispose([p, b.y]);
     for (let k = 0; k < pv.length; k++) tallies[k % a].add(pv[k], yv[k]);
     b.x.dispose();
