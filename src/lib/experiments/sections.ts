@@ -65,14 +65,14 @@ export interface SectionConfig {
 
 /**
  * The quick default (the paper's 8 models at 32×32 in ≤ 12 min on 2 CPU cores whose PyTorch peer
- * runs 130 img/s): 4 epochs of 3,000 faces (148 steps a model; every model still beats mean fill
- * and none collapses — 8 epochs lowered masked L1 by about a tenth and took twice as long:
+ * runs 130 img/s): 3 epochs of 3,000 faces (111 steps a model; every model still beats mean fill
+ * and none collapses — 8 epochs lowered masked L1 by about a tenth and took 2.5 times as long:
  * results/logs/study/), Table 1 on 200 held-out faces without the Fréchet columns. The perceptual
  * term is off here for speed (λ_l = 0, the knobs stay); set λ_l > 0 to train with it.
  */
 export const DEFAULT_SECTION: SectionConfig = {
   size: 32,
-  epochs: 4,
+  epochs: 3,
   limit: 3000,
   stepsPerEpoch: null,
   batchSize: 64,
@@ -84,7 +84,7 @@ export const DEFAULT_SECTION: SectionConfig = {
   evalImages: 200,
   // Quick: the Fréchet columns would take 4 of its minutes here (`--full` and `vii table1` have them).
   frechet: false,
-  // A third of the quick study's 4 × 37 steps, so β reaches 1 well before the end (the training default, 300, never would).
+  // β reaches 1 at step 50 of the quick study's 3 × 37 (the training default, 300, never would).
   klWarmupSteps: 50,
   runsDir: path.join('results', 'runs', 'study'),
   // The study's and notebooks' own outputs: an untracked folder, never over the committed results.
