@@ -66,7 +66,7 @@ export interface SectionConfig {
 /**
  * The quick default (the paper's 8 models at 32×32 in ≤ 12 min on 2 CPU cores whose PyTorch peer
  * runs 130 img/s): 3 epochs of 3,000 faces (111 steps a model; every model still beats mean fill
- * and none collapses — 8 epochs lowered masked L1 by about a tenth and took 2.5 times as long:
+ * and none collapses — 8 epochs lowered masked L1 by about a fifth and took 2.9 times as long:
  * results/logs/study/), Table 1 on 200 held-out faces without the Fréchet columns. The perceptual
  * term is off here for speed (λ_l = 0, the knobs stay); set λ_l > 0 to train with it.
  */
