@@ -39,17 +39,16 @@ async function main() {
   const perAttribute: string[] = ['| attribute | positives | ' + judges.map(([n]) => `${n}: acc / bal / recall × spec`).join(' | ') + ' |', `|---|---|${judges.map(() => '---').join('|')}|`];
   const tallies: { name: string; t: Awaited<ReturnType<typeof attributeTallies>> }[] = [];
   for (const [name, j] of judges) tallies.push({ name, t: await attributeTallies(j, data, test) });
-  const bal = (t: { recall: number | null; specificity: number | null }) => ((t.recall ?? 0) + (t.specificity ?? 0)) / (+(t.recall !== null) + +(t.specificity !== null));
   for (const { name, t } of tallies) {
     const acc = t.reduce((s, x) => s + x.truePositives + x.trueNegatives, 0) / (test.length * t.length);
-    const meanBal = t.reduce((s, x) => s + bal(x), 0) / t.length;
-    summary.push(`| ${name} | ${(acc * 100).toFixed(1)} % | ${(meanBal * 100).toFixed(1)} % | ${FOCUS.map((a) => bal(t[data.attributeNames.indexOf(a)]).toFixed(3)).join(' | ')} |`);
+    const meanBal = t.reduce((s, x) => s + x.balanced, 0) / t.length;
+    summary.push(`| ${name} | ${(acc * 100).toFixed(1)} % | ${(meanBal * 100).toFixed(1)} % | ${FOCUS.map((a) => t[data.attributeNames.indexOf(a)].balanced.toFixed(3)).join(' | ')} |`);
   }
   data.attributeNames.forEach((a, k) => {
     const cells = tallies.map(({ t }) => {
       const x = t[k];
       const acc = (x.truePositives + x.trueNegatives) / test.length;
-      return `${(acc * 100).toFixed(1)} / ${bal(x).toFixed(3)} / ${((x.recall ?? 0) * (x.specificity ?? 0)).toFixed(3)}`;
+      return `${(acc * 100).toFixed(1)} / ${x.balanced.toFixed(3)} / ${(x.realPair ?? 0).toFixed(3)}`;
     });
     perAttribute.push(`| ${FOCUS.includes(a) ? `**${a}**` : a} | ${tallies[0].t[k].positives} | ${cells.join(' | ')} |`);
   });
@@ -58,7 +57,7 @@ async function main() {
   for (const [name, j] of judges) {
     for (const f of [1, 2, 4]) {
       const t = await attributeTallies(j, data, test, (x) => blurred(x, f));
-      blurRows.push(`| ${name} | ${f === 1 ? 'none' : `${f}×`} | ${FOCUS.map((a) => { const x = t[data.attributeNames.indexOf(a)]; return ((x.recall ?? 0) * (x.specificity ?? 0)).toFixed(2); }).join(' | ')} |`);
+      blurRows.push(`| ${name} | ${f === 1 ? 'none' : `${f}×`} | ${FOCUS.map((a) => (t[data.attributeNames.indexOf(a)].realPair ?? 0).toFixed(2)).join(' | ')} |`);
     }
   }
   lines.push(...summary, '', 'Real-pair figures (recall × specificity) on the test faces, sharp and blurred:', '', ...blurRows, '', 'Per attribute: accuracy (%), balanced accuracy ((recall + specificity) / 2), and the real-pair figure recall × specificity — the share of (negative, positive) real pairs the judge gets both right, the ceiling of a control rate.', '', ...perAttribute, '', `Made by \`npx tsx scripts/judge_accuracy.ts ${path.relative(process.cwd(), out)}${rest.length ? ` ${rest.join(' ')}` : ''}\` in ${((performance.now() - t0) / 60000).toFixed(1)} min.`, '');

@@ -40,7 +40,7 @@ test('the pretrained judge learns attributes from real labels and not from shuff
     const tallies = await attributeTallies(judge, data, [...data.splits.val, ...data.splits.test]);
     const both = tallies.filter((t) => t.positives >= 3 && t.negatives >= 3);
     disposeClassifier(judge);
-    return both.reduce((s, t) => s + (t.recall! + t.specificity!) / 2, 0) / both.length;
+    return both.reduce((s, t) => s + t.balanced, 0) / both.length;
   };
   const real = await meanBalanced(false);
   const shuffled = await meanBalanced(true);

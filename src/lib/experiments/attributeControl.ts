@@ -122,10 +122,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
   const mask = makeMaskBatch(parseMaskSpec(o.mask ?? 'centre:0.5'), n, c.imageSize, 0);
   const z = o.z === 'posterior' ? posteriorMean(o.model, batch.x, mask, batch.y) : samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
   const tallies = await attributeTallies(o.classifier, o.data, test);
-  const realPair = (attribute: string) => {
-    const t = tallies[o.data.attributeNames.indexOf(attribute)];
-    return t.recall === null || t.specificity === null ? null : t.recall * t.specificity;
-  };
+  const realPair = (attribute: string) => tallies[o.data.attributeNames.indexOf(attribute)].realPair;
   const results: AttributeControl[] = [];
   const decoderPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
   const completionPairs: [tf.Tensor4D, tf.Tensor4D][] = [];

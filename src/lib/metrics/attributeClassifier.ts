@@ -97,6 +97,17 @@ export class VerdictTally {
   get specificity(): number | null {
     return this.negatives ? this.trueNegatives / this.negatives : null;
   }
+
+  /** (recall + specificity) / 2, or the one of them there is (NaN: no faces). */
+  get balanced(): number {
+    const rates = [this.recall, this.specificity].filter((r): r is number => r !== null);
+    return rates.reduce((x, y) => x + y, 0) / rates.length;
+  }
+
+  /** recall × specificity: the share of (without, with) pairs of real faces called right both ways (null: one side missing). */
+  get realPair(): number | null {
+    return this.recall === null || this.specificity === null ? null : this.recall * this.specificity;
+  }
 }
 
 /** The classifier's verdicts on each attribute of the faces `indices` (one tally per attribute). */
@@ -117,19 +128,10 @@ export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, 
 export async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
   const tallies = await attributeTallies(c, ds, indices);
   const a = ds.attributeNames.length;
-  let correct = 0;
-  let balanced = 0;
-  let counted = 0;
-  for (const t of tallies) {
-    correct += t.truePositives + t.trueNegatives;
-    // An attribute absent (or universal) in the validation split has no recall (or specificity).
-    const rates = [t.recall, t.specificity].filter((r): r is number => r !== null);
-    if (rates.length) {
-      balanced += rates.reduce((x, y) => x + y, 0) / rates.length;
-      counted++;
-    }
-  }
-  return { accuracy: correct / (indices.length * a), balanced: balanced / counted };
+  const correct = tallies.reduce((s, t) => s + t.truePositives + t.trueNegatives, 0);
+  // An attribute absent (or universal) in the split has no recall (or specificity): balanced is the other.
+  const rated = tallies.filter((t) => t.recall !== null || t.specificity !== null);
+  return { accuracy: correct / (indices.length * a), balanced: rated.reduce((s, t) => s + t.balanced, 0) / rated.length };
 }
 
 /**

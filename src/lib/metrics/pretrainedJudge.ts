@@ -9,7 +9,7 @@ import { ProgressBar } from '../progress';
 import { readAndDispose } from '../tensorReads';
 import { loadNsfwjsInceptionV3Layers } from '../weights/featureNet';
 import { createRng, subSeed, tfSeed } from '../rng';
-import { attributeClassifierFor, attributeTallies, classBalanceWeights, type AttributeClassifier } from './attributeClassifier';
+import { attributeClassifierFor, classBalanceWeights, validationAccuracy, type AttributeClassifier } from './attributeClassifier';
 
 /**
  * The independent judge of attribute control: a linear probe per attribute on a frozen
@@ -205,10 +205,7 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
   shifted.dispose();
   all.dispose();
   const judge: AttributeClassifier = { model, backbone: await backbone(mean, std), imageSize: ds.preprocess.size, attributeNames: ds.attributeNames, valAccuracy: 0, description: '' };
-  const tallies = await attributeTallies(judge, ds, val);
-  const accuracy = tallies.reduce((s, t) => s + (t.truePositives + t.trueNegatives), 0) / (val.length * a);
-  const balancedOf = (t: (typeof tallies)[number]) => { const r = [t.recall, t.specificity].filter((v): v is number => v !== null); return r.reduce((x, y) => x + y, 0) / r.length; };
-  const balanced = tallies.reduce((s, t) => s + balancedOf(t), 0) / a;
+  const { accuracy, balanced } = await validationAccuracy(judge, ds, val);
   judge.valAccuracy = accuracy;
   judge.description = describe(accuracy, balanced, options.shuffleLabels);
   fs.mkdirSync(headDir, { recursive: true });
