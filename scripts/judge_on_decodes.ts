@@ -43,7 +43,7 @@ async function main(): Promise<void> {
         // A fully observed face: mask of ones where the model takes one.
         const ones = tf.ones([b.x.shape[0], b.x.shape[1], b.x.shape[2], 1]) as tf.Tensor4D;
         const { mu } = model.encode(b.x, model.config.trainInput === 'masked' ? ones : null, y);
-        return model.decode(mu, y, model.config.decoderSeesObserved ? { x: b.x, mask: ones } : null);
+        return model.decode(mu, y, { x: b.x, mask: ones }); // x' reaches only the one-shot decoder
       });
       const t = (await truth.y.data()) as Float32Array;
       for (const [who, c] of Object.entries(classifiers)) {

@@ -8,7 +8,6 @@ import { createTrainingRun, trainStep, disposeRun } from '../src/lib/training/tr
 import { guidanceTargets } from '../src/lib/training/attributeGuidance';
 import { historyCsv, parseHistoryCsv } from '../src/lib/training/history';
 import { tinyFaces, tinyModel, tinyTrain } from './helpers/tinyData';
-import { tempDir } from './helpers/fixtures';
 
 const ready = selectBackend({ quiet: true });
 

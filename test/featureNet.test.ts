@@ -4,12 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadMobileNetV2, loadMobileNetV2Layers } from '../src/lib/weights/featureNet';
 import { relativeError } from './helpers/compare';
-import { createRng } from '../src/lib/rng';
 
-const rand = (shape: number[], seed: number) => {
-  const rng = createRng(seed);
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal()), shape);
-};
 
 test('the frozen-graph MobileNetV2 (batch norms folded) matches tfjs-layers, and its input gradient too', async () => {
   await selectBackend({ force: 'wasm', quiet: true });

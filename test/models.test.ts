@@ -56,6 +56,24 @@ test('KL term equals its closed form', async () => {
   assert.equal(klDivergence(tf.zeros([3, 4]), tf.zeros([3, 4])).dataSync()[0], 0);
 });
 
+test('a model completes by its own method: the one-shot model in one pass whatever steps, the others by the Gibbs chain; y reaches only networks that take it', async () => {
+  await ready;
+  const faces = await facesPromise;
+  for (const [preset, expected] of [['oneshot-unmasked-recon', 1], ['vae-partial', 4]] as const) {
+    const vae = buildVae(tinyModel(preset), 1);
+    const batch = gatherBatch(faces, [0, 1]);
+    const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), 2, 32);
+    let steps = 0;
+    // batch.y holds every attribute of the faces; neither model takes y, so it is ignored.
+    const own = complete(vae, batch.x, mask, batch.y, { steps: 4, latent: 'mean', seed: 3, onStep: () => steps++ }).completed;
+    assert.equal(steps, expected, `${preset}: ${steps} steps`);
+    const named = complete(vae, batch.x, mask, null, { method: expected === 1 ? 'oneshot' : 'gibbs', steps: 4, latent: 'mean', seed: 3 }).completed;
+    assert.deepEqual(Array.from(own.dataSync()), Array.from(named.dataSync()), `${preset}: the default method is the named one`);
+    tf.dispose([own, named, batch.x, batch.y, mask]);
+    vae.dispose();
+  }
+});
+
 test('completion never changes observed pixels (Gibbs and one-shot, several samples)', async () => {
   await ready;
   const faces = await facesPromise;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { reparameterise, type Vae } from './models/vae';
 import { subSeed, tfSeed } from './rng';
 import { CELEBA_ATTRIBUTES } from './data/attributes';
+import { completionMethod } from './models/config';
 
 /** z = μ (deterministic) or z ~ q(z | ·) (a sample, for diverse completions). */
 export type LatentMode = 'mean' | 'sample';
@@ -55,8 +56,12 @@ export function fillHole(obs: Observation, generated: tf.Tensor4D): tf.Tensor4D 
 }
 
 export interface CompletionOptions {
-  /** `gibbs`: iterative variational Gibbs sampling (Rezende et al. 2014); `oneshot`: one pass. */
-  method: 'gibbs' | 'oneshot';
+  /**
+   * `gibbs`: iterative variational Gibbs sampling (Rezende et al. 2014); `oneshot`: one pass.
+   * Default: the model's own (its config knows: completionMethod); `gibbs` on a one-shot model
+   * iterates it, as the chain figures do.
+   */
+  method?: 'gibbs' | 'oneshot';
   steps: number;
   latent: LatentMode;
   seed: number;
@@ -68,14 +73,15 @@ export interface CompletionOptions {
   onStep?: (t: number, iterate: tf.Tensor4D) => void;
 }
 
-export const DEFAULT_COMPLETION: CompletionOptions = { method: 'gibbs', steps: 10, latent: 'sample', seed: 0 };
+export const DEFAULT_COMPLETION: Required<Pick<CompletionOptions, 'steps' | 'latent' | 'seed'>> = { steps: 10, latent: 'sample', seed: 0 };
 
 /**
  * Complete the hole of x (only m ⊙ x is read). Returns the completion (observed pixels equal the
  * input's) and, if asked, the iterates x'_1..x'_T. The hole starts at 0 (as in training).
  */
 export function complete(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions): { completed: tf.Tensor4D; iterates: tf.Tensor4D[] } {
-  const steps = options.method === 'oneshot' ? 1 : options.steps;
+  const method = options.method ?? completionMethod(model.config);
+  const steps = method === 'oneshot' ? 1 : options.steps;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`completion steps ${options.steps} must be a positive integer`);
   const obs = observe(x, mask);
   const iterates: tf.Tensor4D[] = [];

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import { completionMethod, decoderAttributes } from '../models/config';
+import { decoderAttributes } from '../models/config';
 import type { Vae } from '../models/vae';
 import { samplePrior, generate } from '../generation';
 import { complete, forceAttributes, DEFAULT_COMPLETION } from '../completion';
@@ -140,8 +140,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
           await writeImages(path.join(o.out, attribute, 'on'), pair[1]);
         }
       }
-      const method = completionMethod(c);
-      const options = { method, steps: o.gibbsSteps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
+      const options = { steps: o.gibbsSteps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
       const completed: [tf.Tensor4D, tf.Tensor4D] = [complete(o.model, batch.x, mask, yOff, options).completed, complete(o.model, batch.x, mask, yOn, options).completed];
       completionPairs.push(completed);
       const completion = await controlRate(o.classifier, completed[0], completed[1], attribute);
@@ -169,7 +168,7 @@ function posteriorMean(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tens
   return tf.tidy(() => {
     const c = model.config;
     const masked = c.trainInput === 'masked';
-    const { mu } = model.encode(masked ? (tf.mul(x, mask) as tf.Tensor4D) : x, masked ? mask : null, c.attributes.length ? y : null);
+    const { mu } = model.encode(masked ? (tf.mul(x, mask) as tf.Tensor4D) : x, masked ? mask : null, y);
     return mu;
   });
 }

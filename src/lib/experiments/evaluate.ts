@@ -16,7 +16,6 @@ import { generate, samplePrior } from '../generation';
 import type { Vae } from '../models/vae';
 import { attributeIndices } from '../data/attributes';
 import { complete, DEFAULT_COMPLETION } from '../completion';
-import { completionMethod } from '../models/config';
 
 /** Completes a batch: x [B,S,S,3], mask [B,S,S,1], y [B,40], seed → completion (caller disposes). */
 export type Completer = (x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D, seed: number) => tf.Tensor4D | Promise<tf.Tensor4D>;
@@ -180,7 +179,7 @@ export async function generationFrechet(model: Vae, s: EvalSettings): Promise<Re
   for (let start = 0; start < indices.length; start += s.batchSize) {
     const batch = gatherBatch(s.data, indices.slice(start, start + s.batchSize), cols);
     const z = samplePrior(batch.x.shape[0], model.config.latentDim, subSeed(s.seed, `prior-${start}`));
-    const images = generate(model, z, cols.length ? batch.y : null);
+    const images = generate(model, z, batch.y);
     for (const set of sets) await set.add(images);
     tf.dispose([batch.x, batch.y, z, images]);
   }
@@ -192,7 +191,7 @@ export function modelCompleter(model: Vae, attributeNames: readonly string[], st
   const cols = attributeIndices(attributeNames, model.config.attributes);
   return (x, mask, y, seed) => {
     const yIn = cols.length ? (tf.gather(y, cols, 1) as tf.Tensor2D) : null;
-    const out = complete(model, x, mask, yIn, { method: completionMethod(model.config), steps, latent: 'sample', seed }).completed;
+    const out = complete(model, x, mask, yIn, { steps, latent: 'sample', seed }).completed;
     yIn?.dispose();
     return out;
   };

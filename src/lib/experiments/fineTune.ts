@@ -6,7 +6,7 @@ import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceData
 import { attributeIndices } from '../data/attributes';
 import type { CheckpointMeta } from '../models/checkpoint';
 import { resolveInitFrom, type TrainingRun } from '../training/trainer';
-import { completionMethod, lambdaTag, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { lambdaTag, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import type { Vae } from '../models/vae';
 import { complete, reconstructOnce, DEFAULT_COMPLETION } from '../completion';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
@@ -114,7 +114,7 @@ export async function comparisonGrids(models: { name: string; model: Vae }[], da
   for (const { model } of models) {
     const { x, y } = modelY(model, data, indices);
     const c = model.config;
-    const { completed } = complete(model, x, mask, y, { method: completionMethod(c), steps: o.steps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed });
+    const { completed } = complete(model, x, mask, y, { steps: o.steps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed });
     const recon = tf.tidy(() => {
       const all = { x, mask: tf.onesLike(mask) as tf.Tensor4D };
       return reconstructOnce(model, x, all, y, 'mean', seed).xHat;

@@ -133,7 +133,7 @@ async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: strin
       const batch = gatherBatch(data, idx, cols);
       const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, start);
       recorder.batch(batch.x, mask);
-      complete(model, batch.x, mask, cols.length ? batch.y : null, { method: 'gibbs', steps: spec.completion.steps, latent, seed: spec.train.seed, onStep: recorder.onStep }).completed.dispose();
+      complete(model, batch.x, mask, batch.y, { method: 'gibbs', steps: spec.completion.steps, latent, seed: spec.train.seed, onStep: recorder.onStep }).completed.dispose();
       tf.dispose([batch.x, batch.y, mask]);
     }
     result[latent] = await recorder.means(indices.length);

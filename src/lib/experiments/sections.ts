@@ -19,7 +19,7 @@ import { attributeControl, meanControl, type AttributeControl } from './attribut
 export { controlTable } from './attributeControl';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
-import { completionMethod, lambdaTag, PAPER_ROWS, rowName } from '../models/config';
+import { lambdaTag, PAPER_ROWS, rowName } from '../models/config';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { buildTable1 } from './table1';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
@@ -188,9 +188,8 @@ export async function gibbsChainSection(cfg: SectionConfig, runs: TrainingRun[],
   for (const run of runs) {
     const batch = gatherBatch(data, indices, run.attributeColumns);
     const mask = makeMaskBatch(parseMaskSpec(cfg.mask), indices.length, cfg.size);
-    const y = run.modelConfig.attributes.length ? batch.y : null;
     for (const latent of ['mean', 'sample'] as const) {
-      series.push({ name: `${run.modelConfig.name} (z ${latent === 'mean' ? '= μ' : '~ q'})`, values: await gibbsChainL1(run.model, batch.x, mask, y, { steps, latent, seed: cfg.seed }) });
+      series.push({ name: `${run.modelConfig.name} (z ${latent === 'mean' ? '= μ' : '~ q'})`, values: await gibbsChainL1(run.model, batch.x, mask, batch.y, { steps, latent, seed: cfg.seed }) });
     }
     tf.dispose([batch.x, batch.y, mask]);
   }
@@ -209,14 +208,14 @@ export async function partialObservationSection(cfg: SectionConfig, runs: Traini
   for (const spec of ['centre:0.5', 'half:left', 'box:1', 'free:1']) {
     const mask = makeMaskBatch(parseMaskSpec(spec), n, cfg.size);
     const rows: tf.Tensor4D[] = [batch.x, tf.mul(batch.x, mask) as tf.Tensor4D];
-    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { method: completionMethod(run.modelConfig), steps: DEFAULT_COMPLETION.steps, latent: 'mean', seed: cfg.seed }).completed);
+    for (const run of runs) rows.push(complete(run.model, batch.x, mask, null, { steps: DEFAULT_COMPLETION.steps, latent: 'mean', seed: cfg.seed }).completed);
     const all = tf.concat(rows) as tf.Tensor4D;
     grids[`masks-${spec.replace(':', '')}`] = await gridPng(all, { columns: n, scale });
     tf.dispose([mask, ...rows.slice(1), all]);
   }
   const one = batch.x.slice(0, 1);
   const oneMask = makeMaskBatch(parseMaskSpec(cfg.mask), 1, cfg.size);
-  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { method: completionMethod(run.modelConfig), steps: DEFAULT_COMPLETION.steps, latent: 'sample', seed: cfg.seed }, 8));
+  const diverse = runs.map((run) => completeSamples(run.model, one, oneMask, null, { steps: DEFAULT_COMPLETION.steps, latent: 'sample', seed: cfg.seed }, 8));
   const all = tf.concat(diverse.flat()) as tf.Tensor4D;
   grids.diversity = await gridPng(all, { columns: 8, scale });
   tf.dispose([batch.x, batch.y, one, oneMask, ...diverse.flat(), all]);
@@ -272,7 +271,7 @@ export async function collapseChecks(run: TrainingRun, samples = 16, seed = 0): 
   const n = batch.x.shape[0];
   const z = samplePrior(n, c.latentDim, seed);
   const spread = tf.tidy(() => {
-    const images = tf.reshape(generate(run.model, z, c.attributes.length ? batch.y : null), [n, -1]);
+    const images = tf.reshape(generate(run.model, z, batch.y), [n, -1]);
     const diffs = tf.mean(tf.abs(tf.sub(tf.expandDims(images, 0), tf.expandDims(images, 1))), 2); // [n, n], zero diagonal
     return tf.div(tf.sum(diffs), n * (n - 1));
   });

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { epochEndCheckpoint, snapshotCheckpoint } from '../models/checkpoint';
 import { createTrainingRun, trainEpochs, type TrainingRun } from '../training/trainer';
-import { completionMethod, type ModelConfig, type TrainConfig } from '../models/config';
+import { type ModelConfig, type TrainConfig } from '../models/config';
 import type { FaceDataset } from '../data/faceDataset';
 import { gatherBatch } from '../data/faceDataset';
 import { complete, DEFAULT_COMPLETION } from '../completion';
@@ -23,8 +23,7 @@ export async function completionGrid(run: Pick<TrainingRun, 'model' | 'data' | '
   const batch = gatherBatch(run.data, indices, run.attributeColumns);
   const c = run.model.config;
   const mask = makeMaskBatch(parseMaskSpec(options.mask ?? 'centre:0.5'), count, c.imageSize, 0);
-  const { completed } = complete(run.model, batch.x, mask, c.attributes.length ? batch.y : null, {
-    method: completionMethod(c),
+  const { completed } = complete(run.model, batch.x, mask, batch.y, {
     steps: DEFAULT_COMPLETION.steps,
     latent: 'mean',
     seed: options.seed ?? 0,

@@ -7,7 +7,6 @@ import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { buildVae, type Vae } from '../models/vae';
 import { setModelWeights } from '../models/checkpoint';
 import { complete } from '../completion';
-import { completionMethod } from '../models/config';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 
 /**
@@ -58,7 +57,7 @@ export function referenceInputs(model: Vae, ref: ModelCard['reference']): { x: t
 /** The model's completion of the reference inputs (z = μ, so deterministic). */
 export function referenceCompletion(model: Vae, ref: ModelCard['reference']): tf.Tensor4D {
   const { x, mask, y } = referenceInputs(model, ref);
-  const { completed } = complete(model, x, mask, y, { method: completionMethod(model.config), steps: ref.steps, latent: 'mean', seed: ref.seed });
+  const { completed } = complete(model, x, mask, y, { steps: ref.steps, latent: 'mean', seed: ref.seed });
   tf.dispose([x, mask, ...(y ? [y] : [])]);
   return completed;
 }

@@ -233,7 +233,7 @@ export function readTorchCheckpoint(file: string): Map<string, TorchTensor> {
   const isZip = ZIP_MAGIC.every((b, i) => bytes[i] === b);
   const isLegacy = LEGACY_MAGIC.every((b, i) => bytes[i] === b);
   if (!isZip && !isLegacy) throw new TorchCheckpointError(`${file}: not a PyTorch checkpoint (neither the zip nor the legacy torch.save format)`);
-  const { root, storages } = isZip ? readZip(file, bytes) : readLegacy(file, bytes);
+  const { root } = isZip ? readZip(file, bytes) : readLegacy(file, bytes);
   const decoded = new Map<string, Float32Array>();
   const out = new Map<string, TorchTensor>();
   for (const [name, t] of findStateDict(file, root)) {

@@ -24,7 +24,7 @@ export function simdKernels(): SimdKernels | null {
   if (!memory || !(memory.buffer instanceof SharedArrayBuffer)) return null;
   if (cached?.memory === memory) return cached.kernels;
   const exports: Record<string, unknown> = {};
-  for (const [name, base64] of Object.entries(SIMD_KERNELS)) {
+  for (const base64 of Object.values(SIMD_KERNELS)) {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(base64, 'base64')), { env: { memory } });
     Object.assign(exports, instance.exports);
   }
