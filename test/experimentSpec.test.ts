@@ -29,6 +29,11 @@ test('a spec refuses unknown keys, wrong types, presets, stages and masks by the
     [{ models: [{ preset: 'vae-partial', model: { attributeGuidance: 4 } }] }, /models\.0 \(vae-partial\): .*attributeGuidance needs attributes in the decoder/],
     [{ models: [] }, /models is empty/],
     [{ ...minimal, train: { epochs: 0 } }, /train\.epochs 0; expected an integer ≥ 1/],
+    [{ models: [{ preset: 'vae-partial', train: { epoch: 2 } }] }, /unknown key models\.0\.train\.epoch; known: models\.0\.train\.epochs/],
+    [{ models: [{ preset: 'vae-partial', train: { initFrom: 3 } }] }, /models\.0\.train\.initFrom is 3; expected a run or checkpoint folder/],
+    [{ ...minimal, train: { initFrom: 'runs/a' } }, /train\.initFrom: a parent belongs to one model/],
+    [{ ...minimal, compare: [[0, 0]] }, /compare pair \[0, 0\]; expected two different indices of models \(0\.\.0\)/],
+    [{ ...minimal, compare: [0] }, /compare entry 0; expected a pair/],
   ];
   for (const [value, message] of cases) assert.throws(() => specFrom(value, 'my.json'), (e: Error) => e instanceof SpecError && e.message.startsWith('my.json: ') && message.test(e.message), JSON.stringify(value));
   assert.throws(() => loadSpec('/nonexistent/spec.json'), /^Error: \/nonexistent\/spec\.json: no such spec file$|\/nonexistent\/spec\.json: no such spec file/);
@@ -75,6 +80,20 @@ test('configs/*.json load, and their models equal what the old scripts\' vii tra
   const guided = specs['guided64.json'];
   const flags = ['--attribute-guidance 40', '--attribute-guidance 40', '--attribute-guidance 4', '--attribute-guidance 30', '--attribute-guidance 10 --attribute-guide balanced'];
   guided.models.forEach((e, i) => assert.equal(canonicalJson(resolvedModel(guided, e)), canonicalJson(old(e.preset, flags[i].split(' '))), `${e.preset} ${flags[i]}`));
+  // scripts/perceptual64.sh: each twin as above, then --feature-net mobilenetv2 --lambda (chosen-lambda.json's flag)
+  const chosen = JSON.parse(fs.readFileSync(path.join(CONFIGS, '..', 'results', 'logs', 'perceptual64', 'chosen-lambda.json'), 'utf8')) as { flag: string };
+  const perceptual = specs['perceptual64.json'];
+  perceptual.models.forEach((e, i) => {
+    const args = parseArgs(['--preset', e.preset, '--size', '64', '--epochs', '10', '--feature-net', 'mobilenetv2', '--lambda', chosen.flag, '--seed', '0'], MODEL_FLAGS);
+    const made = i % 2 ? { model: modelFromArgs(args), train: trainFromArgs(args) } : old(e.preset);
+    assert.equal(canonicalJson(resolvedModel(perceptual, e)), canonicalJson(made), `${e.preset} ${i % 2 ? 'perceptual' : 'twin'}`);
+  });
+  // scripts/guidance_completion64.sh: two fine-tunes of the shipped model (--init-from, --epochs 2, no KL warm-up)
+  const tune = specs['guidance-completion64.json'];
+  ['decoded', 'completion'].forEach((on, i) => {
+    const args = parseArgs(['--preset', 'attr1-both', '--size', '64', '--feature-net', 'none', '--attribute-guidance', '40', '--guidance-on', on, '--init-from', 'models/cropped-attr1-both-guided', '--epochs', '2', '--seed', '0'], MODEL_FLAGS);
+    assert.equal(canonicalJson(resolvedModel(tune, tune.models[i])), canonicalJson({ model: modelFromArgs(args), train: trainFromArgs(args) }), `guidance on ${on}`);
+  });
 });
 
 test('vii run on a tiny spec reproduces the old path (vii train, then vii table1) number for number', { timeout: 600_000 }, async () => {
@@ -89,6 +108,7 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
       model: { perceptual: { net: 'none', weights: {} } },
       train: { epochs: 1, batchSize: 8, stepsPerEpoch: 3, checkpointEvery: 2 },
       models: [{ preset: 'vae-partial' }, { preset: 'attr1-both' }],
+      compare: [[0, 1]],
       evaluation: { images: 12, chainImages: 8, frechet: false, sweepSamples: 4, judge: 'plain' },
       out: { runs: path.join(root, 'runs'), logs: path.join(root, 'logs'), figures: path.join(root, 'figures'), tables: path.join(root, 'tables') },
     },
@@ -101,6 +121,11 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
   assert.equal(Object.keys(first.chains).length, 2);
   assert.equal(first.chains[first.runs[0].name].mean.length, 10);
   assert.ok(first.control['Cropped + 1 attribute (E + D)'], 'the attribute model was swept');
+  const [compared] = first.compared;
+  assert.deepEqual(compared.pair, ['Cropped + no attributes', 'Cropped + 1 attribute (E + D)']);
+  assert.ok(compared.figures.length === 3 && compared.figures.every((f) => fs.existsSync(f)), 'completions, reconstructions and samples side by side');
+  assert.match(fs.readFileSync(compared.table, 'utf8'), /Cropped \+ no attributes[^\n]*\n[^\n]*Cropped \+ 1 attribute/);
+  assert.ok(first.chainFigure.length > 0 && first.chainFigure.every((f) => fs.existsSync(f)), 'the chain figure (or its data without a browser)');
 
   // The old path: vii train with the same flags into other folders, then vii table1 over them.
   const data = await loadFaces({ dir: faces, preprocess: { size: 32, cropFraction: 148 / 178 }, seed: 0 });
@@ -123,4 +148,5 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
   await runExperiment(spec, (m) => lines.push(m));
   assert.equal(fs.statSync(path.join(root, 'tables', 'tiny.json')).mtimeMs, tableTime);
   assert.ok(!lines.some((l) => /^\[vii\] (chain|sweep) /.test(l)), lines.join('\n'));
+  assert.ok(!lines.some((l) => l.includes('masked L1')), 'the compare table was not rebuilt');
 });

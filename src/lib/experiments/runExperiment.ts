@@ -5,7 +5,7 @@ import { loadFaces } from '../data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
-import { rowName } from '../models/config';
+import { configRow } from '../models/config';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
 import { judgeFor } from '../metrics/pretrainedJudge';
@@ -20,6 +20,9 @@ import { trainModel } from './trainModel';
 import { buildTable1 } from './table1';
 import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
 import { chainCell } from './study';
+import { comparisonGrids, quickCompare } from './fineTune';
+import { chainCurves } from '../plots/plotly';
+import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { canonicalJson, resolvedModel, runName, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
 
 /** What `vii run` leaves, by stage (paths relative to the working directory). */
@@ -28,6 +31,9 @@ export interface ExperimentOutputs {
   chains: Record<string, { mean: number[]; sample: number[] }>;
   table: string | null;
   control: Record<string, AttributeControl[]>;
+  /** Per compare pair: its table (Markdown file) and figures. */
+  compared: { pair: [string, string]; table: string; figures: string[] }[];
+  chainFigure: string[];
   summary: string | null;
 }
 
@@ -41,10 +47,12 @@ export function experimentPaths(spec: ExperimentSpec) {
   };
 }
 
+type Run = ExperimentOutputs['runs'][number];
+type Paths = ReturnType<typeof experimentPaths>;
+
 /** The Table 1 row of an entry: the paper's name, with guidance when trained with it. */
 function entryRow(spec: ExperimentSpec, entry: ModelEntry): string {
-  const { model } = resolvedModel(spec, entry);
-  return rowName(model.attributeGuidance > 0 ? `${entry.preset}-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : entry.preset);
+  return entry.row ?? configRow(resolvedModel(spec, entry).model);
 }
 
 /** A log file that keeps every message and every 20th progress line (as the shell pipeline's logs did). */
@@ -74,7 +82,7 @@ export async function runExperiment(spec: ExperimentSpec, log: (m: string) => vo
   });
   const names = runs.map((r) => r.row);
   for (const r of runs) if (names.filter((n) => n === r.row).length > 1) r.row = `${r.row} [${r.name}]`;
-  const outputs: ExperimentOutputs = { runs, chains: {}, table: null, control: {}, summary: null };
+  const outputs: ExperimentOutputs = { runs, chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
   const has = (stage: ExperimentSpec['stages'][number]) => spec.stages.includes(stage);
 
   if (has('train')) {
@@ -90,12 +98,21 @@ export async function runExperiment(spec: ExperimentSpec, log: (m: string) => vo
   const trained = runs.filter((r) => fs.existsSync(path.join(r.runDir, 'latest.json')));
   if (trained.length < runs.length) log(`[vii] not trained yet (run the train stage): ${runs.filter((r) => !trained.includes(r)).map((r) => r.name).join(', ')}`);
 
-  if (has('chain')) for (const r of trained) outputs.chains[r.name] = await chainStage(spec, data, r.runDir, path.join(p.logs, `chain-${r.name}.json`), log);
+  if (has('chain')) {
+    for (const r of trained) outputs.chains[r.name] = await chainStage(spec, data, r.runDir, path.join(p.logs, `chain-${r.name}.json`), log);
+    if (trained.length) outputs.chainFigure = await chainFigure(spec, trained, outputs.chains, p);
+  }
   if (has('table1') && trained.length) outputs.table = await table1Stage(spec, data, trained, p, log);
   if (has('sweep')) {
     for (const r of trained) {
       const control = await sweepStage(spec, data, r, p, log);
       if (control) outputs.control[r.row] = control;
+    }
+  }
+  if (has('compare')) {
+    for (const [i, j] of spec.compare) {
+      const pair = [runs[i], runs[j]];
+      if (pair.every((r) => trained.includes(r))) outputs.compared.push(await compareStage(spec, data, pair as [Run, Run], p, log));
     }
   }
   if (has('summary')) outputs.summary = writeSummary(spec, outputs, p);
@@ -144,7 +161,42 @@ async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: strin
   return result;
 }
 
-async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: ExperimentOutputs['runs'], p: ReturnType<typeof experimentPaths>, log: (m: string) => void): Promise<string> {
+/** The chain figure: masked L1 after each Gibbs step, a line per model and latent (JSON alone without a browser). */
+async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: ExperimentOutputs['chains'], p: Paths): Promise<string[]> {
+  const series = runs.flatMap((r) => (['mean', 'sample'] as const).map((latent) => ({ name: `${r.row} (z ${latent === 'mean' ? '= μ' : '~ q'})`, values: chains[r.name][latent] })));
+  const config = { spec: spec.name, images: spec.evaluation.chainImages, mask: spec.evaluation.mask, steps: spec.completion.steps, series };
+  if (await findBrowser()) return exportFigure(chainCurves(series), 'chain', config, p.figures);
+  writeJsonAtomic(path.join(p.figures, 'chain.json'), config);
+  return [path.join(p.figures, 'chain.json')];
+}
+
+/**
+ * Two models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
+ * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z.
+ */
+async function compareStage(spec: ExperimentSpec, data: FaceDataset, pair: [Run, Run], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
+  const base = path.join(p.logs, `compare-${pair[0].name}-vs-${pair[1].name}`);
+  const stamp = { checkpoints: pair.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
+  const names = pair.map((r) => r.row) as [string, string];
+  const previous = `${base}.json`;
+  if (upToDate(previous, stamp)) return (JSON.parse(fs.readFileSync(previous, 'utf8')) as { result: ExperimentOutputs['compared'][number] }).result;
+  const models = pair.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
+  try {
+    const { table } = await quickCompare(models, data, { images: spec.evaluation.images ?? data.splits.test.length, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
+    const md = tableMarkdown(table);
+    writeFileAtomic(`${base}.md`, md);
+    log(md);
+    const grids = await comparisonGrids(models, data, { count: 10, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
+    const figures = Object.entries(grids).map(([kind, png]) => exportGrid(png, `${pair[0].name}-vs-${pair[1].name}-${kind}`, { rows: names, faces: 'first 10 test faces', mask: spec.evaluation.mask, latent: 'mean', steps: spec.completion.steps, seed: spec.train.seed }, p.figures)[0]);
+    const result = { pair: names, table: `${base}.md`, figures };
+    writeJsonAtomic(previous, { stamp, result });
+    return result;
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+}
+
+async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: Run[], p: Paths, log: (m: string) => void): Promise<string> {
   const stampFile = path.join(p.logs, 'table1.stamp.json');
   const stamp = {
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
@@ -178,7 +230,7 @@ async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: 
 }
 
 /** Decoder sweeps and forced completions of an attribute model, judged; null for models without the attributes. */
-async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: ExperimentOutputs['runs'][number], p: ReturnType<typeof experimentPaths>, log: (m: string) => void): Promise<AttributeControl[] | null> {
+async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<AttributeControl[] | null> {
   const { model: config } = resolvedModel(spec, r.entry);
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
@@ -202,7 +254,7 @@ async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Experiment
   }
 }
 
-function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: ReturnType<typeof experimentPaths>): string {
+function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Paths): string {
   const lines = [`# ${spec.name}`, '', `Spec: \`${path.join(p.logs, 'spec.json')}\` (runs under \`${spec.out.runs}\`).`, ''];
   if (Object.keys(o.chains).length) {
     lines.push(`## Gibbs chain (masked L1 after step 1 → ${spec.completion.steps}, ${spec.evaluation.chainImages} held-out faces)`, '', '| model | run | z = μ | z ~ q |', '|---|---|---|---|');
@@ -211,6 +263,7 @@ function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: ReturnType<
   }
   if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
   if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
+  for (const c of o.compared) lines.push(`## ${c.pair[0]} | ${c.pair[1]}`, '', fs.readFileSync(c.table, 'utf8'), '', ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;
 }

@@ -202,11 +202,24 @@ export function rowPreset(run: string): string {
   return RUN_ROWS[run]?.[0] ?? run;
 }
 
-/** The paper's name of a preset's row (or a stand-in run's label, or a guided run's), or the name itself. */
+/**
+ * The paper's name of a preset's row (or a stand-in run's label), or the name itself. A run folder
+ * of the older scripts, `PRESET-gλ[b]`, names a guided model (their committed runs and logs).
+ */
 export function rowName(preset: string): string {
   const guided = GUIDED_RUN.exec(preset);
-  if (guided && guided[1] in TABLE1_PRESETS) return `${rowName(guided[1])} + ${guided[3] ? 'balanced ' : ''}guidance (λ_a = ${guided[2]})`;
+  if (guided && guided[1] in TABLE1_PRESETS) return guidedRow(rowName(guided[1]), Number(guided[2]), guided[3] === 'b');
   return PAPER_ROWS[preset] ?? EXTRA_ROWS[preset] ?? RUN_ROWS[preset]?.[1] ?? preset;
+}
+
+/** The row of a model from its configuration: its preset's, with the guidance it was trained with. */
+export function configRow(c: ModelConfig): string {
+  const row = rowName(c.name);
+  return c.attributeGuidance > 0 ? guidedRow(row, c.attributeGuidance, c.attributeGuide === 'balanced') : row;
+}
+
+function guidedRow(row: string, lambda: number, balanced: boolean): string {
+  return `${row} + ${balanced ? 'balanced ' : ''}guidance (λ_a = ${lambda})`;
 }
 
 export function modelConfig(preset: keyof typeof TABLE1_PRESETS | string, overrides: Partial<ModelConfig> = {}): ModelConfig {

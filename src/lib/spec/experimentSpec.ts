@@ -6,6 +6,7 @@ import { DEFAULT_COMPLETION } from '../completion';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
 import { JUDGES, type JudgeName } from '../metrics/pretrainedJudge';
+import { resolveInitFrom } from '../training/trainer';
 
 /**
  * One experiment, as data (configs/*.json): which models, trained how, completed and evaluated
@@ -46,17 +47,27 @@ export interface ExperimentSpec {
     sweepSamples: number;
   };
   stages: Stage[];
+  /** Pairs of model indices shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
+  compare: [number, number][];
   out: { runs: string; logs: string; figures: string; tables: string };
 }
 
 export interface ModelEntry {
   preset: string;
   model?: Partial<ModelConfig>;
+  /**
+   * Training settings of this model that differ from the shared ones. `initFrom` (a run or
+   * checkpoint folder) fine-tunes that model; the KL warm-up is then 0 unless this entry sets it
+   * (as `vii train --init-from`).
+   */
+  train?: Partial<Omit<TrainConfig, 'initFrom'>> & { initFrom?: string };
+  /** The model's row in tables (default: the paper's row name, with guidance when trained with it). */
+  row?: string;
   /** Attributes this model's sweep covers (default: evaluation.sweepAttributes). */
   sweepAttributes?: string[];
 }
 
-export const STAGES = ['train', 'chain', 'table1', 'sweep', 'summary'] as const;
+export const STAGES = ['train', 'chain', 'table1', 'sweep', 'compare', 'summary'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export const DEFAULT_SPEC: ExperimentSpec = {
@@ -68,6 +79,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
   evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100 },
   stages: [...STAGES],
+  compare: [],
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
 };
 
@@ -90,30 +102,37 @@ function checkShape(value: unknown, reference: unknown, where: string, source: s
     for (const k of Object.keys(value as object)) if (!MODEL_KEYS.has(k)) throw new SpecError(`${source}: unknown model setting ${where}.${k}; known: ${[...MODEL_KEYS].join(', ')}`);
     return;
   }
-  if (value === null && NULLABLE.has(where)) return;
-  if (where === 'train.initFrom') {
-    if (kind(value) !== 'object' || typeof (value as { checkpoint?: unknown }).checkpoint !== 'string') throw new SpecError(`${source}: train.initFrom must be { "checkpoint": DIR, "step": N }`);
+  // A model's own training settings are checked as the shared ones are.
+  const shared = where.replace(/^models\.\d+\.train/, 'train');
+  if (value === null && NULLABLE.has(shared)) return;
+  if (shared === 'train.initFrom') {
+    if (where === shared) throw new SpecError(`${source}: train.initFrom: a parent belongs to one model; set models.N.train.initFrom`);
+    if (typeof value !== 'string') throw new SpecError(`${source}: ${where} is ${JSON.stringify(value)}; expected a run or checkpoint folder`);
     return;
   }
-  const expected = NULLABLE.get(where) ?? kind(reference);
+  const expected = NULLABLE.get(shared) ?? kind(reference);
   if (reference !== undefined && kind(value) !== expected) throw new SpecError(`${source}: ${where} is ${JSON.stringify(value)}; expected ${NULLABLE.has(where) ? `${expected} or null` : expected}`);
   if (expected === 'object') {
     const ref = reference as Record<string, unknown>;
     for (const [k, v] of Object.entries(value as object)) {
-      if (!(k in ref) && !(where === 'train' && k === 'initFrom')) throw new SpecError(`${source}: unknown key ${where ? `${where}.` : ''}${k}; known: ${Object.keys(ref).map((r) => (where ? `${where}.${r}` : r)).join(', ')}`);
+      if (!(k in ref) && !(shared === 'train' && k === 'initFrom')) throw new SpecError(`${source}: unknown key ${where ? `${where}.` : ''}${k}; known: ${Object.keys(ref).map((r) => (where ? `${where}.${r}` : r)).join(', ')}`);
       checkShape(v, ref[k], where ? `${where}.${k}` : k, source);
     }
   }
   if (where === 'models') (value as unknown[]).forEach((m, i) => checkEntry(m, `models.${i}`, source));
+  if (where === 'compare') for (const pair of value as unknown[]) if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((i) => Number.isInteger(i))) throw new SpecError(`${source}: compare entry ${JSON.stringify(pair)}; expected a pair of model indices [i, j]`);
   if (where === 'stages') for (const s of value as unknown[]) if (!(STAGES as readonly unknown[]).includes(s)) throw new SpecError(`${source}: stage ${JSON.stringify(s)}; expected some of ${STAGES.join(', ')}`);
 }
 
 function checkEntry(entry: unknown, where: string, source: string): void {
   if (kind(entry) !== 'object') throw new SpecError(`${source}: ${where} must be { "preset": NAME, … }`);
   const e = entry as Record<string, unknown>;
-  for (const k of Object.keys(e)) if (!['preset', 'model', 'sweepAttributes'].includes(k)) throw new SpecError(`${source}: unknown key ${where}.${k}; known: preset, model, sweepAttributes`);
+  const known = ['preset', 'model', 'train', 'row', 'sweepAttributes'];
+  for (const k of Object.keys(e)) if (!known.includes(k)) throw new SpecError(`${source}: unknown key ${where}.${k}; known: ${known.join(', ')}`);
   if (typeof e.preset !== 'string' || !(e.preset in TABLE1_PRESETS)) throw new SpecError(`${source}: ${where}.preset ${JSON.stringify(e.preset)}; expected one of ${Object.keys(TABLE1_PRESETS).join(', ')}`);
   if (e.model !== undefined) checkShape(e.model, {}, `${where}.model`, source);
+  if (e.train !== undefined) checkShape(e.train, DEFAULT_TRAIN, `${where}.train`, source);
+  if (e.row !== undefined && typeof e.row !== 'string') throw new SpecError(`${source}: ${where}.row must be a string`);
   if (e.sweepAttributes !== undefined && (!Array.isArray(e.sweepAttributes) || e.sweepAttributes.some((a) => !(CELEBA_ATTRIBUTES as readonly unknown[]).includes(a)))) throw new SpecError(`${source}: ${where}.sweepAttributes must list CelebA attribute names`);
 }
 
@@ -148,6 +167,7 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
   if (spec.data.size !== 32 && spec.data.size !== 64) throw new SpecError(`${source}: data.size ${spec.data.size}; expected 32 or 64`);
   for (const k of ['epochs', 'batchSize'] as const) if (!(Number.isInteger(spec.train[k]) && spec.train[k] >= 1)) throw new SpecError(`${source}: train.${k} ${spec.train[k]}; expected an integer ≥ 1`);
   if (!(spec.train.learningRate > 0)) throw new SpecError(`${source}: train.learningRate ${spec.train.learningRate}; expected > 0`);
+  for (const [i, j] of spec.compare) if (![i, j].every((k) => k >= 0 && k < spec.models.length) || i === j) throw new SpecError(`${source}: compare pair [${i}, ${j}]; expected two different indices of models (0..${spec.models.length - 1})`);
   return spec;
 }
 
@@ -196,7 +216,18 @@ export function resolvedModel(spec: ExperimentSpec, entry: ModelEntry): { model:
   const merged = merge(merge(merge({ ...DEFAULT_MODEL, name: entry.preset, ...TABLE1_PRESETS[entry.preset] }, spec.model), entry.model ?? {}), { imageSize: spec.data.size });
   // Without a network λ_l mean nothing: none, as `--feature-net none` gives.
   if (merged.perceptual.net === 'none') merged.perceptual = { net: 'none', weights: {} };
-  return { model: modelConfig(entry.preset, merged), train: spec.train };
+  return { model: modelConfig(entry.preset, merged), train: entryTrain(spec.train, entry.train) };
+}
+
+const parents = new Map<string, NonNullable<TrainConfig['initFrom']>>();
+
+/** The shared training settings with an entry's own; a fine-tune's parent resolved to its checkpoint and step (read once). */
+function entryTrain(shared: TrainConfig, own: ModelEntry['train']): TrainConfig {
+  if (!own) return shared;
+  const { initFrom, ...rest } = own;
+  if (initFrom === undefined) return { ...shared, ...rest };
+  if (!parents.has(initFrom)) parents.set(initFrom, resolveInitFrom(initFrom).initFrom);
+  return { ...shared, klWarmupSteps: 0, ...rest, initFrom: parents.get(initFrom)! };
 }
 
 /**
