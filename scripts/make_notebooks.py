@@ -85,7 +85,7 @@ warm-up) and compare before | after on the same held-out faces, holes and z: mas
 sharpness (the fill's fine detail over the photograph's; 1 = as sharp), the Fréchet substitute on
 nsfwjs' InceptionV3 (not the loss network), PD. At 64×64, 200 steps take about 3 min on 2 CPU
 cores (`results/logs/perceptual64/lambda-sweep.log`). `parent` may be any trained run folder, e.g.
-`results/runs/paper64/vae-partial` after `scripts/perceptual64.sh`; the same λ and steps reload
+the shipped `models/cropped-no-attr` or a run of `vii run configs/paper64.json`; the same λ and steps reload
 the finished fine-tune."""),
 code("""const tune = {
   parent: run.runDir as string, // the model trained above, or any trained run folder

@@ -68,7 +68,7 @@ commands:
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
   run SPEC.json [KEY=VALUE ...]
-        carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → summary,
+        carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → side-by-side compare → summary,
         resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
         dotted name (train.epochs=2, data.limit=300, model.perceptual.weights.Conv1_relu=0.01, stages=["table1"])
   study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N] [--attribute-guidance λ]

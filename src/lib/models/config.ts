@@ -192,7 +192,7 @@ const RUN_ROWS: Record<string, [string, string]> = {
   'vae-partial-no-training-chain': ['vae-partial', 'Cropped + no attributes (no training-time Gibbs step)'],
 };
 
-/** A run folder `PRESET-gλ` (or `-gλb`, the balanced guide): the preset trained with attribute guidance λ_a (scripts/train_guided64.sh). */
+/** A run folder `PRESET-gλ` (or `-gλb`, the balanced guide): the preset trained with attribute guidance λ_a (the committed runs of the shell pipeline that `vii run configs/guided64.json` replaced). */
 const GUIDED_RUN = /^(.+)-g(\d+(?:\.\d+)?)(b?)$/;
 
 /** The preset whose row a run folder fills (itself, for a preset's own run). */
