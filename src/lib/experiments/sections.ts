@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadFaces } from '../data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
-import { modelConfig, decoderAttributes, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig, type TrainConfig } from '../models/config';
+import { modelConfig, decoderAttributes, DEFAULT_MODEL, DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, type ModelConfig, type TrainConfig } from '../models/config';
 import { settingsHash } from '../spec/experimentSpec';
 import { trainModel } from './trainModel';
 import { disposeRun, type TrainingRun } from '../training/trainer';
@@ -75,12 +75,13 @@ export const DEFAULT_SECTION: SectionConfig = {
   epochs: 3,
   limit: 3000,
   stepsPerEpoch: null,
-  batchSize: 64,
-  seed: 0,
-  latentDim: 128,
-  beta: 1,
+  // The model and training defaults are models/config.ts's (one default per setting).
+  batchSize: DEFAULT_TRAIN.batchSize,
+  seed: DEFAULT_TRAIN.seed,
+  latentDim: DEFAULT_MODEL.latentDim,
+  beta: DEFAULT_MODEL.beta,
   lambdas: Object.fromEntries(Object.keys(DEFAULT_PERCEPTUAL.weights).map((l) => [l, 0])),
-  mask: 'centre:0.5',
+  mask: DEFAULT_MODEL.mask,
   evalImages: 200,
   // Quick: the Fréchet columns would take 4 of its minutes here (`--full` and `vii table1` have them).
   frechet: false,
