@@ -46,8 +46,8 @@ function runHelper(script: string, env: Record<string, string>, args: string[] =
 
 test('every kernel of the models, the perceptual loss and the metrics, and the project\'s own WGSL kernels: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
   const { results, ownKernels } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number>; ownKernels: string[] };
-  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter', 'ViiFusedAdam'], 'the project\'s WGSL kernels are registered over and beside tfjs\'');
-  assert.ok(Object.keys(results).length >= 29, `${Object.keys(results).length} kernel cases`);
+  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'ViiFusedAdam', 'ViiActivationGrad'], 'the project\'s WGSL kernels are registered over and beside tfjs\'');
+  assert.ok(Object.keys(results).length >= 33, `${Object.keys(results).length} kernel cases`);
   for (const [name, err] of Object.entries(results)) assert.ok(err <= 1e-5, `${name}: relative error ${err}`);
 });
 

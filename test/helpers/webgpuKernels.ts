@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/lib/backend/selectBackend';
 import { relativeError } from './compare';
 
-type Case = { name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor; positive?: boolean };
+type Case = { name: string; shapes: number[][]; f: (...xs: tf.Tensor[]) => tf.Tensor; positive?: boolean; /** Given inputs instead of random ones. */ values?: number[][] };
 const t4 = (x: tf.Tensor) => x as tf.Tensor4D;
 
 const CASES: Case[] = [
@@ -22,6 +22,12 @@ const CASES: Case[] = [
   { name: 'filter gradient: ragged last split (M = 600)', shapes: [[5, 15, 13, 5], [4, 4, 5, 9]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, 'valid') },
   { name: 'filter gradient: stride 2 valid, first-layer shape', shapes: [[8, 33, 33, 3], [4, 4, 3, 32]], f: (x, k) => tf.conv2d(t4(x), t4(k), 2, 'valid') },
   { name: 'filter gradient: explicit padding', shapes: [[2, 9, 9, 3], [3, 3, 3, 4]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, [[0, 0], [2, 0], [0, 1], [0, 0]]) },
+  // The project's input-gradient GEMM (Conv2DBackpropInput: every conv's dx and every conv2dTranspose):
+  // the three tile widths, phases of unequal size, non-square strides with explicit padding, 1×1
+  { name: 'input gradient: conv2dTranspose 4×4 s2 to 3 channels (narrow tile, K = 80)', shapes: [[2, 16, 16, 20], [4, 4, 3, 20]], f: (x, k) => tf.conv2dTranspose(t4(x), t4(k), [2, 32, 32, 3], 2, 'same') },
+  { name: 'input gradient: 3×3 stride 2 on 9×9 (phases of 5 and 4 rows), 10 channels', shapes: [[2, 9, 9, 10], [3, 3, 10, 12]], f: (x, k) => tf.conv2d(t4(x), t4(k), 2, 'same') },
+  { name: 'input gradient: 1×1, 70 channels (two N tiles)', shapes: [[2, 6, 6, 70], [1, 1, 70, 24]], f: (x, k) => tf.conv2d(t4(x), t4(k), 1, 'valid') },
+  { name: 'input gradient: strides [2, 3], explicit padding', shapes: [[2, 11, 10, 5], [4, 4, 5, 9]], f: (x, k) => tf.conv2d(t4(x), t4(k), [2, 3], [[0, 0], [1, 2], [0, 1], [0, 0]]) },
   { name: 'fused conv2d + bias + relu', shapes: [[2, 8, 8, 4], [3, 3, 4, 6], [6]], f: (x, k, b) => tf.fused.conv2d({ x: t4(x), filter: t4(k), strides: 1, pad: 'same', bias: b, activation: 'relu' }) },
   { name: 'matMul (dense)', shapes: [[4, 32], [32, 16]], f: (a, b) => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D) },
   { name: 'leakyRelu', shapes: [[4, 33]], f: (x) => tf.leakyRelu(x, 0.2) },
@@ -37,6 +43,8 @@ const CASES: Case[] = [
   { name: 'depthwiseConv2d 3×3 stride 1', shapes: [[2, 8, 8, 6], [3, 3, 6, 1]], f: (x, k) => tf.depthwiseConv2d(t4(x), t4(k), 1, 'same') },
   { name: 'depthwiseConv2d 3×3 stride 2 valid after pad', shapes: [[2, 9, 9, 6], [3, 3, 6, 1]], f: (x, k) => tf.depthwiseConv2d(tf.pad(t4(x), [[0, 0], [0, 1], [0, 1], [0, 0]]), t4(k), 2, 'valid') },
   { name: 'relu6', shapes: [[4, 33]], f: (x) => tf.relu6(tf.mul(x, 8)) },
+  // The fused activation gradient (one dispatch) at its edges: x = 0 and 6 exactly, either side
+  { name: 'relu6 and leakyRelu at 0 and 6', shapes: [[12]], values: [[-7, -1, -1e-7, 0, 1e-7, 3, 6 - 1e-6, 6, 6 + 1e-6, 7, 0, 6]], f: (x) => tf.add(tf.relu6(x), tf.leakyRelu(x, 0.2)) },
   { name: 'squaredDifference + mean', shapes: [[2, 4, 4, 3], [2, 4, 4, 3]], f: (a, b) => tf.mean(tf.squaredDifference(a, b), [1, 2]) },
   // Metrics: SSIM (Gaussian window as a conv), LPIPS (channel norm), Inception score resize, pools
   { name: 'SSIM-style: conv with a fixed window, div, sqrt', shapes: [[2, 16, 16, 1], [11, 11, 1, 1]], f: (x, k) => tf.div(tf.conv2d(t4(x), t4(tf.abs(k)), 1, 'valid'), tf.add(tf.sqrt(tf.abs(tf.conv2d(t4(tf.square(x)), t4(tf.abs(k)), 1, 'valid'))), 0.01)) },
@@ -54,6 +62,7 @@ const CASES: Case[] = [
 function inputs(c: Case, seed: number): Float32Array[] {
   let s = seed;
   const next = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+  if (c.values) return c.values.map((v) => Float32Array.from(v));
   return c.shapes.map((shape) => Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (c.positive ? Math.abs(next()) + 0.1 : next())));
 }
 

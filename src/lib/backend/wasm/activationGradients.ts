@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { simdKernels } from './simd/simdKernels';
 import { heapOffset, tensorFromFill } from './tensorMemory';
+import { fusedActivationGrad } from '../activationGradKernel';
 
 /**
  * leakyRelu's slope: 1 where x > 0, alpha elsewhere (NaN for NaN). On wasm, Step and Multiply are
@@ -15,7 +16,8 @@ export function leakyReluSlope(x: tf.Tensor, alpha: number): tf.Tensor {
  * differ only where x is NaN), in two fast kernels instead of three slow ones.
  */
 export function leakyReluBackward(dy: tf.Tensor, x: tf.Tensor, alpha: number): tf.Tensor {
-  return tf.tidy(() => tf.mul(dy, leakyReluSlope(x, alpha)));
+  // One dispatch where the backend has the fused kernel (webgpu).
+  return fusedActivationGrad(dy, x, { activation: 'leakyRelu', alpha }) ?? tf.tidy(() => tf.mul(dy, leakyReluSlope(x, alpha)));
 }
 
 export const leakyReluGradConfig: tf.GradConfig = {
@@ -43,6 +45,8 @@ export function relu6Backward(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
     kernels.relu6Grad(heapOffset(dy), heapOffset(x), heapOffset(out), x.size);
     return out;
   }
+  const fused = fusedActivationGrad(dy, x, { activation: 'relu6', alpha: 0 });
+  if (fused) return fused;
   return tf.tidy(() => tf.mul(dy, tf.sub(tf.step(x), tf.step(tf.sub(x, 6)))));
 }
 

@@ -1,30 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 // Types only: importing tfjs-backend-webgpu before navigator.gpu exists would stop it registering.
-import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
+import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import type { FusedAdamAttrs } from '../fusedAdamKernel';
-import { flatDispatch } from './flatDispatch';
-
-const WORKGROUP = 64;
-
-/** One thread per value of a variable's shape. */
-abstract class ElementwiseProgram implements WebGPUProgram {
-  abstract variableNames: string[];
-  abstract uniforms: string;
-  abstract shaderKey: string;
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  size = true;
-
-  constructor(shape: number[]) {
-    this.outputShape = shape;
-    this.dispatchLayout = { x: shape.map((_, i) => i) };
-    this.dispatch = flatDispatch(shape, WORKGROUP);
-  }
-
-  abstract getUserCode(): string;
-}
+import { ElementwiseProgram } from './elementwiseProgram';
 
 /** m' = β·m + (1 − β)·g (first moment) or β·v + (1 − β)·g² (second), tf.AdamOptimizer's order. */
 class MomentProgram extends ElementwiseProgram {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { FilterGradientProgram, FilterGradientSumProgram, planSplits, type FilterGradientShape } from './filterGradientProgram';
+import { FilterGradientProgram, FilterGradientSumProgram, planSplits } from './filterGradientProgram';
+import { convShape, type ConvShape } from './convShape';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
@@ -14,24 +15,9 @@ interface FilterGradientAttrs {
 }
 
 /** The shape of one filter gradient in the GEMM's terms, or null where the stock kernel must run (NCHW; non-float32 inputs are checked by the caller). */
-export function filterGradientShape(xShape: number[], attrs: FilterGradientAttrs): FilterGradientShape | null {
+export function filterGradientShape(xShape: number[], attrs: FilterGradientAttrs): ConvShape | null {
   if (attrs.dataFormat === 'NCHW') return null;
-  const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  return {
-    batch: info.batchSize,
-    inHeight: info.inHeight,
-    inWidth: info.inWidth,
-    inChannels: info.inChannels,
-    outHeight: info.outHeight,
-    outWidth: info.outWidth,
-    outChannels: info.outChannels,
-    filterHeight: info.filterHeight,
-    filterWidth: info.filterWidth,
-    strideHeight: info.strideHeight,
-    strideWidth: info.strideWidth,
-    padTop: info.padInfo.top,
-    padLeft: info.padInfo.left,
-  };
+  return convShape(tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode));
 }
 
 /**

@@ -1,6 +1,7 @@
 // Types only: importing tfjs-backend-webgpu before navigator.gpu exists would stop it registering.
 import type { WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
 import { flatDispatch } from './flatDispatch';
+import type { ConvShape } from './convShape';
 
 /**
  * The Conv2D filter gradient as a GEMM: dW[k, n] = Σ_m A[m, k] · dy[m, n], with
@@ -18,22 +19,6 @@ const THREADS = 16;
 const PER_THREAD = TILE / THREADS;
 export const ROWS_PER_STAGE = 16;
 
-export interface FilterGradientShape {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  outChannels: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
-
 export interface SplitPlan {
   /** K = filterHeight · filterWidth · inChannels, N = outChannels, M = batch · outHeight · outWidth. */
   k: number;
@@ -50,7 +35,7 @@ const MIN_ROWS_PER_SPLIT = 256;
 /** Partial sums kept at most (floats); beyond it fewer splits. */
 const MAX_PARTIALS = 1 << 24;
 
-export function planSplits(s: FilterGradientShape): SplitPlan {
+export function planSplits(s: ConvShape): SplitPlan {
   const k = s.filterHeight * s.filterWidth * s.inChannels;
   const n = s.outChannels;
   const m = s.batch * s.outHeight * s.outWidth;

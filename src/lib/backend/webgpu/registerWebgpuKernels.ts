@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeFilterGradientKernel } from './filterGradientKernel';
+import { makeInputGradientKernel } from './inputGradientKernel';
 import { fusedAdamKernel } from './adamPrograms';
 import { FUSED_ADAM_KERNEL } from '../fusedAdamKernel';
+import { activationGradKernel } from './activationGradProgram';
+import { ACTIVATION_GRAD_KERNEL } from '../activationGradKernel';
 
 /** `VII_WEBGPU_KERNELS=stock` keeps tfjs-backend-webgpu's own kernels (for comparisons). */
 export const WEBGPU_KERNELS_ENV = 'VII_WEBGPU_KERNELS';
@@ -9,11 +12,13 @@ export const WEBGPU_KERNELS_ENV = 'VII_WEBGPU_KERNELS';
 /** This project's webgpu kernels: kernel name → (tfjs' kernel) → ours. */
 const OWN_KERNELS: Record<string, (stock: tf.KernelFunc) => tf.KernelFunc> = {
   Conv2DBackpropFilter: makeFilterGradientKernel,
+  Conv2DBackpropInput: makeInputGradientKernel,
 };
 
 /** Kernels tfjs does not have, which this project's code asks for by name. */
 const NEW_KERNELS: Record<string, tf.KernelFunc> = {
   [FUSED_ADAM_KERNEL]: fusedAdamKernel,
+  [ACTIVATION_GRAD_KERNEL]: activationGradKernel,
 };
 
 const stockKernels = new Map<string, tf.KernelConfig>();
