@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, describeBackend, probeWebgpu, useOwnWebgpuKernels, type BackendInfo } from '../src/lib/backend/selectBackend';
+import { selectBackend, describeBackend, probeWebgpu, useOwnWebgpuKernels, WEBGPU_KERNEL_NAMES, webgpuKernelsFromEnv, type BackendInfo } from '../src/lib/backend/selectBackend';
 import { trainStep } from '../src/lib/training/trainer';
 import { referenceRun } from './referenceRun';
 import { profileWebgpuSteps } from './webgpuProfile';
@@ -82,16 +82,22 @@ interface Target {
   backend: BackendInfo;
   peerDevice: 'cpu' | 'cuda';
   batches: (size: number) => number[];
-  /** webgpu: with this project's WGSL kernels (own) or tfjs-backend-webgpu's alone (stock), so each row pair shows what they buy. */
-  kernels?: 'own' | 'stock';
+  /**
+   * webgpu: tfjs-backend-webgpu's kernels alone (stock), with this project's default set (own), and
+   * with every one (all: the input-gradient GEMM too, off by default until a GPU says it wins).
+   */
+  kernels?: WebgpuKernelSet;
 }
+
+type WebgpuKernelSet = 'stock' | 'own' | 'all';
+const kernelSet = (k: WebgpuKernelSet): string[] => (k === 'stock' ? [] : k === 'all' ? WEBGPU_KERNEL_NAMES : webgpuKernelsFromEnv());
 
 /** The default backend, and webgpu too when Dawn finds a GPU (a CPU adapter only with BENCH_WEBGPU=1). */
 async function targets(): Promise<Target[]> {
   const main = await selectBackend();
   const cuda = python('import torch; assert torch.cuda.is_available()') ? 'cuda' : 'cpu';
   const gpuTargets = (backend: BackendInfo): Target[] =>
-    (['stock', 'own'] as const).map((kernels) => ({ backend: { ...backend, ownKernels: kernels === 'own' ? backend.ownKernels : [] }, peerDevice: cuda, batches: (size) => (size === 64 ? GPU_BATCHES : [64]), kernels }));
+    (['stock', 'own', 'all'] as const).map((kernels) => ({ backend: { ...backend, ownKernels: kernelSet(kernels) }, peerDevice: cuda, batches: (size) => (size === 64 ? GPU_BATCHES : [64]), kernels }));
   if (main.name === 'webgpu') return gpuTargets(main);
   const list: Target[] = [{ backend: main, peerDevice: 'cpu', batches: () => [64] }];
   const probe = await probeWebgpu();
@@ -110,7 +116,7 @@ async function main(): Promise<void> {
   const list = await targets();
   for (const target of list) {
     await selectBackend({ force: target.backend.name, quiet: true });
-    if (target.kernels) useOwnWebgpuKernels(target.kernels === 'own');
+    if (target.kernels) useOwnWebgpuKernels(kernelSet(target.kernels));
     const rounds = target.peerDevice === 'cuda' ? 1 : ROUNDS;
     for (const size of SIZES) {
       for (const batch of target.batches(size)) {
@@ -145,7 +151,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_PROFILE === '1') {
     for (const gpu of list.filter((t) => t.backend.name === 'webgpu')) {
       await selectBackend({ force: 'webgpu', quiet: true });
-      useOwnWebgpuKernels(gpu.kernels === 'own');
+      useOwnWebgpuKernels(kernelSet(gpu.kernels!));
       for (const size of SIZES) for (const batch of gpu.batches(size)) for (const perceptual of PERCEPTUAL) await profileWebgpuSteps(size, batch, perceptual, 3, gpu.backend);
     }
   }

@@ -45,9 +45,9 @@ function runHelper(script: string, env: Record<string, string>, args: string[] =
 }
 
 test('every kernel of the models, the perceptual loss and the metrics, and the project\'s own WGSL kernels: webgpu = cpu, forward and gradients (≤ 1e-5)', { skip: webgpuSkip() }, () => {
-  const { results, ownKernels } = runHelper('webgpuKernels.ts', {}) as { results: Record<string, number>; ownKernels: string[] };
-  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'ViiFusedAdam', 'ViiActivationGrad'], 'the project\'s WGSL kernels are registered over and beside tfjs\'');
-  assert.ok(Object.keys(results).length >= 33, `${Object.keys(results).length} kernel cases`);
+  const { results, ownKernels } = runHelper('webgpuKernels.ts', { VII_WEBGPU_KERNELS: 'all' }) as { results: Record<string, number>; ownKernels: string[] };
+  assert.deepEqual(ownKernels, ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropInput', 'ViiFusedAdam', 'ViiActivationGrad'], 'the project\'s WGSL kernels are registered over and beside tfjs\'');
+  assert.ok(Object.keys(results).length >= 36, `${Object.keys(results).length} kernel cases`);
   for (const [name, err] of Object.entries(results)) assert.ok(err <= 1e-5, `${name}: relative error ${err}`);
 });
 
@@ -96,4 +96,13 @@ test('filter-gradient split plan: chunks of whole 16-row stages cover M exactly 
   assert.deepEqual(plans.slice(0, 3).map((p) => p.splits), [4, 2, 1]);
   assert.ok(plans[1].m % plans[1].chunk !== 0, 'the ragged case has a short last split');
   assert.ok(plans[3].splits >= 256, `first layer at batch 256: ${plans[3].splits} splits`);
+});
+
+test('VII_WEBGPU_KERNELS: the default set leaves out the input-gradient GEMM (slower on lavapipe, unmeasured on a GPU); stock, all, a list; unknown names refused', () => {
+  const { webgpuKernelsFromEnv, WEBGPU_KERNEL_NAMES } = require('../src/lib/backend/webgpu/registerWebgpuKernels') as typeof import('../src/lib/backend/webgpu/registerWebgpuKernels');
+  assert.deepEqual(webgpuKernelsFromEnv(''), ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'ViiFusedAdam', 'ViiActivationGrad']);
+  assert.deepEqual(webgpuKernelsFromEnv('stock'), []);
+  assert.deepEqual(webgpuKernelsFromEnv('all'), WEBGPU_KERNEL_NAMES);
+  assert.deepEqual(webgpuKernelsFromEnv('ViiFusedAdam, Conv2DBackpropInput'), ['ViiFusedAdam', 'Conv2DBackpropInput']);
+  assert.throws(() => webgpuKernelsFromEnv('Conv2DBackpropFiltre'), /VII_WEBGPU_KERNELS=Conv2DBackpropFiltre: unknown kernel Conv2DBackpropFiltre; expected stock, all or some of Conv2DBackpropFilter/);
 });

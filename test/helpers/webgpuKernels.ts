@@ -42,6 +42,9 @@ const CASES: Case[] = [
   // Perceptual loss: MobileNetV2 (depthwise conv, ReLU6, pad) and the squared feature difference
   { name: 'depthwiseConv2d 3×3 stride 1', shapes: [[2, 8, 8, 6], [3, 3, 6, 1]], f: (x, k) => tf.depthwiseConv2d(t4(x), t4(k), 1, 'same') },
   { name: 'depthwiseConv2d 3×3 stride 2 valid after pad', shapes: [[2, 9, 9, 6], [3, 3, 6, 1]], f: (x, k) => tf.depthwiseConv2d(tf.pad(t4(x), [[0, 0], [0, 1], [0, 1], [0, 0]]), t4(k), 2, 'valid') },
+  // The project's depthwise input gradient (channels in fours; 6 channels above take tfjs' kernel)
+  { name: 'depthwise input gradient: 3×3 stride 1 same, 8 channels', shapes: [[2, 7, 9, 8], [3, 3, 8, 1]], f: (x, k) => tf.depthwiseConv2d(t4(x), t4(k), 1, 'same') },
+  { name: 'depthwise input gradient: 3×3 stride 2 valid on 10×11 after pad, 12 channels', shapes: [[2, 10, 11, 12], [3, 3, 12, 1]], f: (x, k) => tf.depthwiseConv2d(tf.pad(t4(x), [[0, 0], [0, 1], [0, 1], [0, 0]]), t4(k), 2, 'valid') },
   { name: 'relu6', shapes: [[4, 33]], f: (x) => tf.relu6(tf.mul(x, 8)) },
   // The fused activation gradient (one dispatch) at its edges: x = 0 and 6 exactly, either side
   { name: 'relu6 and leakyRelu at 0 and 6', shapes: [[12]], values: [[-7, -1, -1e-7, 0, 1e-7, 3, 6 - 1e-6, 6, 6 + 1e-6, 7, 0, 6]], f: (x) => tf.add(tf.relu6(x), tf.leakyRelu(x, 0.2)) },

@@ -4,9 +4,9 @@ import * as path from 'path';
 import * as fs from 'fs';
 import { installNodeWasmThreadShims } from './wasm/wasmThreads';
 import { registerWasmKernels } from './wasm/registerWasmKernels';
-import { useOwnWebgpuKernels } from './webgpu/registerWebgpuKernels';
+import { useOwnWebgpuKernels, WEBGPU_KERNEL_NAMES, webgpuKernelsFromEnv } from './webgpu/registerWebgpuKernels';
 
-export { useOwnWebgpuKernels };
+export { useOwnWebgpuKernels, WEBGPU_KERNEL_NAMES, webgpuKernelsFromEnv };
 // The optimizer whose update runs as one fused kernel on the backends that have one (stock Adam elsewhere).
 export { FusedAdamOptimizer } from './fusedAdam';
 

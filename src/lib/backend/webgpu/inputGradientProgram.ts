@@ -71,7 +71,7 @@ export class InputGradientProgram implements WebGPUProgram {
     const perM = tm / threadsM;
     const perN = tn / threadsN;
     const loadsA = (K_STAGE * tm) / 256;
-    const loadsB = Math.ceil((K_STAGE * tn) / 256);
+    const loadsB = Math.max(1, (K_STAGE * tn) / 256);
     return `
       var<workgroup> tileA : array<array<f32, ${tm}>, ${K_STAGE}>;
       var<workgroup> tileB : array<array<f32, ${tn}>, ${K_STAGE}>;
@@ -94,54 +94,50 @@ export class InputGradientProgram implements WebGPUProgram {
         let outChannels = uniforms.dyShape[3];
         let perImage = uniforms.phaseRows[0] * uniforms.phaseRows[1];
 
+        // Each thread loads the same column kk of every stage and the same rows of the tile, so the
+        // index arithmetic of its rows is done once, and of its column once a stage.
+        let kk = flat % ${K_STAGE};
+        let row = flat / ${K_STAGE};
+        var rowImage : array<i32, ${loadsA}>;
+        var rowH : array<i32, ${loadsA}>;
+        var rowW : array<i32, ${loadsA}>;
+        for (var i = 0; i < ${loadsA}; i = i + 1) {
+          let m = mBase + row + i * ${256 / K_STAGE};
+          let rest = m % perImage;
+          rowImage[i] = (m / perImage) * uniforms.dyShape[1];
+          // Past M: an out-of-range row, so every tap reads 0.
+          rowH[i] = select(-uniforms.weightsShape[0] - 1, baseH + rest / uniforms.phaseRows[1], m < uniforms.M);
+          rowW[i] = baseW + rest % uniforms.phaseRows[1];
+        }
+
         var acc : array<array<f32, ${perN}>, ${perM}>;
         // Uniform bound (workgroupBarrier): K is the same for every workgroup.
         for (var k0 = 0; k0 < uniforms.K; k0 = k0 + ${K_STAGE}) {
+          let k = k0 + kk;
+          let co = k % outChannels;
+          let tap = k / outChannels;
+          let t = tap / uniforms.taps[1];
+          let tt = tap % uniforms.taps[1];
+          let fh = firstH + t * uniforms.strides[0];
+          let fw = firstW + tt * uniforms.strides[1];
+          let tapOk = k < uniforms.K && fh < uniforms.weightsShape[0] && fw < uniforms.weightsShape[1];
           // A[m, k] = dy at the pixel tap k reaches from input pixel m (0 past an edge or a tap).
           for (var i = 0; i < ${loadsA}; i = i + 1) {
-            let e = flat + i * 256;
-            let kk = e % ${K_STAGE};
-            let mm = e / ${K_STAGE};
-            let m = mBase + mm;
-            let k = k0 + kk;
+            let oh = rowH[i] - t;
+            let ow = rowW[i] - tt;
             var a = 0.0;
-            if (m < uniforms.M && k < uniforms.K) {
-              let co = k % outChannels;
-              let tap = k / outChannels;
-              let t = tap / uniforms.taps[1];
-              let tt = tap % uniforms.taps[1];
-              let b = m / perImage;
-              let rest = m % perImage;
-              let j = rest / uniforms.phaseRows[1];
-              let jj = rest % uniforms.phaseRows[1];
-              let oh = baseH + j - t;
-              let ow = baseW + jj - tt;
-              let fh = firstH + t * uniforms.strides[0];
-              let fw = firstW + tt * uniforms.strides[1];
-              if (fh < uniforms.weightsShape[0] && fw < uniforms.weightsShape[1] && oh >= 0 && oh < uniforms.dyShape[1] && ow >= 0 && ow < uniforms.dyShape[2]) {
-                a = dy[((b * uniforms.dyShape[1] + oh) * uniforms.dyShape[2] + ow) * outChannels + co];
-              }
+            if (tapOk && oh >= 0 && oh < uniforms.dyShape[1] && ow >= 0 && ow < uniforms.dyShape[2]) {
+              a = dy[((rowImage[i] + oh) * uniforms.dyShape[2] + ow) * outChannels + co];
             }
-            tileA[kk][mm] = a;
+            tileA[kk][row + i * ${256 / K_STAGE}] = a;
           }
-          // B[k, n] = W[fh, fw, n, co] (0 for a tap past the filter).
+          // B[k, n] = weights[fh, fw, n, co] (0 for a tap past the filter).
           for (var i = 0; i < ${loadsB}; i = i + 1) {
-            let e = flat + i * 256;
-            if (e < ${K_STAGE * tn}) {
-              let kk = e % ${K_STAGE};
-              let nn = e / ${K_STAGE};
+            let nn = row + i * ${256 / K_STAGE};
+            if (nn < ${tn}) {
               let n = nBase + nn;
-              let k = k0 + kk;
               var w = 0.0;
-              if (n < uniforms.N && k < uniforms.K) {
-                let co = k % outChannels;
-                let tap = k / outChannels;
-                let fh = firstH + (tap / uniforms.taps[1]) * uniforms.strides[0];
-                let fw = firstW + (tap % uniforms.taps[1]) * uniforms.strides[1];
-                if (fh < uniforms.weightsShape[0] && fw < uniforms.weightsShape[1]) {
-                  w = weights[((fh * uniforms.weightsShape[1] + fw) * uniforms.N + n) * outChannels + co];
-                }
-              }
+              if (tapOk && n < uniforms.N) { w = weights[((fh * uniforms.weightsShape[1] + fw) * uniforms.N + n) * outChannels + co]; }
               tileB[kk][nn] = w;
             }
           }
