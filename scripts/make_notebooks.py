@@ -126,6 +126,12 @@ nb.showPlot(chain.figure);"""),
 md("Rows: truth, masked input, then vae-complete (Gibbs), vae-partial (Gibbs), one-shot (single pass)."),
 code("""const section = await lib.partialObservationSection(cfg, runs);
 for (const [name, png] of Object.entries(section.grids)) { nb.showText(name); nb.showPng(png); }"""),
+md("""## Try it: the completion explorer
+Draw a hole on a held-out face with the mouse (or pick a mask), step or play the Gibbs chain of the
+masked model (z = μ or sampled; masked L1 against the photograph after each step), draw K samples,
+upload a photograph of your own, download the figure. The same page as a folder:
+`npx vii explore --checkpoint RUN --out page/`."""),
+code("""await nb.explorer(runs[1]); // vae-partial; runs[2] is the one-shot model"""),
 ],
 "03-attribute-placement": [
 md("""# 03 · Attribute placement

@@ -13,7 +13,9 @@ const LAYERS: string[][] = [
   ['losses', 'metrics'],
   ['training'],
   ['spec', 'export', 'plots'],
-  ['experiments', 'notebook'],
+  ['experiments'],
+  ['explorer'],
+  ['notebook'],
 ];
 const LIB = path.resolve(__dirname, '..', 'src', 'lib');
 const rank = new Map(LAYERS.flatMap((names, i) => names.map((n) => [n, i] as const)));

@@ -16,6 +16,7 @@ import { DEFAULT_SECTION } from '../lib/experiments/sections';
 import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
 import { loadSpec } from '../lib/spec/experimentSpec';
 import { JUDGES, judgeFor, type JudgeName } from '../lib/metrics/pretrainedJudge';
+import { writeExplorer } from '../lib/explorer/explorerPage';
 import { runExperiment } from '../lib/experiments/runExperiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
 import { loadTrainedModel } from '../lib/weights/loadModel';
@@ -67,6 +68,9 @@ commands:
         older results (balanced: each attribute's positives and negatives weighted equally)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
+  explore --checkpoint DIR | --model NAME --out DIR [--images DIR] [--limit N]
+        a self-contained page (index.html, the model's files, a few faces: held-out ones, or yours with --images)
+        to draw a hole on a face, step or play the Gibbs chain, force attributes, draw K samples, save a PNG
   run SPEC.json [KEY=VALUE ...]
         carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → side-by-side compare → summary,
         resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
@@ -267,6 +271,13 @@ const commands: Record<string, Command> = {
     rows.forEach((r, i) => flat.set(r, i * size * size * 3));
     writeFileAtomic(out, await gridPng({ data: flat, shape: [rows.length, size, size, 3] }, { columns: names.length, scale: size < 64 ? 2 : 1 }));
     console.log(`wrote ${out}: rows ${dirs.join(', ')}; columns ${names.join(', ')}`);
+  },
+  async explore(argv) {
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', limit: 'value', out: 'value' });
+    const out = stringFlag(args, 'out');
+    if (!out) throw new UsageError('explore needs --out DIR, e.g. vii explore --model cropped-no-attr --out page');
+    const files = await writeExplorer({ checkpoint: modelOrCheckpoint(args), images: stringFlag(args, 'images'), limit: intFlag(args, 'limit', 8, 1), out });
+    console.log(`[vii] wrote ${files.join(', ')}\n[vii] open ${path.join(out, 'index.html')} in a browser (works from file://, or serve the folder: npx http-server ${out})`);
   },
   async run(argv) {
     const args = parseArgs(argv, {}, { positional: true });

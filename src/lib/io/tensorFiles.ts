@@ -47,16 +47,26 @@ export function readTensors(file: string): NamedTensor[] {
     throw new TensorFileError(`${file}.json`, `not valid JSON (${(e as Error).message})`);
   }
   const bytes = fs.readFileSync(`${file}.bin`);
+  if (!Array.isArray(parsed) && bytes.length === parsed.bytes && crypto.createHash('sha256').update(bytes).digest('hex') !== parsed.sha256) {
+    throw new TensorFileError(`${file}.bin`, 'its SHA-256 does not match the one recorded when it was written (corrupted)');
+  }
+  return decodeTensors(parsed, bytes, file);
+}
+
+/**
+ * The tensors of a `<file>.json` index (parsed) and its `.bin` bytes, lengths checked (no file
+ * access: the explorer page decodes the same files in a browser). The caller disposes them.
+ */
+export function decodeTensors(index: unknown, bytes: Uint8Array, file: string): NamedTensor[] {
+  const parsed = index as TensorIndex | tf.io.WeightsManifestEntry[];
   const specs = Array.isArray(parsed) ? parsed : parsed.specs;
   if (!Array.isArray(parsed)) {
     if (bytes.length !== parsed.bytes) throw new TensorFileError(`${file}.bin`, `${bytes.length} bytes, expected ${parsed.bytes} (truncated or overwritten)`);
-    const sum = crypto.createHash('sha256').update(bytes).digest('hex');
-    if (sum !== parsed.sha256) throw new TensorFileError(`${file}.bin`, 'its SHA-256 does not match the one recorded when it was written (corrupted)');
   } else {
     const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
     if (bytes.length !== expected) throw new TensorFileError(`${file}.bin`, `${bytes.length} bytes, expected ${expected} (truncated or overwritten)`);
   }
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs);
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
 }
 

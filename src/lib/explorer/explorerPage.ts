@@ -1,0 +1,165 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { findCheckpoint, type CheckpointMeta } from '../models/checkpoint';
+import { loadFaceImage } from '../data/preprocess';
+import { attributeIndices } from '../data/attributes';
+import { runData } from '../experiments/fineTune';
+import { writeFileAtomic } from '../io/atomicWrite';
+import type { ExplorerFace, ExplorerModel } from './explorerData';
+
+const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+
+/** The newest checkpoint folder of a run folder (or the folder itself), with its meta; errors name the folder. */
+export function explorerCheckpoint(dir: string): { dir: string; meta: CheckpointMeta } {
+  if (!fs.existsSync(dir)) throw new Error(`--checkpoint ${dir}: folder not found`);
+  const ckpt = fs.existsSync(path.join(dir, 'config.json')) ? dir : findCheckpoint(dir);
+  if (!ckpt) throw new Error(`--checkpoint ${dir}: no checkpoint (expected config.json + weights.bin, or a run folder with latest.json)`);
+  for (const f of ['config.json', 'weights.json', 'weights.bin']) if (!fs.existsSync(path.join(ckpt, f))) throw new Error(`${path.join(ckpt, f)} is missing`);
+  return { dir: ckpt, meta: JSON.parse(fs.readFileSync(path.join(ckpt, 'config.json'), 'utf8')) as CheckpointMeta };
+}
+
+/** The model as the page receives it: the checkpoint's own files, unchanged. */
+export function explorerModel(checkpoint: string, title = path.basename(path.resolve(checkpoint))): ExplorerModel {
+  const { dir } = explorerCheckpoint(checkpoint);
+  return {
+    title,
+    config: JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')),
+    weightsIndex: JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8')),
+    weightsBase64: fs.readFileSync(path.join(dir, 'weights.bin')).toString('base64'),
+  };
+}
+
+/**
+ * Faces for the page, preprocessed as the model's training faces (crop, resize): the first
+ * `limit` images of a folder (sorted by name), or without one the first held-out test faces of
+ * the model's own data set, with their attributes.
+ */
+export async function explorerFaces(meta: CheckpointMeta, images: string | undefined, limit = 8): Promise<ExplorerFace[]> {
+  if (images) {
+    if (!fs.existsSync(images) || !fs.statSync(images).isDirectory()) throw new Error(`--images ${images}: folder not found`);
+    const files = fs.readdirSync(images).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, limit);
+    if (files.length === 0) throw new Error(`--images ${images}: no .jpg/.png/.webp images`);
+    return Promise.all(files.map(async (f) => ({ name: f, pixelsBase64: Buffer.from(await loadFaceImage(path.join(images, f), meta.preprocess)).toString('base64') })));
+  }
+  let data: Awaited<ReturnType<typeof runData>>;
+  try {
+    data = await runData(meta);
+  } catch (e) {
+    throw new Error(`${(e as Error).message.replace(/; give --data DIR$/, '')}; give --images DIR (your own photographs)`);
+  }
+  const per = data.preprocess.size ** 2 * 3;
+  const cols = attributeIndices(data.attributeNames, meta.model.attributes);
+  const na = data.attributeNames.length;
+  return data.splits.test.slice(0, limit).map((i) => ({
+    name: data.images[i].split('/').pop() ?? `face-${i}`,
+    pixelsBase64: Buffer.from(data.pixels.subarray(i * per, (i + 1) * per)).toString('base64'),
+    attributes: Object.fromEntries(meta.model.attributes.map((a, j) => [a, data.attributes[i * na + cols[j]]])),
+  }));
+}
+
+let bundled: Promise<string> | null = null;
+
+/**
+ * The page's script: explorerApp.ts and the library code it imports (the model, the chain, the
+ * masks) with tfjs, bundled for browsers by esbuild. Node built-ins the shared modules import
+ * (file helpers the page never calls) resolve to empty modules.
+ */
+export function explorerScript(): Promise<string> {
+  bundled ??= (async () => {
+    const esbuild = await import('esbuild');
+    const result = await esbuild.build({
+      entryPoints: [path.join(__dirname, 'explorerApp.ts')],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      minify: true,
+      write: false,
+      target: 'es2020',
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      plugins: [
+        {
+          name: 'node-builtins-empty',
+          setup(build) {
+            build.onResolve({ filter: /^(fs|path|crypto|os|child_process|worker_threads)$/ }, (a) => ({ path: a.path, namespace: 'empty' }));
+            build.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+          },
+        },
+      ],
+    });
+    return result.outputFiles[0].text;
+  })();
+  return bundled;
+}
+
+const STYLE = `
+body { font: 14px system-ui, sans-serif; margin: 16px; color: #222; }
+h1 { font-size: 18px; margin: 0 0 4px; }
+.row { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin: 8px 0; }
+canvas { image-rendering: pixelated; border: 1px solid #ccc; }
+canvas.thumb { width: 64px; height: 64px; cursor: pointer; }
+#canvas { cursor: crosshair; }
+fieldset { border: 1px solid #ddd; padding: 6px 10px; }
+label { margin-right: 10px; white-space: nowrap; }
+button { margin: 2px; }
+#status { font-family: ui-monospace, monospace; margin: 8px 0; }
+#samplesRow canvas { width: 128px; height: 128px; }
+`;
+
+const BODY = `
+<h1>Variational image inpainting: completion explorer</h1>
+<div id="model">loading the model…</div>
+<div class="row" id="faces"></div>
+<div class="row"><label>photograph: <input type="file" id="upload" accept="image/*"></label></div>
+<div class="row">
+  <div><div>photograph</div><canvas id="truth"></canvas></div>
+  <div><div>input and completion (draw the hole)</div><canvas id="canvas"></canvas></div>
+</div>
+<div class="row">
+  <fieldset><legend>hole</legend><span id="masks"></span><button id="clear">clear</button>
+    <label>brush <input type="range" id="brush" min="1" max="12" value="4"></label></fieldset>
+  <fieldset><legend>Gibbs chain</legend>
+    <label>steps <input type="number" id="steps" value="10" min="1" max="100" style="width:4em"></label>
+    <label>z <select id="latent"><option value="mean">= μ</option><option value="sample">~ q</option></select></label>
+    <label>seed <input type="number" id="seed" value="1" min="1" style="width:5em"></label>
+    <button id="step">Step</button><button id="play">Play</button></fieldset>
+  <fieldset><legend>attributes (forced)</legend><span id="attributes"></span></fieldset>
+  <fieldset><legend>diversity</legend><label>K <input type="number" id="samples" value="4" min="1" max="16" style="width:4em"></label>
+    <button id="sampleButton">Draw K samples</button> <button id="download">Download PNG</button></fieldset>
+</div>
+<div id="status"></div>
+<div class="row" id="samplesRow"></div>
+`;
+
+/** One HTML document; `inline` puts the data in it too (a notebook cell), else model.js / faces.js beside it. */
+export function explorerHtml(script: string, data?: { model: ExplorerModel; faces: ExplorerFace[] }): string {
+  const globals = data ? `<script>window.VII_MODEL = ${JSON.stringify(data.model)}; window.VII_FACES = ${JSON.stringify(data.faces)};</script>` : '<script src="model.js"></script><script src="faces.js"></script>';
+  // </script> inside the bundle would end the tag early.
+  const safe = script.replace(/<\/script/gi, '<\\/script');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>vii explorer</title><style>${STYLE}</style></head><body>${BODY}${globals}<script>${safe}</script></body></html>`;
+}
+
+export interface ExplorerOptions {
+  checkpoint: string;
+  /** Your own photographs; default: held-out faces of the model's data set. */
+  images?: string;
+  limit?: number;
+  out: string;
+}
+
+/**
+ * A self-contained static page in `out/`: index.html (the app inlined), model.js and faces.js
+ * (script tags, so it opens from file://), and model/ — the checkpoint's files, which
+ * `vii complete --checkpoint out/model` reads as well.
+ */
+export async function writeExplorer(o: ExplorerOptions): Promise<string[]> {
+  const { dir, meta } = explorerCheckpoint(o.checkpoint);
+  const faces = await explorerFaces(meta, o.images, o.limit);
+  const model = explorerModel(dir, path.basename(path.resolve(o.checkpoint)));
+  fs.mkdirSync(path.join(o.out, 'model'), { recursive: true });
+  for (const f of ['config.json', 'weights.json', 'weights.bin']) writeFileAtomic(path.join(o.out, 'model', f), fs.readFileSync(path.join(dir, f)));
+  writeFileAtomic(path.join(o.out, 'model.js'), `window.VII_MODEL = ${JSON.stringify(model)};\n`);
+  writeFileAtomic(path.join(o.out, 'faces.js'), `window.VII_FACES = ${JSON.stringify(faces)};\n`);
+  writeFileAtomic(path.join(o.out, 'index.html'), explorerHtml(await explorerScript()));
+  return ['index.html', 'model.js', 'faces.js', 'model/config.json', 'model/weights.json', 'model/weights.bin'].map((f) => path.join(o.out, f));
+}
