@@ -25,7 +25,7 @@ async function main() {
   for (const j of judges) if (!(JUDGES as readonly string[]).includes(j)) throw new Error(`--judges: ${j} is not one of ${JUDGES.join(', ')}`);
   await selectBackend();
   const models = fs.readdirSync(MODELS_DIR).filter((m) => fs.existsSync(path.join(MODELS_DIR, m, 'card.json')));
-  const tables: Record<JudgeName, Record<string, AttributeControl[]>> = { pretrained: {}, plain: {}, balanced: {} };
+  const tables = Object.fromEntries(JUDGES.map((j) => [j, {}])) as Record<JudgeName, Record<string, AttributeControl[]>>;
   const descriptions: Partial<Record<JudgeName, string>> = {};
   for (const name of models) {
     const { model, meta } = loadTrainedModel(path.join(MODELS_DIR, name));

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { attributeTallies, disposeClassifier, predictAttributes } from '../src/lib/metrics/attributeClassifier';
-import { balancedThreshold, blurred, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { balancedThreshold, blurred, gridMeans, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
@@ -21,6 +21,18 @@ test('blurred: bilinear down and up by the factor (1: the image itself), values 
   assert.ok(Math.abs(tf.mean(b4).dataSync()[0] - tf.mean(x).dataSync()[0]) < 0.05);
   assert.ok(step(b4) < 0.5 * step(x), `neighbour difference ${step(b4)} vs ${step(x)}`);
   tf.dispose([x, b1, b4]);
+});
+
+test('gridMeans: the means of a g × g grid of cells, row-major, channels within a cell; g = 1 the spatial mean', async () => {
+  await selectBackend();
+  // 7 × 7 map, 2 channels: channel 0 = the row index, channel 1 = the column index.
+  const map = tf.tensor4d(Array.from({ length: 49 }, (_, i) => [Math.floor(i / 7), i % 7]).flat(), [1, 7, 7, 2]);
+  const g = Array.from(await gridMeans(map, 3).data());
+  // Cuts at rows/columns 0, 2, 5, 7: cell means of the index are 0.5, 3, 5.5.
+  const centres = [0.5, 3, 5.5];
+  assert.deepEqual(g.map((v) => Math.round(v * 1e5) / 1e5), centres.flatMap((r) => centres.flatMap((c) => [r, c])));
+  assert.deepEqual(Array.from(await gridMeans(map, 1).data()), [3, 3]);
+  map.dispose();
 });
 
 test('balancedThreshold picks the cut with the best (recall + specificity) / 2', () => {

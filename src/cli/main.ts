@@ -49,7 +49,7 @@ commands:
         [--init-from RUN]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows; --init-from starts
         from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
-  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|plain|balanced]
+  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|pretrained-means|plain|balanced]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
@@ -60,11 +60,12 @@ commands:
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|plain|balanced]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|pretrained-means|plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the judge's control rate per attribute beside its real-pair
         figure (recall × specificity on the real test faces). --judge pretrained (default): linear probes on a
-        frozen ImageNet InceptionV3, independent of every generator; plain / balanced: the small CNN of the
+        frozen ImageNet InceptionV3 (3 × 3-grid features), independent of every generator; pretrained-means: its
+        first version (global means); plain / balanced: the small CNN of the
         older results (balanced: each attribute's positives and negatives weighted equally)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
