@@ -46,7 +46,7 @@ export interface SectionConfig {
   /**
    * The judge of attribute control: plain (the quick default: the small CNN, seconds to train),
    * balanced (the same, class-balanced: it sees rare attributes such as glasses), or pretrained
-   * (InceptionV3 probes, independent of every generator; minutes for its features on a CPU).
+   * (InceptionV3 probes, independent of every generator; its features take tens of minutes on a CPU, once).
    */
   judge?: JudgeName;
   /** Training mask of the masked models. */
