@@ -62,6 +62,14 @@ export interface CompleteFolderResult {
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
 
+/** The photographs of a folder (sorted by name, the first `limit`); a missing or empty folder is an error naming it. */
+export function imageFiles(dir: string, limit?: number): string[] {
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`--images ${dir}: folder not found`);
+  const files = fs.readdirSync(dir).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, limit);
+  if (files.length === 0) throw new Error(`--images ${dir}: no .jpg/.png/.webp images`);
+  return files;
+}
+
 /**
  * Complete every image of a folder with a trained checkpoint, preprocessed exactly as in training
  * (the crop and size recorded in the checkpoint). Writes gt/, masked/, mask/ (white = observed),
@@ -82,10 +90,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const steps = o.steps ?? DEFAULT_COMPLETION.steps;
     const samples = o.samples ?? 1;
     if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples ${samples} must be a positive integer`);
-    if (!fs.existsSync(o.images) || !fs.statSync(o.images).isDirectory()) throw new Error(`--images ${o.images}: folder not found`);
-    let files = fs.readdirSync(o.images).filter((f) => IMAGE_EXT.test(f)).sort();
-    if (o.limit) files = files.slice(0, o.limit);
-    if (files.length === 0) throw new Error(`--images ${o.images}: no .jpg/.png/.webp images`);
+    const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
     for (const f of files) {

@@ -78,7 +78,7 @@ function loadModel(m: ExplorerModel): { model: Vae; meta: CheckpointMeta } {
 
 /** [1, s, s, 3] in [0, 1] → RGBA pixels on a canvas, scaled up. */
 async function paint(canvas: HTMLCanvasElement, image: tf.Tensor, hole?: Float32Array): Promise<void> {
-  const [s] = [image.shape[1]!];
+  const s = image.shape[1]!;
   const px = (await image.data()) as Float32Array;
   const small = new ImageData(s, s);
   for (let i = 0; i < s * s; i++) {

@@ -4,28 +4,36 @@ import { findCheckpoint, type CheckpointMeta } from '../models/checkpoint';
 import { loadFaceImage } from '../data/preprocess';
 import { attributeIndices } from '../data/attributes';
 import { runData } from '../experiments/fineTune';
+import { imageFiles } from '../experiments/completeFolder';
 import { writeFileAtomic } from '../io/atomicWrite';
 import type { ExplorerFace, ExplorerModel } from './explorerData';
 
-const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+const CHECKPOINT_FILES = ['config.json', 'weights.json', 'weights.bin'] as const;
 
-/** The newest checkpoint folder of a run folder (or the folder itself), with its meta; errors name the folder. */
-export function explorerCheckpoint(dir: string): { dir: string; meta: CheckpointMeta } {
+/** A checkpoint's files, read once: the page embeds them and model/ gets them unchanged. */
+export interface ExplorerSource {
+  dir: string;
+  meta: CheckpointMeta;
+  files: Record<(typeof CHECKPOINT_FILES)[number], Buffer>;
+}
+
+/** The newest checkpoint folder of a run folder (or the folder itself) and its files; errors name the folder. */
+export function explorerSource(dir: string): ExplorerSource {
   if (!fs.existsSync(dir)) throw new Error(`--checkpoint ${dir}: folder not found`);
   const ckpt = fs.existsSync(path.join(dir, 'config.json')) ? dir : findCheckpoint(dir);
   if (!ckpt) throw new Error(`--checkpoint ${dir}: no checkpoint (expected config.json + weights.bin, or a run folder with latest.json)`);
-  for (const f of ['config.json', 'weights.json', 'weights.bin']) if (!fs.existsSync(path.join(ckpt, f))) throw new Error(`${path.join(ckpt, f)} is missing`);
-  return { dir: ckpt, meta: JSON.parse(fs.readFileSync(path.join(ckpt, 'config.json'), 'utf8')) as CheckpointMeta };
+  for (const f of CHECKPOINT_FILES) if (!fs.existsSync(path.join(ckpt, f))) throw new Error(`${path.join(ckpt, f)} is missing`);
+  const files = Object.fromEntries(CHECKPOINT_FILES.map((f) => [f, fs.readFileSync(path.join(ckpt, f))])) as ExplorerSource['files'];
+  return { dir: ckpt, meta: JSON.parse(files['config.json'].toString('utf8')) as CheckpointMeta, files };
 }
 
 /** The model as the page receives it: the checkpoint's own files, unchanged. */
-export function explorerModel(checkpoint: string, title = path.basename(path.resolve(checkpoint))): ExplorerModel {
-  const { dir } = explorerCheckpoint(checkpoint);
+export function explorerModel(source: ExplorerSource, title: string): ExplorerModel {
   return {
     title,
-    config: JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')),
-    weightsIndex: JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8')),
-    weightsBase64: fs.readFileSync(path.join(dir, 'weights.bin')).toString('base64'),
+    config: source.meta,
+    weightsIndex: JSON.parse(source.files['weights.json'].toString('utf8')),
+    weightsBase64: source.files['weights.bin'].toString('base64'),
   };
 }
 
@@ -36,10 +44,7 @@ export function explorerModel(checkpoint: string, title = path.basename(path.res
  */
 export async function explorerFaces(meta: CheckpointMeta, images: string | undefined, limit = 8): Promise<ExplorerFace[]> {
   if (images) {
-    if (!fs.existsSync(images) || !fs.statSync(images).isDirectory()) throw new Error(`--images ${images}: folder not found`);
-    const files = fs.readdirSync(images).filter((f) => IMAGE_EXT.test(f)).sort().slice(0, limit);
-    if (files.length === 0) throw new Error(`--images ${images}: no .jpg/.png/.webp images`);
-    return Promise.all(files.map(async (f) => ({ name: f, pixelsBase64: Buffer.from(await loadFaceImage(path.join(images, f), meta.preprocess)).toString('base64') })));
+    return Promise.all(imageFiles(images, limit).map(async (f) => ({ name: f, pixelsBase64: Buffer.from(await loadFaceImage(path.join(images, f), meta.preprocess)).toString('base64') })));
   }
   let data: Awaited<ReturnType<typeof runData>>;
   try {
@@ -144,7 +149,13 @@ export interface ExplorerOptions {
   /** Your own photographs; default: held-out faces of the model's data set. */
   images?: string;
   limit?: number;
-  out: string;
+}
+
+/** Everything a page shows: the checkpoint's files, the model as the page reads it, and the faces. */
+export async function explorerData(o: ExplorerOptions): Promise<{ source: ExplorerSource; model: ExplorerModel; faces: ExplorerFace[] }> {
+  const source = explorerSource(o.checkpoint);
+  const faces = await explorerFaces(source.meta, o.images, o.limit);
+  return { source, model: explorerModel(source, path.basename(path.resolve(o.checkpoint))), faces };
 }
 
 /**
@@ -152,14 +163,12 @@ export interface ExplorerOptions {
  * (script tags, so it opens from file://), and model/ — the checkpoint's files, which
  * `vii complete --checkpoint out/model` reads as well.
  */
-export async function writeExplorer(o: ExplorerOptions): Promise<string[]> {
-  const { dir, meta } = explorerCheckpoint(o.checkpoint);
-  const faces = await explorerFaces(meta, o.images, o.limit);
-  const model = explorerModel(dir, path.basename(path.resolve(o.checkpoint)));
+export async function writeExplorer(o: ExplorerOptions & { out: string }): Promise<string[]> {
+  const { source, model, faces } = await explorerData(o);
   fs.mkdirSync(path.join(o.out, 'model'), { recursive: true });
-  for (const f of ['config.json', 'weights.json', 'weights.bin']) writeFileAtomic(path.join(o.out, 'model', f), fs.readFileSync(path.join(dir, f)));
+  for (const f of CHECKPOINT_FILES) writeFileAtomic(path.join(o.out, 'model', f), source.files[f]);
   writeFileAtomic(path.join(o.out, 'model.js'), `window.VII_MODEL = ${JSON.stringify(model)};\n`);
   writeFileAtomic(path.join(o.out, 'faces.js'), `window.VII_FACES = ${JSON.stringify(faces)};\n`);
   writeFileAtomic(path.join(o.out, 'index.html'), explorerHtml(await explorerScript()));
-  return ['index.html', 'model.js', 'faces.js', 'model/config.json', 'model/weights.json', 'model/weights.bin'].map((f) => path.join(o.out, f));
+  return ['index.html', 'model.js', 'faces.js', ...CHECKPOINT_FILES.map((f) => `model/${f}`)].map((f) => path.join(o.out, f));
 }

@@ -9,7 +9,7 @@ import { figureHtml, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid } from '../plots/exportFigure';
 import { browserMissing, findBrowser } from '../plots/browser';
 import { tableMarkdown, type ResultTable } from '../export/table';
-import { explorerCheckpoint, explorerFaces, explorerHtml, explorerModel, explorerScript } from '../explorer/explorerPage';
+import { explorerData, explorerHtml, explorerScript } from '../explorer/explorerPage';
 
 type TslabDisplay = { png(b: Uint8Array): void; html(s: string): void; markdown(s: string): void; text(s: string): void };
 type Tslab = { display: TslabDisplay; newDisplay(): TslabDisplay };
@@ -59,8 +59,8 @@ export async function setup(): Promise<string> {
 export async function explorer(run: { runDir: string | null } | string, o: { images?: string; limit?: number; height?: number } = {}): Promise<number> {
   const dir = typeof run === 'string' ? run : run.runDir;
   if (!dir) throw new Error('nb.explorer: this run has no folder (runDir); give a run or checkpoint folder');
-  const { meta } = explorerCheckpoint(dir);
-  const html = explorerHtml(await explorerScript(), { model: explorerModel(dir), faces: await explorerFaces(meta, o.images, o.limit) });
+  const { model, faces } = await explorerData({ checkpoint: dir, images: o.images, limit: o.limit });
+  const html = explorerHtml(await explorerScript(), { model, faces });
   const attribute = html.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
   display().html(`<iframe srcdoc="${attribute}" style="width:100%;height:${o.height ?? 900}px;border:0"></iframe>`);
   return html.length;
