@@ -22,7 +22,8 @@ import { attributeClassifierFor, classBalanceWeights, validationAccuracy, type A
  * Its features (`grid`, the default): mixed5 and mixed7 averaged over a 3 × 3 grid of the face
  * (eyes, nose, mouth rows; 7 × 7 maps at this size) and mixed10's spatial mean, 15,872-d. Global
  * means alone (`means`: mixed7 + mixed10, 2,816-d, the first version of this judge, kept so its
- * committed numbers reproduce) lose where a feature is: on 3,000 faces, sharp only, the grid raised
+ * committed numbers can be remade — equal up to the rounding of the standardisation, now float64;
+ * not rerun) lose where a feature is: on 3,000 faces, sharp only, the grid raised
  * balanced accuracy on Smiling 0.793 → 0.844, Eyeglasses 0.748 → 0.882, Young 0.683 → 0.744
  * (results/logs/judge/pooling-pilot.log).
  */
