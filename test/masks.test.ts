@@ -25,6 +25,18 @@ test('halves remove exactly the named half', () => {
   }
 });
 
+test('a rect mask hides exactly the named region (rows TOP..TOP+HEIGHT, columns LEFT..LEFT+WIDTH)', () => {
+  const m = maskPixels(parseMaskSpec('rect:0.625,0.25,0.25,0.5'), 64);
+  assert.equal(hole(m), 16 * 32);
+  assert.equal(m[40 * 64 + 16], 0);
+  assert.equal(m[55 * 64 + 47], 0);
+  assert.equal(m[39 * 64 + 16], 1);
+  assert.equal(m[56 * 64 + 16], 1);
+  assert.equal(m[40 * 64 + 15], 1);
+  assert.equal(m[40 * 64 + 48], 1);
+  assert.equal(formatMaskSpec(parseMaskSpec('rect:0.625,0.25,0.25,0.5')), 'rect:0.625,0.25,0.25,0.5');
+});
+
 test('random boxes and free-form strokes are seeded per image', () => {
   for (const kind of ['box', 'free']) {
     const a = maskPixels(parseMaskSpec(`${kind}:7`), 64, 3);
@@ -55,4 +67,8 @@ test('bad mask specs are clear errors', () => {
   assert.throws(() => parseMaskSpec('ring'), /unknown kind "ring"/);
   assert.throws(() => validateMaskForSize(parseMaskSpec('centre:0.01'), 32), /0-pixel hole at 32×32/);
   assert.equal(formatMaskSpec(parseMaskSpec('center:0.25')), 'centre:0.25');
+  assert.throws(() => parseMaskSpec('rect:0.5,0.5,0.2'), /mask "rect:0.5,0.5,0.2": expected four numbers TOP,LEFT,HEIGHT,WIDTH/);
+  assert.throws(() => parseMaskSpec('rect:0.6,0.2,0.5,0.5'), /must lie inside the image/);
+  assert.throws(() => parseMaskSpec('rect:0,0,1,1'), /covers the whole image/);
+  assert.throws(() => validateMaskForSize(parseMaskSpec('rect:0.5,0.5,0.001,0.3'), 32), /0×10-pixel hole at 32×32/);
 });

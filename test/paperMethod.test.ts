@@ -7,10 +7,11 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { TABLE1_PRESETS, PAPER_ROWS, EXTRA_ROWS, klWeightAt, decoderAttributes, rowName, rowPreset } from '../src/lib/models/config';
 import { buildVae } from '../src/lib/models/vae';
 import { complete, forceAttributes, parseAttributeSettings } from '../src/lib/completion';
-import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
+import { makeMaskBatch, maskPixels, parseMaskSpec } from '../src/lib/masks';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { createTrainingRun, trainEpochs, trainStep, disposeRun } from '../src/lib/training/trainer';
-import { attributeControl, controlRate } from '../src/lib/experiments/attributeControl';
+import { attributeControl, controlRate, controlTable, realFillControl } from '../src/lib/experiments/attributeControl';
+import type { FaceDataset } from '../src/lib/data/faceDataset';
 import { completeFolder } from '../src/lib/experiments/completeFolder';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import type { AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
@@ -139,6 +140,40 @@ test('control rate: the fraction of off/on pairs the classifier judges off and o
   assert.equal((await controlRate(judge, dark, dark, 'Smiling')).direction, 0, 'no change: never higher');
   assert.deepEqual(await controlRate(judge, mixed, bright, 'Male'), { rate: 0.25, offRate: 0.25, onRate: 1, direction: 0.25, pairs: 4 });
   tf.dispose([dark, bright, mixed]);
+  judge.model.dispose();
+});
+
+test('real fill: each face keeps its observed pixels and takes its hole from a real face without / with the attribute', async () => {
+  await ready;
+  const judge = brightnessClassifier();
+  const size = 32;
+  const n = 8;
+  const a = CELEBA_ATTRIBUTES.length;
+  const col = CELEBA_ATTRIBUTES.indexOf('Smiling');
+  const hole = maskPixels(parseMaskSpec('centre:0.5'), size);
+  // Observed pixels 0.5 everywhere; the hole bright (0.9) on smiling faces, dark (0.1) otherwise: the
+  // brightness judge then calls a face on exactly when its hole came from a smiling face.
+  const smiling = [1, 0, 0, 1, 0, 1, 1, 0];
+  const pixels = new Uint8Array(n * size * size * 3);
+  const attributes = new Uint8Array(n * a);
+  smiling.forEach((s, i) => {
+    attributes[i * a + col] = s;
+    for (let p = 0; p < size * size; p++) pixels.fill(Math.round(255 * (hole[p] ? 0.5 : s ? 0.9 : 0.1)), (i * size * size + p) * 3, (i * size * size + p + 1) * 3);
+  });
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const data = { kind: 'synthetic', root: '-', imageDir: '-', preprocess: { size, cropFraction: 1 }, images: idx.map(String), pixels, attributeNames: [...CELEBA_ATTRIBUTES], attributes, splits: { train: [], val: [], test: idx }, partition: 'seeded', skipped: [], fromCache: false } as unknown as FaceDataset;
+  const x = gatherBatch(data, idx, []);
+  const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), n, size);
+  const fill = await realFillControl(judge, data, idx, x.x, mask, 'Smiling');
+  assert.deepEqual(fill, { rate: 1, offRate: 1, onRate: 1, direction: 1, pairs: n }, 'donors of the wrong side, or the face\'s own hole, would score 0');
+  // A judge of the observed pixels only (the faces' own holes kept) cannot tell the fills apart.
+  const ownHole = await realFillControl(judge, data, idx, x.x, tf.onesLike(mask), 'Smiling');
+  assert.equal(ownHole!.direction, 0);
+  data.attributes.fill(0);
+  assert.equal(await realFillControl(judge, data, idx, x.x, mask, 'Smiling'), null, 'no smiling donor: no figure');
+  const table = controlTable({ m: [{ attribute: 'Smiling', decoder: null, completion: { rate: 0.2, offRate: 0.5, onRate: 0.5, direction: 0.9, pairs: 8 }, realPair: 0.8, realFill: fill }] }, ['Smiling']);
+  assert.deepEqual(table.rows.map((r) => r.cells[0]), ['0.80', '1.00', '— / 0.20 (0.90; 0.25× real; 0.20× real fill)']);
+  tf.dispose([x.x, x.y, mask]);
   judge.model.dispose();
 });
 

@@ -8,20 +8,24 @@ import { createRng, subSeed, type Rng } from './rng';
  * - box: one random rectangular hole per image (sides 25–50 % of the image), seeded.
  * - half: the left/right/top/bottom half is missing.
  * - free: free-form brush strokes (as in partial-convolution / gated-convolution papers), seeded.
+ * - rect: one fixed rectangle, TOP,LEFT,HEIGHT,WIDTH as fractions of the image: a hole over a
+ *   chosen region (e.g. `rect:0.62,0.22,0.34,0.56` hides the mouth of an aligned CelebA face,
+ *   which the paper's centre hole leaves observed).
  */
 export type MaskSpec =
   | { kind: 'centre'; fraction: number }
   | { kind: 'box'; seed: number }
   | { kind: 'half'; side: 'left' | 'right' | 'top' | 'bottom' }
-  | { kind: 'free'; seed: number };
+  | { kind: 'free'; seed: number }
+  | { kind: 'rect'; top: number; left: number; height: number; width: number };
 
 export class MaskSpecError extends Error {}
 
-/** Parse `centre:0.5`, `box:SEED`, `half:left`, `free:SEED` (the CLI / config syntax). */
+/** Parse `centre:0.5`, `box:SEED`, `half:left`, `free:SEED`, `rect:T,L,H,W` (the CLI / config syntax). */
 export function parseMaskSpec(text: string): MaskSpec {
   const [kind, arg, ...rest] = text.trim().split(':');
   const fail = (why: string): never => {
-    throw new MaskSpecError(`mask "${text}": ${why} (expected centre:FRACTION, box:SEED, half:left|right|top|bottom or free:SEED)`);
+    throw new MaskSpecError(`mask "${text}": ${why} (expected centre:FRACTION, box:SEED, half:left|right|top|bottom, free:SEED or rect:TOP,LEFT,HEIGHT,WIDTH)`);
   };
   if (rest.length > 0) fail('too many ":" parts');
   const seedOf = (): number => {
@@ -40,6 +44,16 @@ export function parseMaskSpec(text: string): MaskSpec {
       return { kind: 'box', seed: seedOf() };
     case 'free':
       return { kind: 'free', seed: seedOf() };
+    case 'rect': {
+      const parts = (arg ?? '').split(',');
+      const v = parts.map(Number);
+      if (parts.length !== 4 || v.some((x) => !Number.isFinite(x))) fail('expected four numbers TOP,LEFT,HEIGHT,WIDTH');
+      const [top, left, height, width] = v;
+      if (top < 0 || left < 0 || !(height > 0) || !(width > 0)) fail('TOP and LEFT must be ≥ 0, HEIGHT and WIDTH > 0');
+      if (top + height > 1 + 1e-9 || left + width > 1 + 1e-9) fail('the rectangle must lie inside the image (TOP + HEIGHT ≤ 1, LEFT + WIDTH ≤ 1)');
+      if (height * width >= 1 - 1e-9) fail('the rectangle covers the whole image; nothing would be observed');
+      return { kind: 'rect', top, left, height, width };
+    }
     case 'half':
       if (arg !== 'left' && arg !== 'right' && arg !== 'top' && arg !== 'bottom') fail(`side "${arg}" is not left, right, top or bottom`);
       return { kind: 'half', side: arg as 'left' | 'right' | 'top' | 'bottom' };
@@ -54,6 +68,8 @@ export function formatMaskSpec(spec: MaskSpec): string {
       return `centre:${spec.fraction}`;
     case 'half':
       return `half:${spec.side}`;
+    case 'rect':
+      return `rect:${[spec.top, spec.left, spec.height, spec.width].join(',')}`;
     default:
       return `${spec.kind}:${spec.seed}`;
   }
@@ -68,6 +84,17 @@ export function validateMaskForSize(spec: MaskSpec, size: number): void {
       throw new MaskSpecError(`mask ${formatMaskSpec(spec)} gives a ${side}-pixel hole at ${size}×${size}; it must be 1..${size - 1} pixels`);
     }
   }
+  if (spec.kind === 'rect') {
+    const { h, w } = rectPixels(spec, size);
+    if (h < 1 || w < 1 || h * w >= size * size) throw new MaskSpecError(`mask ${formatMaskSpec(spec)} gives a ${h}×${w}-pixel hole at ${size}×${size}; it must hide at least one pixel and leave at least one observed`);
+  }
+}
+
+/** A rect spec in pixels: edges rounded to the nearest pixel boundary. */
+function rectPixels(spec: Extract<MaskSpec, { kind: 'rect' }>, size: number): { y0: number; x0: number; h: number; w: number } {
+  const y0 = Math.round(spec.top * size);
+  const x0 = Math.round(spec.left * size);
+  return { y0, x0, h: Math.round((spec.top + spec.height) * size) - y0, w: Math.round((spec.left + spec.width) * size) - x0 };
 }
 
 function fillRect(m: Float32Array, size: number, x0: number, y0: number, w: number, h: number): void {
@@ -127,6 +154,11 @@ export function maskPixels(spec: MaskSpec, size: number, index = 0): Float32Arra
       const w = rng.int(Math.ceil(size * 0.25), Math.floor(size * 0.5) + 1);
       const h = rng.int(Math.ceil(size * 0.25), Math.floor(size * 0.5) + 1);
       fillRect(m, size, rng.int(0, size - w + 1), rng.int(0, size - h + 1), w, h);
+      break;
+    }
+    case 'rect': {
+      const { y0, x0, h, w } = rectPixels(spec, size);
+      fillRect(m, size, x0, y0, w, h);
       break;
     }
     case 'free':

@@ -38,6 +38,12 @@ export interface AttributeControl {
    * (null where the test split lacks one side; absent in control.json files made before it existed).
    */
   realPair?: number | null;
+  /**
+   * The real-fill figure: the same held-out faces with their hole filled from a real test face
+   * without and with the attribute, judged as pairs — the ceiling of a forced completion that keeps
+   * the observed pixels, for this hole (null where the test split lacks one side; absent in older files).
+   */
+  realFill?: ControlRate | null;
 }
 
 export interface SweepOptions {
@@ -149,7 +155,8 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
         await writeImages(path.join(o.out, attribute, 'completion-on'), completed[1]);
       }
       tf.dispose([yOff, yOn]);
-      results.push({ attribute, decoder, completion, realPair: realPair(attribute) });
+      const realFill = await realFillControl(o.classifier, o.data, test, batch.x, mask, attribute);
+      results.push({ attribute, decoder, completion, realPair: realPair(attribute), realFill });
     }
     if (o.out) {
       const rows = Math.min(8, n);
@@ -160,6 +167,36 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
     return results;
   } finally {
     tf.dispose([batch.x, batch.y, mask, z, ...decoderPairs.flat(), ...completionPairs.flat()]);
+  }
+}
+
+/**
+ * Face i's hole filled with the hole of a real test face without (off) and with (on) the attribute,
+ * donors taken in turn from the test split, never face i itself. The faces are aligned, so a donor's
+ * hole holds the same part of a face.
+ */
+export async function realFillControl(c: AttributeClassifier, data: FaceDataset, test: number[], x: tf.Tensor4D, mask: tf.Tensor4D, attribute: string): Promise<ControlRate | null> {
+  const col = data.attributeNames.indexOf(attribute);
+  const a = data.attributeNames.length;
+  const n = x.shape[0];
+  const side = (on: boolean) => test.filter((i) => (data.attributes[i * a + col] > 0.5) === on);
+  const donorsOf = (pool: number[]) => test.slice(0, n).map((face, i) => {
+    const pick = pool[i % pool.length];
+    return pick === face ? pool[(i + 1) % pool.length] : pick;
+  });
+  const [off, on] = [side(false), side(true)];
+  if (off.length < 2 || on.length < 2) return null;
+  const fill = (donors: number[]) => {
+    const d = gatherBatch(data, donors, []);
+    const out = tf.tidy(() => tf.add(tf.mul(x, mask), tf.mul(d.x, tf.sub(1, mask))) as tf.Tensor4D);
+    tf.dispose([d.x, d.y]);
+    return out;
+  };
+  const pair = [fill(donorsOf(off)), fill(donorsOf(on))] as const;
+  try {
+    return await controlRate(c, pair[0], pair[1], attribute);
+  } finally {
+    tf.dispose([...pair]);
   }
 }
 
@@ -185,34 +222,41 @@ export function meanControl(results: AttributeControl[]): { decoder: number | nu
   };
 }
 
-/** Control rates as a table: the judge's real-pair figures, then one row per model, "decoder / completion" per attribute and their mean. */
+/**
+ * Control rates as a table: the judge's real-pair figures and the real-fill figures of the sweep's
+ * hole, then one row per model, "decoder / completion" per attribute and their mean.
+ */
 export function controlTable(control: Record<string, AttributeControl[]>, attributes: string[]): ResultTable {
   const all = Object.values(control).flat();
   const real = (a: string) => all.find((r) => r.attribute === a && r.realPair !== undefined && r.realPair !== null)?.realPair ?? null;
-  const one = (rate: number | null | undefined, dir: number | null | undefined, ceiling: number | null) =>
-    rate === null || rate === undefined ? '—' : `${rate.toFixed(2)} (${dir!.toFixed(2)}${ceiling ? `; ${(rate / ceiling).toFixed(2)}× real` : ''})`;
-  const pair = (d: [number | null | undefined, number | null | undefined], c: [number | undefined, number | undefined], ceiling: number | null) => (c[0] === undefined ? '—' : `${one(d[0], d[1], ceiling)} / ${one(c[0], c[1], ceiling)}`);
+  const fill = (a: string) => all.find((r) => r.attribute === a && r.realFill)?.realFill?.rate ?? null;
+  const mean = (v: (number | null)[]) => (v.length && v.every((x) => x !== null) ? (v as number[]).reduce((x, y) => x + y, 0) / v.length : null);
+  const fmt = (v: number | null) => (v === null ? '—' : v.toFixed(2));
+  const one = (rate: number | null | undefined, dir: number | null | undefined, ceilings: [number | null, string][]) =>
+    rate === null || rate === undefined ? '—' : `${rate.toFixed(2)} (${[dir!.toFixed(2), ...ceilings.filter(([c]) => c).map(([c, name]) => `${(rate / c!).toFixed(2)}× ${name}`)].join('; ')})`;
+  const pair = (d: [number | null | undefined, number | null | undefined], c: [number | undefined, number | undefined], realPair: number | null, realFill: number | null) =>
+    c[0] === undefined ? '—' : `${one(d[0], d[1], [[realPair, 'real']])} / ${one(c[0], c[1], [[realPair, 'real'], [realFill, 'real fill']])}`;
   const reals = attributes.map(real);
-  const known = reals.filter((r): r is number => r !== null);
-  const meanReal = known.length === attributes.length && known.length ? known.reduce((x, y) => x + y, 0) / known.length : null;
+  const fills = attributes.map(fill);
   return {
     caption:
-      'Attribute control, decoder sweep / forced completion: the control rate, the fraction of off/on pairs the judge calls off and on (no control: 0; random judgments: 0.25); in parentheses the fraction of pairs whose "on" image the judge finds more likely to have the attribute than the "off" one (no control: 0), and the rate as a fraction of the real-pair figure — the judge\'s recall × specificity on the real test faces, the first row: what a pair of real faces without and with the attribute gets',
+      'Attribute control, decoder sweep / forced completion: the control rate, the fraction of off/on pairs the judge calls off and on (no control: 0; random judgments: 0.25); in parentheses the fraction of pairs whose "on" image the judge finds more likely to have the attribute than the "off" one (no control: 0), and the rate as a fraction of the real-pair figure — the judge\'s recall × specificity on the real test faces, the first row: what a pair of real faces without and with the attribute gets — and, for completions, of the real-fill figure — the same held-out faces with the hole filled from a real face without and with the attribute, the second row: the most a completion that keeps the observed pixels can reach with this hole',
     columns: [...attributes, 'mean'],
     rows: [
-      ...(known.length ? [{ name: 'Real test faces (recall × specificity)', cells: [...reals.map((r) => (r === null ? '—' : r.toFixed(2))), meanReal === null ? '—' : meanReal.toFixed(2)] }] : []),
+      ...(reals.some((r) => r !== null) ? [{ name: 'Real test faces (recall × specificity)', cells: [...reals.map(fmt), fmt(mean(reals))] }] : []),
+      ...(fills.some((r) => r !== null) ? [{ name: 'Held-out faces, hole filled from real faces (real fill)', cells: [...fills.map(fmt), fmt(mean(fills))] }] : []),
       ...Object.entries(control).map(([model, results]) => {
-        const mean = meanControl(results);
+        const m = meanControl(results);
         const used = results.map((r) => real(r.attribute));
-        const ceiling = used.every((r) => r !== null) ? (used as number[]).reduce((x, y) => x + y, 0) / used.length : null;
+        const usedFill = results.map((r) => r.realFill?.rate ?? null);
         return {
           name: model,
           cells: [
             ...attributes.map((a) => {
               const r = results.find((x) => x.attribute === a);
-              return r ? pair([r.decoder?.rate, r.decoder?.direction], [r.completion.rate, r.completion.direction], real(a)) : '—';
+              return r ? pair([r.decoder?.rate, r.decoder?.direction], [r.completion.rate, r.completion.direction], real(a), r.realFill?.rate ?? null) : '—';
             }),
-            pair([mean.decoder, mean.decoderDirection], [mean.completion, mean.completionDirection], ceiling),
+            pair([m.decoder, m.decoderDirection], [m.completion, m.completionDirection], mean(used), mean(usedFill)),
           ],
         };
       }),
