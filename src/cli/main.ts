@@ -45,14 +45,14 @@ commands:
   make-synthetic [--dir DIR] [--count N] [--seed S]   write procedurally drawn faces in the CelebA layout
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
-        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced] [--guidance-on decoded|completion]
+        [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced] [--guidance-on decoded|completion]
         [--init-from RUN]
         train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows; --init-from starts
         from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|pretrained-means|plain|balanced]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
-  complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S]
+  complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
         [--samples K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
@@ -207,7 +207,7 @@ const commands: Record<string, Command> = {
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
       const rel = (r: { rate: number } | null, real: number | null | undefined) => (r && real ? `, ${(r.rate / real).toFixed(2)}× real` : '');
-      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}; real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}`);
+      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}${r.realFill ? `, ${(r.completion.rate / r.realFill.rate).toFixed(2)}× real fill` : ''}; real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}; held-out faces with the hole from real faces without / with it (real fill) ${r.realFill?.rate.toFixed(3) ?? 'n/a'}`);
       const mean = meanControl(results);
       console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? "n/a" : `${mean.decoder.toFixed(3)} (direction ${mean.decoderDirection!.toFixed(3)})`}, completion ${mean.completion.toFixed(3)} (direction ${mean.completionDirection.toFixed(3)}); random verdicts ≈ 0.25, no control 0`);
       console.log(`wrote ${out}`);
