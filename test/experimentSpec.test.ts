@@ -94,6 +94,13 @@ test('configs/*.json load, and their models equal what the old scripts\' vii tra
     const args = parseArgs(['--preset', 'attr1-both', '--size', '64', '--feature-net', 'none', '--attribute-guidance', '40', '--guidance-on', on, '--init-from', 'models/cropped-attr1-both-guided', '--epochs', '2', '--seed', '0'], MODEL_FLAGS);
     assert.equal(canonicalJson(resolvedModel(tune, tune.models[i])), canonicalJson({ model: modelFromArgs(args), train: trainFromArgs(args) }), `guidance on ${on}`);
   });
+  // mouth-hole64: the same fine-tune on the paper's centre holes and on holes over the mouth
+  const mouth = specs['mouth-hole64.json'];
+  ['centre:0.5', 'rect:0.62,0.25,0.3,0.5'].forEach((mask, i) => {
+    const args = parseArgs(['--preset', 'attr1-both', '--size', '64', '--feature-net', 'none', '--attribute-guidance', '40', '--mask', mask, '--init-from', 'models/cropped-attr1-both-guided', '--epochs', '2', '--seed', '0'], MODEL_FLAGS);
+    assert.equal(canonicalJson(resolvedModel(mouth, mouth.models[i])), canonicalJson({ model: modelFromArgs(args), train: trainFromArgs(args) }), `mask ${mask}`);
+  });
+  assert.equal(mouth.evaluation.mask, 'rect:0.62,0.25,0.3,0.5');
 });
 
 test('vii run on a tiny spec reproduces the old path (vii train, then vii table1) number for number', { timeout: 600_000 }, async () => {
