@@ -9,7 +9,7 @@ import { createRng, subSeed, type Rng } from './rng';
  * - half: the left/right/top/bottom half is missing.
  * - free: free-form brush strokes (as in partial-convolution / gated-convolution papers), seeded.
  * - rect: one fixed rectangle, TOP,LEFT,HEIGHT,WIDTH as fractions of the image: a hole over a
- *   chosen region (e.g. `rect:0.62,0.22,0.34,0.56` hides the mouth of an aligned CelebA face,
+ *   chosen region (e.g. `rect:0.62,0.25,0.3,0.5` hides the mouth and chin of an aligned CelebA face,
  *   which the paper's centre hole leaves observed).
  */
 export type MaskSpec =
