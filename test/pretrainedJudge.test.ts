@@ -4,8 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { attributeTallies, disposeClassifier, predictAttributes } from '../src/lib/metrics/attributeClassifier';
-import { balancedThreshold, blurred, gridMeans, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { attributeTallies, disposeClassifier, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
+import { balancedThreshold, bestThreshold, blurred, gridMeans, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
@@ -42,6 +42,33 @@ test('balancedThreshold picks the cut with the best (recall + specificity) / 2',
   assert.equal(balancedThreshold([0.2, 0.7], [1, 1]), 0.5, 'one class only: the plain cut');
 });
 
+test('bestThreshold for accuracy calls a rare attribute off where the balanced cut would call it on', () => {
+  // 2 positives of 10, one of them at low p: the balanced cut takes it (and 2 negatives) in; the
+  // accuracy cut gives it up (9 of 10 right, against 8 of 10).
+  const p = [0.05, 0.1, 0.2, 0.25, 0.3, 0.32, 0.34, 0.36, 0.38, 0.9];
+  const y = [0, 0, 0, 0, 0, 0, 1, 0, 0, 1];
+  const right = (t: number) => p.filter((v, i) => (v > t ? 1 : 0) === y[i]).length;
+  const bal = bestThreshold(p, y, 'balanced');
+  const acc = bestThreshold(p, y, 'accuracy');
+  assert.ok(bal > 0.32 && bal < 0.34, `balanced cut ${bal}`);
+  assert.equal(right(acc), 9, `accuracy cut ${acc}`);
+  assert.equal(right(bal), 8);
+  assert.equal(bestThreshold([0.2, 0.7], [0, 0], 'accuracy'), 0.5, 'one class only: the plain cut');
+});
+
+test('talliesOf: verdicts p > cut per attribute (default 0.5), face-major p and y', () => {
+  // 3 faces × 2 attributes.
+  const p = [0.6, 0.2, 0.4, 0.35, 0.9, 0.1];
+  const y = [1, 0, 1, 1, 0, 0];
+  const plain = talliesOf(p, y, 2);
+  assert.deepEqual([plain[0].truePositives, plain[0].positives, plain[0].trueNegatives, plain[0].negatives], [1, 2, 0, 1]);
+  assert.deepEqual([plain[1].truePositives, plain[1].positives, plain[1].trueNegatives, plain[1].negatives], [0, 1, 2, 2]);
+  // Cuts 0.3 / 0.3: attribute 0 calls face 1 (p 0.4) on; attribute 1 calls face 1 (0.35) on.
+  const cut = talliesOf(p, y, 2, [0.3, 0.3]);
+  assert.deepEqual([cut[0].truePositives, cut[0].trueNegatives], [2, 0]);
+  assert.deepEqual([cut[1].truePositives, cut[1].trueNegatives], [1, 2]);
+});
+
 test('the pretrained judge learns attributes from real labels and not from shuffled ones; its cache gives the same verdicts', { timeout: 600_000 }, async () => {
   await selectBackend();
   const data = await tinyFaces(300);
@@ -70,7 +97,15 @@ test('the pretrained judge learns attributes from real labels and not from shuff
   const [p1, p2] = [predictAttributes(fresh, b.x), predictAttributes(cached, b.x)];
   assert.ok(tf.max(tf.abs(tf.sub(p1, p2))).dataSync()[0] < 1e-5);
   assert.equal(cached.description, fresh.description);
-  tf.dispose([p1, p2, b.x, b.y]);
-  disposeClassifier(fresh);
-  disposeClassifier(cached);
+  // A hidden-layer head (scripts/judge_heads.ts) is cached under its own key and reloads its four
+  // weights in order: the same verdicts again, and not the linear head's.
+  const mlp = await pretrainedJudgeFor(data, { cacheDir, epochs: 5, hidden: 16 });
+  const mlpCached = await pretrainedJudgeFor(data, { cacheDir, epochs: 5, hidden: 16 });
+  const [p3, p4] = [predictAttributes(mlp, b.x), predictAttributes(mlpCached, b.x)];
+  assert.ok(tf.max(tf.abs(tf.sub(p3, p4))).dataSync()[0] < 1e-5);
+  assert.ok(tf.max(tf.abs(tf.sub(p3, p2))).dataSync()[0] > 1e-3, 'the MLP head is not the cached linear one');
+  assert.match(mlpCached.description, /16 ReLU units/);
+  assert.equal(mlp.model.layers.length, 2);
+  tf.dispose([p1, p2, p3, p4, b.x, b.y]);
+  [fresh, cached, mlp, mlpCached].forEach(disposeClassifier);
 });

@@ -110,18 +110,33 @@ export class VerdictTally {
   }
 }
 
-/** The classifier's verdicts on each attribute of the faces `indices` (one tally per attribute). */
-export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, indices: number[], transform?: (x: tf.Tensor4D) => tf.Tensor4D): Promise<VerdictTally[]> {
+/** The classifier's probabilities p [N·A] and the true labels y [N·A] (face-major) of the faces `indices`. */
+export async function attributeProbabilities(c: AttributeClassifier, ds: FaceDataset, indices: number[], transform?: (x: tf.Tensor4D) => tf.Tensor4D): Promise<{ p: Float32Array; y: Float32Array }> {
   const a = ds.attributeNames.length;
-  const tallies = ds.attributeNames.map(() => new VerdictTally());
+  const [p, y] = [new Float32Array(indices.length * a), new Float32Array(indices.length * a)];
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
-    const p = tf.tidy(() => predictAttributes(c, transform ? transform(b.x) : b.x));
-    const [pv, yv] = await readAndDispose([p, b.y]);
-    for (let k = 0; k < pv.length; k++) tallies[k % a].add(pv[k], yv[k]);
+    const pb = tf.tidy(() => predictAttributes(c, transform ? transform(b.x) : b.x));
+    const [pv, yv] = await readAndDispose([pb, b.y]);
+    p.set(pv, i * a);
+    y.set(yv, i * a);
     b.x.dispose();
   }
+  return { p, y };
+}
+
+/** Tallies of verdicts p > cut (default 0.5; `cuts`: one per attribute) against the labels, one per attribute. */
+export function talliesOf(p: ArrayLike<number>, y: ArrayLike<number>, attributes: number, cuts?: number[]): VerdictTally[] {
+  const tallies = Array.from({ length: attributes }, () => new VerdictTally());
+  // VerdictTally calls "on" above 0.5: a cut c maps p to 0.5 + (p − c) (same order, same verdicts).
+  for (let k = 0; k < p.length; k++) tallies[k % attributes].add(cuts ? 0.5 + p[k] - cuts[k % attributes] : p[k], y[k]);
   return tallies;
+}
+
+/** The classifier's verdicts on each attribute of the faces `indices` (one tally per attribute). */
+export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, indices: number[], transform?: (x: tf.Tensor4D) => tf.Tensor4D): Promise<VerdictTally[]> {
+  const { p, y } = await attributeProbabilities(c, ds, indices, transform);
+  return talliesOf(p, y, ds.attributeNames.length);
 }
 
 /** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */

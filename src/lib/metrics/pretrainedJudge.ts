@@ -80,6 +80,9 @@ export interface PretrainedJudgeOptions {
   layout?: JudgeLayout;
   /** Train on labels shuffled across faces (a test that the judge can fail). */
   shuffleLabels?: boolean;
+  /** The head's weight decay and hidden width (ProbeOptions; defaults: the judge's linear probes). */
+  l2?: number;
+  hidden?: number;
   onLine?: (l: string) => void;
 }
 
@@ -186,22 +189,90 @@ function moments(t: FeatureTable, idx: number[]): { mean: Float32Array; std: Flo
   return { mean, std };
 }
 
-/** The threshold on p that maximises balanced accuracy ((recall + specificity) / 2) on these faces. */
-export function balancedThreshold(p: ArrayLike<number>, y: ArrayLike<number>): number {
+/**
+ * What a threshold is chosen for: `balanced` ((recall + specificity) / 2, the judge's own cut: a
+ * rare attribute is not called "off" everywhere) or `accuracy` (the share of faces called right, the
+ * figure CelebA's published classifiers report).
+ */
+export type ThresholdObjective = 'balanced' | 'accuracy';
+
+/** The threshold on p that maximises the objective on these faces (0.5 where one class is missing). */
+export function bestThreshold(p: ArrayLike<number>, y: ArrayLike<number>, objective: ThresholdObjective): number {
   const order = Array.from(p, (v, i) => [v, y[i]] as const).sort((a, b) => a[0] - b[0]);
   const pos = order.filter(([, t]) => t > 0.5).length;
   const neg = order.length - pos;
   if (pos === 0 || neg === 0) return 0.5;
+  const score = (negBelow: number, posBelow: number) =>
+    objective === 'balanced' ? (negBelow / neg + (pos - posBelow) / pos) / 2 : (negBelow + pos - posBelow) / order.length;
   // Threshold between order[k-1] and order[k]: faces 0..k-1 called off.
   let negBelow = 0;
   let posBelow = 0;
   let best = { score: -1, threshold: 0.5 };
   for (let k = 0; k <= order.length; k++) {
-    const score = (negBelow / neg + (pos - posBelow) / pos) / 2;
-    if (score > best.score) best = { score, threshold: k === 0 ? order[0][0] - 1e-6 : k === order.length ? order[k - 1][0] + 1e-6 : (order[k - 1][0] + order[k][0]) / 2 };
+    const s = score(negBelow, posBelow);
+    if (s > best.score) best = { score: s, threshold: k === 0 ? order[0][0] - 1e-6 : k === order.length ? order[k - 1][0] + 1e-6 : (order[k - 1][0] + order[k][0]) / 2 };
     if (k < order.length) order[k][1] > 0.5 ? posBelow++ : negBelow++;
   }
   return Math.min(1 - 1e-6, Math.max(1e-6, best.threshold));
+}
+
+/** The threshold on p that maximises balanced accuracy ((recall + specificity) / 2) on these faces. */
+export const balancedThreshold = (p: ArrayLike<number>, y: ArrayLike<number>): number => bestThreshold(p, y, 'balanced');
+
+/** The head on D-d features: linear probes, or (hidden > 0) one ReLU layer before them. */
+function probeHead(dim: number, attributes: number, hidden: number, seed: number): tf.Sequential {
+  const init = (k: number) => tf.initializers.glorotUniform({ seed: tfSeed(seed + k) });
+  const layers = hidden
+    ? [tf.layers.dense({ inputShape: [dim], units: hidden, activation: 'relu', kernelInitializer: init(0) }), tf.layers.dense({ units: attributes, kernelInitializer: init(1) })]
+    : [tf.layers.dense({ inputShape: [dim], units: attributes, kernelInitializer: init(0) })];
+  return tf.sequential({ layers });
+}
+
+/** Names of the head's saved weights, in getWeights() order (the linear head's as the first version saved them). */
+const headWeightNames = (hidden: number) => (hidden ? ['hiddenKernel', 'hiddenBias', 'kernel', 'bias'] : ['kernel', 'bias']);
+
+export interface ProbeOptions {
+  seed: number;
+  epochs: number;
+  /** L2 weight decay on the kernels (default 1e-3). */
+  l2?: number;
+  /** Units of a hidden ReLU layer (default 0: linear probes, the judge's). */
+  hidden?: number;
+  onLine?: (l: string) => void;
+}
+
+/**
+ * Heads on the table's rows `rows` with labels `y` (rows × A, in `rows`' order), class-balanced by
+ * `weights`, Adam 1e-3, batches of 256 in an order drawn from `rng` each epoch.
+ */
+export async function fitProbes(table: FeatureTable, rows: number[], y: ArrayLike<number>, weights: { positive: tf.Tensor2D; negative: tf.Tensor2D }, rng: ReturnType<typeof createRng>, options: ProbeOptions): Promise<tf.Sequential> {
+  const a = weights.positive.shape[1];
+  const l2 = options.l2 ?? L2;
+  const model = probeHead(table.dim, a, options.hidden ?? 0, options.seed);
+  const kernels = model.layers.map((l) => l.trainableWeights[0]);
+  const optimizer = tf.train.adam(1e-3);
+  const bar = new ProgressBar(`judge ${options.hidden ? `MLP (${options.hidden} hidden)` : 'probes'}`, options.epochs, options.onLine ?? null);
+  for (let epoch = 0; epoch < options.epochs; epoch++) {
+    const order = rng.shuffle(Array.from({ length: rows.length }, (_, i) => i));
+    let last: tf.Scalar | null = null;
+    for (let i = 0; i < order.length; i += BATCH) {
+      const batch = order.slice(i, i + BATCH);
+      const x = rowsTensor(table, batch.map((r) => rows[r]));
+      const yb = tf.tensor2d(Float32Array.from(batch.flatMap((r) => Array.from({ length: a }, (_, j) => y[r * a + j]))), [batch.length, a]);
+      last?.dispose();
+      last = optimizer.minimize(() => {
+        const w = tf.add(tf.mul(yb, weights.positive), tf.mul(tf.sub(1, yb), weights.negative));
+        const reg = tf.mul(l2, tf.addN(kernels.map((k) => tf.sum(tf.square(k.read())))));
+        return tf.add(tf.losses.sigmoidCrossEntropy(yb, model.apply(x) as tf.Tensor2D, w), reg) as tf.Scalar;
+      }, true) as tf.Scalar;
+      tf.dispose([x, yb]);
+    }
+    const [loss] = await readAndDispose([last!]);
+    bar.update(epoch + 1, `BCE ${loss[0].toFixed(3)}`);
+  }
+  bar.stop();
+  optimizer.dispose();
+  return model;
 }
 
 /** Train (or load from the cache) the pretrained judge for this data set. */
@@ -214,18 +285,21 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
   const featureKey = cacheKey({ format: 2, images: ds.images, root: ds.root, size: ds.preprocess.size, ...features, input: JUDGE_INPUT_SIZE, blurs: JUDGE_BLURS });
   const cache = options.cacheDir ?? path.join('results', 'cache');
   const featureDir = path.join(cache, `judge-features-${featureKey}`);
-  const headKey = cacheKey({ format: 1, featureKey, splits: ds.splits.train.length, seed, epochs, shuffled: options.shuffleLabels ?? false });
+  const hidden = options.hidden ?? 0;
+  const l2 = options.l2 ?? L2;
+  // Default heads keep the first version's key (their cached probes still load).
+  const headKey = cacheKey({ format: 1, featureKey, splits: ds.splits.train.length, seed, epochs, shuffled: options.shuffleLabels ?? false, ...(hidden ? { hidden } : {}), ...(l2 !== L2 ? { l2 } : {}) });
   const headDir = path.join(cache, `judge-head-${headKey}`);
   const a = ds.attributeNames.length;
   if (fs.existsSync(path.join(headDir, 'meta.json'))) {
     const saved = new Map(readTensors(path.join(headDir, 'weights')).map((s) => [s.name, s.tensor]));
-    const kernel = saved.get('kernel')!;
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [kernel.shape[0]], units: a })] });
-    model.setWeights([kernel, saved.get('bias')!]);
-    tf.dispose([kernel, saved.get('bias')!]);
+    const headWeights = headWeightNames(hidden).map((nm) => saved.get(nm)!);
+    const model = probeHead(headWeights[0].shape[0], a, hidden, seed);
+    model.setWeights(headWeights);
+    tf.dispose(headWeights);
     const meta = JSON.parse(fs.readFileSync(path.join(headDir, 'meta.json'), 'utf8')) as { valAccuracy: number; valBalancedAccuracy: number };
     const net = await backbone(layout, saved.get('mean') as tf.Tensor1D, saved.get('std') as tf.Tensor1D);
-    return { model, backbone: net, imageSize: ds.preprocess.size, attributeNames: ds.attributeNames, valAccuracy: meta.valAccuracy, description: describe(layout, meta.valAccuracy, meta.valBalancedAccuracy, options.shuffleLabels) };
+    return { model, backbone: net, imageSize: ds.preprocess.size, attributeNames: ds.attributeNames, valAccuracy: meta.valAccuracy, description: describe(layout, meta.valAccuracy, meta.valBalancedAccuracy, options.shuffleLabels, hidden, l2) };
   }
   const table = await datasetFeatures(ds, featureDir, layout, options.onLine);
   const n = ds.images.length;
@@ -247,30 +321,7 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
     yTrain = perm.flatMap((r) => yTrain.slice(r * a, (r + 1) * a));
   }
   const weights = classBalanceWeights(ds);
-  const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [table.dim], units: a, kernelInitializer: tf.initializers.glorotUniform({ seed: tfSeed(seed) }) })] });
-  const kernel = model.layers[0].trainableWeights[0];
-  const optimizer = tf.train.adam(1e-3);
-  const bar = new ProgressBar('judge probes', epochs, options.onLine ?? null);
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const order = rng.shuffle(Array.from({ length: train.length }, (_, i) => i));
-    let last: tf.Scalar | null = null;
-    for (let i = 0; i < order.length; i += BATCH) {
-      const batch = order.slice(i, i + BATCH);
-      const x = rowsTensor(table, batch.map((r) => train[r]));
-      const y = tf.tensor2d(Float32Array.from(batch.flatMap((r) => yTrain.slice(r * a, (r + 1) * a))), [batch.length, a]);
-      last?.dispose();
-      last = optimizer.minimize(() => {
-        const w = tf.add(tf.mul(y, weights.positive), tf.mul(tf.sub(1, y), weights.negative));
-        const reg = tf.mul(L2, tf.sum(tf.square(kernel.read())));
-        return tf.add(tf.losses.sigmoidCrossEntropy(y, model.apply(x) as tf.Tensor2D, w), reg) as tf.Scalar;
-      }, true) as tf.Scalar;
-      tf.dispose([x, y]);
-    }
-    const [loss] = await readAndDispose([last!]);
-    bar.update(epoch + 1, `BCE ${loss[0].toFixed(3)}`);
-  }
-  bar.stop();
-  optimizer.dispose();
+  const model = await fitProbes(table, train, yTrain, weights, rng, { seed, epochs, l2, hidden, onLine: options.onLine });
   tf.dispose([weights.positive, weights.negative]);
   // Per-attribute thresholds on the validation split, folded into the bias so p > 0.5 means "on" everywhere.
   const val = atBlurs(ds.splits.val);
@@ -286,24 +337,25 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
     Array.from({ length: val.length }, (_, i) => pVal[i * a + j]),
     Array.from({ length: val.length }, (_, i) => yVal[i * a + j]),
   ));
-  const [kernelValue, bias] = model.getWeights();
-  const shifted = tf.tidy(() => tf.sub(bias, tf.tensor1d(thresholds.map((t) => Math.log(t / (1 - t))))));
-  model.setWeights([kernelValue, shifted]);
+  const trained = model.getWeights();
+  const shifted = tf.tidy(() => tf.sub(trained[trained.length - 1], tf.tensor1d(thresholds.map((t) => Math.log(t / (1 - t))))));
+  model.setWeights([...trained.slice(0, -1), shifted]);
   shifted.dispose();
   const [meanT, stdT] = [tf.tensor1d(mean), tf.tensor1d(std)];
   const judge: AttributeClassifier = { model, backbone: await backbone(layout, meanT, stdT), imageSize: ds.preprocess.size, attributeNames: ds.attributeNames, valAccuracy: 0, description: '' };
   const { accuracy, balanced } = await validationAccuracy(judge, ds, ds.splits.val);
   judge.valAccuracy = accuracy;
-  judge.description = describe(layout, accuracy, balanced, options.shuffleLabels);
+  judge.description = describe(layout, accuracy, balanced, options.shuffleLabels, hidden, l2);
   fs.mkdirSync(headDir, { recursive: true });
-  const [k2, b2] = model.getWeights();
-  await writeTensors(path.join(headDir, 'weights'), [{ name: 'kernel', tensor: k2 }, { name: 'bias', tensor: b2 }, { name: 'mean', tensor: meanT }, { name: 'std', tensor: stdT }]);
+  const headWeights = model.getWeights().map((tensor, i) => ({ name: headWeightNames(hidden)[i], tensor }));
+  await writeTensors(path.join(headDir, 'weights'), [...headWeights, { name: 'mean', tensor: meanT }, { name: 'std', tensor: stdT }]);
   writeJsonAtomic(path.join(headDir, 'meta.json'), { valAccuracy: accuracy, valBalancedAccuracy: balanced, thresholds: Object.fromEntries(ds.attributeNames.map((nm, j) => [nm, thresholds[j]])) });
   return judge;
 }
 
-function describe(layout: JudgeLayout, accuracy: number, balanced: number, shuffled?: boolean): string {
-  return `${description(layout)}${shuffled ? ' — TRAINED ON SHUFFLED LABELS' : ''}, validation accuracy ${(accuracy * 100).toFixed(1)} %, balanced ${(balanced * 100).toFixed(1)} %`;
+function describe(layout: JudgeLayout, accuracy: number, balanced: number, shuffled?: boolean, hidden = 0, l2 = L2): string {
+  const head = `${hidden ? `; head: ${hidden} ReLU units before the probes` : ''}${l2 !== L2 ? `; weight decay ${l2}` : ''}`;
+  return `${description(layout)}${head}${shuffled ? ' — TRAINED ON SHUFFLED LABELS' : ''}, validation accuracy ${(accuracy * 100).toFixed(1)} %, balanced ${(balanced * 100).toFixed(1)} %`;
 }
 
 /**
