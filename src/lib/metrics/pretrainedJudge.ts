@@ -231,7 +231,7 @@ function probeHead(dim: number, attributes: number, hidden: number, seed: number
 /** Names of the head's saved weights, in getWeights() order (the linear head's as the first version saved them). */
 const headWeightNames = (hidden: number) => (hidden ? ['hiddenKernel', 'hiddenBias', 'kernel', 'bias'] : ['kernel', 'bias']);
 
-export interface ProbeOptions {
+interface ProbeOptions {
   seed: number;
   epochs: number;
   /** L2 weight decay on the kernels (default 1e-3). */
@@ -245,7 +245,7 @@ export interface ProbeOptions {
  * Heads on the table's rows `rows` with labels `y` (rows × A, in `rows`' order), class-balanced by
  * `weights`, Adam 1e-3, batches of 256 in an order drawn from `rng` each epoch.
  */
-export async function fitProbes(table: FeatureTable, rows: number[], y: ArrayLike<number>, weights: { positive: tf.Tensor2D; negative: tf.Tensor2D }, rng: ReturnType<typeof createRng>, options: ProbeOptions): Promise<tf.Sequential> {
+async function fitProbes(table: FeatureTable, rows: number[], y: ArrayLike<number>, weights: { positive: tf.Tensor2D; negative: tf.Tensor2D }, rng: ReturnType<typeof createRng>, options: ProbeOptions): Promise<tf.Sequential> {
   const a = weights.positive.shape[1];
   const l2 = options.l2 ?? L2;
   const model = probeHead(table.dim, a, options.hidden ?? 0, options.seed);
@@ -293,7 +293,11 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
   const a = ds.attributeNames.length;
   if (fs.existsSync(path.join(headDir, 'meta.json'))) {
     const saved = new Map(readTensors(path.join(headDir, 'weights')).map((s) => [s.name, s.tensor]));
-    const headWeights = headWeightNames(hidden).map((nm) => saved.get(nm)!);
+    const headWeights = headWeightNames(hidden).map((nm) => {
+      const t = saved.get(nm);
+      if (!t) throw new Error(`${path.join(headDir, 'weights')}: no tensor "${nm}" (an incomplete judge head; delete ${headDir} to retrain it)`);
+      return t;
+    });
     const model = probeHead(headWeights[0].shape[0], a, hidden, seed);
     model.setWeights(headWeights);
     tf.dispose(headWeights);
