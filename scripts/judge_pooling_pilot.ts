@@ -8,7 +8,7 @@ import { loadFaces } from '../src/lib/data/dataSource';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { loadNsfwjsInceptionV3Layers } from '../src/lib/weights/featureNet';
-import { balancedThreshold } from '../src/lib/metrics/pretrainedJudge';
+import { pilotBalancedAccuracy } from './pilotProbes';
 
 const ATTRS = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
 (async () => {
@@ -43,36 +43,7 @@ const ATTRS = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
   const na = ds.attributeNames.length;
   const y = tf.tensor2d(Array.from({ length: 3000 }, (_, i) => cols.map((c) => ds.attributes[i * na + c])));
   for (const [name, parts] of Object.entries(feats)) {
-    const dim = parts[0].length / 50;
-    const X = tf.tensor2d(Float32Array.from(parts.flatMap((p) => Array.from(p))), [3000, dim]);
-    const [xtr, xte] = [X.slice([0, 0], [2400, -1]), X.slice([2400, 0], [600, -1])];
-    const { mean, variance } = tf.moments(xtr, 0);
-    const sd = tf.add(tf.sqrt(variance), 1e-6);
-    const s = (t: tf.Tensor) => tf.div(tf.sub(t, mean), sd) as tf.Tensor2D;
-    const [str, ste] = [s(xtr), s(xte)];
-    const [ytr, yte] = [y.slice([0, 0], [2400, -1]), y.slice([2400, 0], [600, -1])];
-    const pos = tf.mean(ytr, 0);
-    const wPos = tf.div(0.5, tf.maximum(pos, 1e-3)), wNeg = tf.div(0.5, tf.maximum(tf.sub(1, pos), 1e-3));
-    const W = tf.variable(tf.zeros([dim, ATTRS.length])), B = tf.variable(tf.zeros([ATTRS.length]));
-    const opt = tf.train.adam(1e-3);
-    for (let e = 0; e < 40; e++) for (let i = 0; i < 2400; i += 200) {
-      opt.minimize(() => tf.tidy(() => {
-        const xb = str.slice([i, 0], [200, -1]); const yb = ytr.slice([i, 0], [200, -1]);
-        const w = tf.add(tf.mul(yb, wPos), tf.mul(tf.sub(1, yb), wNeg));
-        return tf.add(tf.losses.sigmoidCrossEntropy(yb, tf.add(tf.matMul(xb, W), B), w), tf.mul(1e-3, tf.sum(tf.square(W)))) as tf.Scalar;
-      }));
-    }
-    // Threshold on the training split (no validation split in the pilot), scored on the 600 held out.
-    const ptr = (await tf.sigmoid(tf.add(tf.matMul(str, W), B)).data()) as Float32Array;
-    const pte = (await tf.sigmoid(tf.add(tf.matMul(ste, W), B)).data()) as Float32Array;
-    const ytrA = (await ytr.data()) as Float32Array, yteA = (await yte.data()) as Float32Array;
-    const k = ATTRS.length;
-    const row = ATTRS.map((a, j) => {
-      const t = balancedThreshold(Array.from({ length: 2400 }, (_, i) => ptr[i * k + j]), Array.from({ length: 2400 }, (_, i) => ytrA[i * k + j]));
-      let tp = 0, fn = 0, tn = 0, fp = 0;
-      for (let i = 0; i < 600; i++) { const on = pte[i * k + j] > t; if (yteA[i * k + j] > 0.5) on ? tp++ : fn++; else on ? fp++ : tn++; }
-      return `${a} ${((tp / (tp + fn) + tn / (tn + fp)) / 2).toFixed(3)}`;
-    });
-    console.log(`${name} (${dim}-d): ${row.join(', ')}`);
+    const bal = await pilotBalancedAccuracy(parts, 3000, 2400, y);
+    console.log(`${name} (${parts[0].length / 50}-d): ${ATTRS.map((a, j) => `${a} ${bal[j].toFixed(3)}`).join(', ')}`);
   }
 })();
