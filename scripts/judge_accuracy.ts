@@ -11,8 +11,8 @@ import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
-import { attributeClassifierFor, attributeTallies, disposeClassifier, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
-import { judgeFigures, meanAccuracy, tallyAccuracy, type JudgeFigures } from '../src/lib/metrics/judgeFigures';
+import { attributeClassifierFor, attributeTallies, disposeClassifier, meanAccuracy, meanBalanced, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
+import { judgeFigures, type JudgeFigures } from '../src/lib/metrics/judgeFigures';
 import { blurred, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';
 
@@ -44,13 +44,12 @@ async function main() {
   const tallies: ({ name: string } & JudgeFigures)[] = [];
   for (const [name, j] of judges) tallies.push({ name, ...(await judgeFigures(j, data, test)) });
   for (const { name, own, atAccuracyCuts } of tallies) {
-    const meanBal = own.reduce((s, x) => s + x.balanced, 0) / own.length;
-    summary.push(`| ${name} | ${(meanAccuracy(own) * 100).toFixed(1)} % | ${(meanAccuracy(atAccuracyCuts) * 100).toFixed(1)} % | ${(meanBal * 100).toFixed(1)} % | ${FOCUS.map((f) => own[data.attributeNames.indexOf(f)].balanced.toFixed(3)).join(' | ')} |`);
+    summary.push(`| ${name} | ${(meanAccuracy(own) * 100).toFixed(1)} % | ${(meanAccuracy(atAccuracyCuts) * 100).toFixed(1)} % | ${(meanBalanced(own) * 100).toFixed(1)} % | ${FOCUS.map((f) => own[data.attributeNames.indexOf(f)].balanced.toFixed(3)).join(' | ')} |`);
   }
   data.attributeNames.forEach((name, k) => {
     const cells = tallies.map(({ own, atAccuracyCuts }) => {
       const x = own[k];
-      return `${(tallyAccuracy(x) * 100).toFixed(1)} / ${(tallyAccuracy(atAccuracyCuts[k]) * 100).toFixed(1)} / ${x.balanced.toFixed(3)} / ${(x.realPair ?? 0).toFixed(3)}`;
+      return `${(x.accuracy * 100).toFixed(1)} / ${(atAccuracyCuts[k].accuracy * 100).toFixed(1)} / ${x.balanced.toFixed(3)} / ${(x.realPair ?? 0).toFixed(3)}`;
     });
     perAttribute.push(`| ${FOCUS.includes(name) ? `**${name}**` : name} | ${tallies[0].own[k].positives} | ${cells.join(' | ')} |`);
   });

@@ -9,8 +9,8 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { writeFileAtomic } from '../src/lib/io/atomicWrite';
-import { disposeClassifier } from '../src/lib/metrics/attributeClassifier';
-import { judgeFigures, meanAccuracy } from '../src/lib/metrics/judgeFigures';
+import { disposeClassifier, meanAccuracy, meanBalanced } from '../src/lib/metrics/attributeClassifier';
+import { judgeFigures } from '../src/lib/metrics/judgeFigures';
 import { pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 
 const FOCUS = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
@@ -54,8 +54,7 @@ async function main() {
     const minutes = (performance.now() - t0) / 60000;
     const f = await judgeFigures(judge, data);
     disposeClassifier(judge);
-    const bal = f.own.reduce((s, t) => s + t.balanced, 0) / f.own.length;
-    const row = `| ${h.hidden ? `MLP, ${h.hidden} ReLU units` : 'linear'}, weight decay ${h.l2}, ${h.epochs} epochs | ${minutes.toFixed(1)} | ${(meanAccuracy(f.own) * 100).toFixed(1)} % | ${(meanAccuracy(f.atAccuracyCuts) * 100).toFixed(1)} % | ${(bal * 100).toFixed(1)} % | ${FOCUS.map((a) => f.own[data.attributeNames.indexOf(a)].balanced.toFixed(3)).join(' | ')} |`;
+    const row = `| ${h.hidden ? `MLP, ${h.hidden} ReLU units` : 'linear'}, weight decay ${h.l2}, ${h.epochs} epochs | ${minutes.toFixed(1)} | ${(meanAccuracy(f.own) * 100).toFixed(1)} % | ${(meanAccuracy(f.atAccuracyCuts) * 100).toFixed(1)} % | ${(meanBalanced(f.own) * 100).toFixed(1)} % | ${FOCUS.map((a) => f.own[data.attributeNames.indexOf(a)].balanced.toFixed(3)).join(' | ')} |`;
     rows.push(row);
     console.log(row);
     // Written after every head, so a stopped run keeps what it measured.

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { attributeTallies, disposeClassifier, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
+import { attributeTallies, disposeClassifier, meanAccuracy, meanBalanced, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
 import { balancedThreshold, bestThreshold, blurred, gridMeans, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
@@ -67,6 +67,10 @@ test('talliesOf: verdicts p > cut per attribute (default 0.5), face-major p and 
   const cut = talliesOf(p, y, 2, [0.3, 0.3]);
   assert.deepEqual([cut[0].truePositives, cut[0].trueNegatives], [2, 0]);
   assert.deepEqual([cut[1].truePositives, cut[1].trueNegatives], [1, 2]);
+  // Means over attributes: 1 of 3 and 2 of 3 right; balanced (0.5 + 0) / 2 and (0 + 1) / 2.
+  assert.ok(Math.abs(meanAccuracy(plain) - 0.5) < 1e-12 && Math.abs(plain[1].accuracy - 2 / 3) < 1e-12);
+  assert.ok(Math.abs(meanBalanced(plain) - 0.375) < 1e-12);
+  assert.ok(Math.abs(meanAccuracy(cut) - 5 / 6) < 1e-12);
 });
 
 test('the pretrained judge learns attributes from real labels and not from shuffled ones; its cache gives the same verdicts', { timeout: 600_000 }, async () => {

@@ -104,6 +104,11 @@ export class VerdictTally {
     return rates.reduce((x, y) => x + y, 0) / rates.length;
   }
 
+  /** The share of faces called right (NaN: no faces). */
+  get accuracy(): number {
+    return (this.truePositives + this.trueNegatives) / (this.positives + this.negatives);
+  }
+
   /** recall × specificity: the share of (without, with) pairs of real faces called right both ways (null: one side missing). */
   get realPair(): number | null {
     return this.recall === null || this.specificity === null ? null : this.recall * this.specificity;
@@ -139,14 +144,22 @@ export async function attributeTallies(c: AttributeClassifier, ds: FaceDataset, 
   return talliesOf(p, y, ds.attributeNames.length);
 }
 
+/** Mean accuracy over attributes: the verdicts called right over all verdicts (each tally holds the same faces). */
+export function meanAccuracy(tallies: VerdictTally[]): number {
+  const correct = tallies.reduce((s, t) => s + t.truePositives + t.trueNegatives, 0);
+  return correct / tallies.reduce((s, t) => s + t.positives + t.negatives, 0);
+}
+
+/** Mean balanced accuracy over attributes; one absent (or universal) in the faces counts its one rate. */
+export function meanBalanced(tallies: VerdictTally[]): number {
+  const rated = tallies.filter((t) => t.recall !== null || t.specificity !== null);
+  return rated.reduce((s, t) => s + t.balanced, 0) / rated.length;
+}
+
 /** Mean accuracy over attributes, and mean balanced accuracy ((recall + specificity) / 2). */
 export async function validationAccuracy(c: AttributeClassifier, ds: FaceDataset, indices: number[]): Promise<{ accuracy: number; balanced: number }> {
   const tallies = await attributeTallies(c, ds, indices);
-  const a = ds.attributeNames.length;
-  const correct = tallies.reduce((s, t) => s + t.truePositives + t.trueNegatives, 0);
-  // An attribute absent (or universal) in the split has no recall (or specificity): balanced is the other.
-  const rated = tallies.filter((t) => t.recall !== null || t.specificity !== null);
-  return { accuracy: correct / (indices.length * a), balanced: rated.reduce((s, t) => s + t.balanced, 0) / rated.length };
+  return { accuracy: meanAccuracy(tallies), balanced: meanBalanced(tallies) };
 }
 
 /**

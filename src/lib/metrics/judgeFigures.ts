@@ -23,9 +23,3 @@ export async function judgeFigures(judge: AttributeClassifier, ds: FaceDataset, 
   const { p, y } = await attributeProbabilities(judge, ds, faces);
   return { own: talliesOf(p, y, a), atAccuracyCuts: talliesOf(p, y, a, accuracyCuts), accuracyCuts };
 }
-
-/** A tally's share of faces called right. */
-export const tallyAccuracy = (t: VerdictTally): number => (t.truePositives + t.trueNegatives) / (t.positives + t.negatives);
-
-/** Mean over attributes of the share called right. */
-export const meanAccuracy = (tallies: VerdictTally[]): number => tallies.reduce((s, t) => s + tallyAccuracy(t), 0) / tallies.length;
