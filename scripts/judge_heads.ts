@@ -14,7 +14,7 @@ import { judgeFigures } from '../src/lib/metrics/judgeFigures';
 import { pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 
 const FOCUS = ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'];
-const DEFAULT_HEADS = ['linear:0.001', 'linear:0.0001', 'linear:0.01', 'mlp:256:0.001:30'];
+const DEFAULT_HEADS = ['linear:0.001', 'linear:0.01', 'linear:0.0001', 'mlp:256:0.001:30']; // the committed log's
 
 interface Head {
   text: string;
