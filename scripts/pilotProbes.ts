@@ -3,7 +3,8 @@
 // L2 1e-3, batches of 200), thresholds for balanced accuracy on those same faces (a pilot has no
 // validation split), scored on the rest.
 import * as tf from '@tensorflow/tfjs';
-import { balancedThreshold } from '../src/lib/metrics/pretrainedJudge';
+import { talliesOf } from '../src/lib/metrics/attributeClassifier';
+import { perAttributeThresholds } from '../src/lib/metrics/pretrainedJudge';
 
 /** Balanced accuracy per attribute on the held-out faces. `parts`: feature batches in face order; `y`: [n, attributes] labels. */
 export async function pilotBalancedAccuracy(parts: Float32Array[], n: number, train: number, y: tf.Tensor2D): Promise<number[]> {
@@ -31,12 +32,8 @@ export async function pilotBalancedAccuracy(parts: Float32Array[], n: number, tr
   const ptr = (await tf.sigmoid(tf.add(tf.matMul(str, W), B)).data()) as Float32Array;
   const pte = (await tf.sigmoid(tf.add(tf.matMul(ste, W), B)).data()) as Float32Array;
   const ytrA = (await ytr.data()) as Float32Array, yteA = (await yte.data()) as Float32Array;
-  const out = Array.from({ length: k }, (_, j) => {
-    const t = balancedThreshold(Array.from({ length: train }, (_, i) => ptr[i * k + j]), Array.from({ length: train }, (_, i) => ytrA[i * k + j]));
-    let tp = 0, fn = 0, tn = 0, fp = 0;
-    for (let i = 0; i < held; i++) { const on = pte[i * k + j] > t; if (yteA[i * k + j] > 0.5) on ? tp++ : fn++; else on ? fp++ : tn++; }
-    return (tp / (tp + fn) + tn / (tn + fp)) / 2;
-  });
+  const cuts = perAttributeThresholds(ptr, ytrA, k, 'balanced');
+  const out = talliesOf(pte, yteA, k, cuts).map((t) => t.balanced);
   tf.dispose([X, xtr, xte, mean, variance, sd, str, ste, ytr, yte, pos, wPos, wNeg, W, B]);
   opt.dispose();
   return out;

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { attributeTallies, disposeClassifier, meanAccuracy, meanBalanced, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
-import { balancedThreshold, bestThreshold, blurred, gridMeans, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { balancedThreshold, bestThreshold, blurred, gridMeans, perAttributeThresholds, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
@@ -54,6 +54,11 @@ test('bestThreshold for accuracy calls a rare attribute off where the balanced c
   assert.equal(right(acc), 9, `accuracy cut ${acc}`);
   assert.equal(right(bal), 8);
   assert.equal(bestThreshold([0.2, 0.7], [0, 0], 'accuracy'), 0.5, 'one class only: the plain cut');
+  // Face-major, two attributes: attribute 0 is that example, attribute 1 its reverse order.
+  const p2 = p.flatMap((v) => [v, 1 - v]);
+  const y2 = y.flatMap((v, i) => [v, 1 - y[i]]);
+  assert.deepEqual(perAttributeThresholds(p2, y2, 2, 'accuracy'), [acc, bestThreshold(p.map((v) => 1 - v), y.map((v) => 1 - v), 'accuracy')]);
+  assert.equal(perAttributeThresholds(p2, y2, 2, 'balanced')[0], bal);
 });
 
 test('talliesOf: verdicts p > cut per attribute (default 0.5), face-major p and y', () => {

@@ -1,6 +1,6 @@
 import type { FaceDataset } from '../data/faceDataset';
 import { attributeProbabilities, talliesOf, type AttributeClassifier, type VerdictTally } from './attributeClassifier';
-import { bestThreshold } from './pretrainedJudge';
+import { perAttributeThresholds } from './pretrainedJudge';
 
 /**
  * A judge's verdicts on held-out faces two ways: its own (p > 0.5; the pretrained judge's cut is
@@ -18,8 +18,7 @@ export interface JudgeFigures {
 export async function judgeFigures(judge: AttributeClassifier, ds: FaceDataset, faces: number[] = ds.splits.test): Promise<JudgeFigures> {
   const a = ds.attributeNames.length;
   const val = await attributeProbabilities(judge, ds, ds.splits.val);
-  const column = (v: Float32Array, k: number) => Array.from({ length: v.length / a }, (_, i) => v[i * a + k]);
-  const accuracyCuts = ds.attributeNames.map((_, k) => bestThreshold(column(val.p, k), column(val.y, k), 'accuracy'));
+  const accuracyCuts = perAttributeThresholds(val.p, val.y, a, 'accuracy');
   const { p, y } = await attributeProbabilities(judge, ds, faces);
   return { own: talliesOf(p, y, a), atAccuracyCuts: talliesOf(p, y, a, accuracyCuts), accuracyCuts };
 }

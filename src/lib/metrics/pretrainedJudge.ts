@@ -216,6 +216,13 @@ export function bestThreshold(p: ArrayLike<number>, y: ArrayLike<number>, object
   return Math.min(1 - 1e-6, Math.max(1e-6, best.threshold));
 }
 
+/** Each attribute's best threshold for p and y of N faces × `attributes`, face-major. */
+export function perAttributeThresholds(p: ArrayLike<number>, y: ArrayLike<number>, attributes: number, objective: ThresholdObjective): number[] {
+  const faces = p.length / attributes;
+  const column = (v: ArrayLike<number>, j: number) => Array.from({ length: faces }, (_, i) => v[i * attributes + j]);
+  return Array.from({ length: attributes }, (_, j) => bestThreshold(column(p, j), column(y, j), objective));
+}
+
 /** The threshold on p that maximises balanced accuracy ((recall + specificity) / 2) on these faces. */
 export const balancedThreshold = (p: ArrayLike<number>, y: ArrayLike<number>): number => bestThreshold(p, y, 'balanced');
 
@@ -337,10 +344,7 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
     pVal.set(p, i * a);
   }
   const yVal = JUDGE_BLURS.flatMap(() => Array.from(labelRows(ds.splits.val)));
-  const thresholds = ds.attributeNames.map((_, j) => balancedThreshold(
-    Array.from({ length: val.length }, (_, i) => pVal[i * a + j]),
-    Array.from({ length: val.length }, (_, i) => yVal[i * a + j]),
-  ));
+  const thresholds = perAttributeThresholds(pVal, yVal, a, 'balanced');
   const trained = model.getWeights();
   const shifted = tf.tidy(() => tf.sub(trained[trained.length - 1], tf.tensor1d(thresholds.map((t) => Math.log(t / (1 - t))))));
   model.setWeights([...trained.slice(0, -1), shifted]);
