@@ -12,7 +12,8 @@ import { loadFaces } from '../src/lib/data/dataSource';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { attributeIndices } from '../src/lib/data/attributes';
 import { attributeClassifierFor, predictAttributes, VerdictTally, type AttributeClassifier } from '../src/lib/metrics/attributeClassifier';
-import { SWEEP_ATTRIBUTES } from '../src/lib/experiments/study';
+import { DEFAULT_SPEC } from '../src/lib/spec/experimentSpec';
+const SWEEP_ATTRIBUTES = DEFAULT_SPEC.evaluation.sweepAttributes;
 import { rowName } from '../src/lib/models/config';
 
 const BATCH = 100;

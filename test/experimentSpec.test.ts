@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
 import { applyOverride, canonicalJson, loadSpec, resolvedModel, runName, specFrom, SpecError } from '../src/lib/spec/experimentSpec';
-import { runExperiment } from '../src/lib/experiments/runExperiment';
+import { Experiment, runExperiment } from '../src/lib/experiments/experiment';
+import { experimentPaths } from '../src/lib/experiments/experimentStages';
 import { trainModel } from '../src/lib/experiments/trainModel';
 import { buildTable1 } from '../src/lib/experiments/table1';
 import { disposeRun } from '../src/lib/training/trainer';
@@ -156,4 +157,56 @@ test('vii run on a tiny spec reproduces the old path (vii train, then vii table1
   assert.equal(fs.statSync(path.join(root, 'tables', 'tiny.json')).mtimeMs, tableTime);
   assert.ok(!lines.some((l) => /^\[vii\] (chain|sweep) /.test(l)), lines.join('\n'));
   assert.ok(!lines.some((l) => l.includes('masked L1')), 'the compare table was not rebuilt');
+});
+
+test('experiment names are plain folder names: a path, an empty or a huge name is refused naming the rule', () => {
+  for (const name of ['../../../tmp/x/escaped', '', '/tmp/abs', 'a/b', '.hidden', 'x'.repeat(10_000)]) {
+    assert.throws(() => specFrom({ name, models: [{ preset: 'vae-partial' }] }, 'spec.json'), (e: Error) => e instanceof SpecError && /name .*expected a plain folder name/.test(e.message) && e.message.length < 300, name.slice(0, 20));
+  }
+  assert.equal(specFrom({ name: 'mouth-hole64', models: [{ preset: 'vae-partial' }] }, 'spec.json').name, 'mouth-hole64');
+});
+
+test('overrides that change results give the experiment its own output folder; stages alone do not', () => {
+  const plain = loadSpec('configs/mouth-hole64.json');
+  assert.equal(plain.name, 'mouth-hole64');
+  assert.equal(loadSpec('configs/mouth-hole64.json', ['stages=["summary"]']).name, 'mouth-hole64', 'choosing stages computes nothing else');
+  const trial = loadSpec('configs/mouth-hole64.json', ['data.limit=120', 'stages=["summary"]']);
+  assert.match(trial.name, /^mouth-hole64-[0-9a-f]{8}$/, 'a quick trial never writes over the committed mouth-hole64 outputs');
+  assert.equal(loadSpec('configs/mouth-hole64.json', ['data.limit=120']).name, trial.name, 'the same settings find the same folder');
+  assert.notEqual(loadSpec('configs/mouth-hole64.json', ['data.limit=121']).name, trial.name);
+  assert.equal(experimentPaths(trial).summary, path.join('results', 'logs', trial.name, 'summary.md'));
+});
+
+test('an opened experiment finds the shipped model of exactly its settings; another λ_l, a subset or a fine-tune is its own experiment', () => {
+  const exp = Experiment.open('configs/perceptual64.json', [], { useShipped: true, tiny: false, log: () => {} });
+  const sources = exp.runs().map((r) => (r.source === 'shipped' ? path.basename(r.runDir) : r.source === 'run' ? 'run' : 'untrained'));
+  // Model 2 (complete, λ = 0) does not ship; the other three do, matched by their settings hash.
+  assert.deepEqual([sources[0], sources[1], sources[3]], ['cropped-no-attr', 'cropped-no-attr-perceptual', 'complete-no-attr-perceptual']);
+  const other = Experiment.open('configs/perceptual64.json', ['models.1.model.perceptual.weights.Conv1_relu=0.05'], { useShipped: true, tiny: false, log: () => {} });
+  assert.notEqual(other.runs()[1].source, 'shipped', 'another λ_l is another model');
+  assert.notEqual(other.runs()[1].name, exp.runs()[1].name);
+  assert.notEqual(other.paths.figures, exp.paths.figures, 'its figures never replace the committed settings\' ones');
+  assert.equal(Experiment.open('configs/perceptual64.json', [], { useShipped: false, tiny: false }).runs()[0].source === 'shipped', false, 'vii run trains its own');
+  const sub = exp.select([1, 0]);
+  assert.deepEqual(sub.spec.models.map((m) => m.preset), ['vae-partial', 'vae-partial']);
+  assert.deepEqual(sub.spec.compare, [[1, 0]]);
+  assert.throws(() => exp.select([7]), /no model 7/);
+  const tune = exp.fineTune(1, { lambdas: { Conv1_relu: 0.05 }, steps: 200, images: 50 });
+  const [parent, tuned] = tune.runs();
+  assert.equal(parent.source, 'shipped');
+  assert.equal(tuned.source === 'shipped', false);
+  assert.match(tuned.name, /^vae-partial-64-Conv10\.05-[0-9a-f]{8}$/);
+  assert.equal(tune.spec.evaluation.images, 50);
+  assert.notEqual(exp.fineTune(1, { lambdas: { Conv1_relu: 0.02 }, steps: 200 }).paths.figures, tune.paths.figures, 'another λ never overwrites this fine-tune\'s figures');
+  assert.throws(() => exp.fineTune(2, { lambdas: {}, steps: 5 }), /not trained/);
+});
+
+test('smoke size (VII_TINY) is applied after the settings are checked: a bad epoch count or size is refused, not replaced', () => {
+  assert.throws(() => Experiment.open('configs/perceptual64.json', ['train.epochs=-1'], { tiny: true }), /train\.epochs -1; expected an integer ≥ 1/);
+  assert.throws(() => Experiment.open('configs/perceptual64.json', ['data.size=48'], { tiny: true }), /data\.size/);
+  assert.throws(() => Experiment.open('configs/perceptual64.json', ['evaluation.mask="centre:2"'], { tiny: true }), /evaluation\.mask/);
+  assert.throws(() => Experiment.open('configs/perceptual64.json', ['models.1.model.perceptual.weights.Conv1_reluu=0.01'], { tiny: true }), /Conv1_reluu/);
+  const tiny = Experiment.open('configs/perceptual64.json', [], { tiny: true });
+  assert.equal(tiny.spec.data.size, 32);
+  assert.match(tiny.paths.figures, /^results\/tiny\//);
 });

@@ -64,8 +64,8 @@ test('a mean ± std cell can carry a note mark (‡: PD of a model trained throu
   assert.match(tableLatex(noted), /0\.500 \$\\pm\$ 0\.100 \$\\ddagger\$/);
 });
 
-test('the study\'s chain cell shows the best step when the chain is best in between (it hid a minimum at t = 4)', async () => {
-  const { chainCell } = await import('../src/lib/experiments/study');
+test('the summary\'s chain cell shows the best step when the chain is best in between (it hid a minimum at t = 4)', async () => {
+  const { chainCell } = await import('../src/lib/experiments/experimentStages');
   assert.equal(chainCell([0.2831, 0.2, 0.15, 0.116, 0.12, 0.1335]), '0.2831 → 0.1335 (best 0.1160 at t = 4)');
   assert.equal(chainCell([0.3, 0.2, 0.1]), '0.3000 → 0.1000');
   assert.equal(chainCell([0.088, 0.1, 0.199]), '0.0880 → 0.1990');

@@ -5,7 +5,8 @@ import { selectBackend } from '../src/lib/backend/selectBackend';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
 import { gatherBatch } from '../src/lib/data/faceDataset';
-import { DEFAULT_SECTION, sectionModel, collapseChecks } from '../src/lib/experiments/sections';
+import { collapseChecks } from '../src/lib/experiments/collapseChecks';
+import { loadSpec, resolvedModel } from '../src/lib/spec/experimentSpec';
 import { DEFAULT_TRAIN } from '../src/lib/models/config';
 import { createTrainingRun, trainEpochs, disposeRun } from '../src/lib/training/trainer';
 import { complete } from '../src/lib/completion';
@@ -14,20 +15,21 @@ import { maskedL1 } from '../src/lib/metrics/ssim';
 import { meanFill } from '../src/lib/metrics/meanFill';
 import { tempDir } from './helpers/fixtures';
 
-// The default study's model (sectionModel of DEFAULT_SECTION) on the synthetic faces a fresh
+// The default study's model (configs/study.json's vae-partial) on the synthetic faces a fresh
 // clone trains on, for a short budget: the posterior must not collapse to the mean face.
 test('no collapse on the synthetic faces: KL per image, distinct prior samples, completions beat mean fill', async () => {
   await selectBackend({ quiet: true });
   const dir = tempDir();
   await writeSyntheticFaces({ dir, count: 640, seed: 2 });
   const data = await loadCelebA({ dir, preprocess: { size: 32, cropFraction: 148 / 178 }, cacheDir: null, kind: 'synthetic' });
-  const model = sectionModel(DEFAULT_SECTION, 'vae-partial');
+  const study = loadSpec('configs/study.json');
+  const { model } = resolvedModel(study, { preset: 'vae-partial' });
   const run = await createTrainingRun({ model, train: { ...DEFAULT_TRAIN, epochs: 16, batchSize: 64, checkpointEvery: 1000 }, data, runDir: null });
   await trainEpochs(run);
-  const { klPerImage, priorSpread } = await collapseChecks(run, 16, 0);
+  const { klPerImage, priorSpread } = await collapseChecks(run, 16, 1);
   const idx = data.splits.val.slice(0, 48);
   const batch = gatherBatch(data, idx);
-  const mask = makeMaskBatch(parseMaskSpec(DEFAULT_SECTION.mask), idx.length, 32);
+  const mask = makeMaskBatch(parseMaskSpec(study.evaluation.mask), idx.length, 32);
   const completed = complete(run.model, batch.x, mask, null, { method: 'gibbs', steps: 10, latent: 'mean', seed: 0 }).completed;
   const [modelL1, fillL1] = tf.tidy(() => [tf.mean(maskedL1(completed, batch.x, mask)).dataSync()[0], tf.mean(maskedL1(meanFill(batch.x, mask), batch.x, mask)).dataSync()[0]]);
   console.log(`steps ${run.step}: KL ${klPerImage.toFixed(1)} nats/image, prior spread ${priorSpread.toFixed(4)}, masked L1 ${modelL1.toFixed(4)} vs mean fill ${fillL1.toFixed(4)}`);

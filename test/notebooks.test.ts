@@ -29,7 +29,10 @@ test('every notebook executes headless at tiny size; the exported HTML renders i
     const counts = nb.cells.filter((c) => c.cell_type === 'code').map((c) => (c as { execution_count?: number | null }).execution_count);
     assert.deepEqual(counts, counts.map((_, i) => i + 1), `${name}: executed cells keep their execution counts (HTML shows In [1], In [2], …)`);
   }
-  // The loss-curve plot of notebook 01 must render in a browser from the exported HTML.
+  // The executed notebook stays light: the basic minified plotly.js per plot, no 10 MB bundle.
+  const size01 = fs.statSync(path.join(out, '01-latent-vae.ipynb')).size;
+  assert.ok(size01 < 5e6, `executed 01-latent-vae.ipynb weighs ${(size01 / 1e6).toFixed(1)} MB (limit 5 MB)`);
+  // The chain plot of notebook 01 must render in a browser from the exported HTML.
   const html = path.join(out, '01-latent-vae.html');
   assert.ok(fs.existsSync(html), 'HTML export written');
   // Chromium from Debian or from npm's @sparticuz/chromium: `npm install` alone must be enough here.
@@ -51,4 +54,36 @@ test('the committed notebooks are exactly what scripts/make_notebooks.py writes 
   const made = fs.readdirSync(out).sort();
   assert.deepEqual(made, fs.readdirSync(path.join(root, 'notebooks')).filter((f) => f.endsWith('.ipynb')).sort());
   for (const f of made) assert.equal(fs.readFileSync(path.join(root, 'notebooks', f), 'utf8'), fs.readFileSync(path.join(out, f), 'utf8'), `notebooks/${f} differs from the generator's output: edit scripts/make_notebooks.py and rerun it`);
+});
+
+test('live tslab kernels: notebooks 01 and 03 cell by cell, every cell rerun three times, a forgotten await, a second kernel beside the first', { skip: notebookSkip() }, () => {
+  // The kernel spec of this checkout in a private prefix, as run_notebooks.sh does.
+  const prefix = tempDir();
+  const install = spawnSync(path.join(root, 'node_modules', '.bin', 'tslab'), ['install', '--python=/usr/bin/python3', `--binary=${path.join(root, 'node_modules', '.bin', 'tslab')}`, `--prefix=${prefix}`], { cwd: root, encoding: 'utf8' });
+  assert.equal(install.status, 0, install.stderr);
+  const report = path.join(tempDir(), 'report.json');
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'test', 'helpers', 'live_kernel.py'), report, 'notebooks/01-latent-vae.ipynb', 'notebooks/03-attribute-placement.ipynb'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, VII_TINY: '1', JUPYTER_PATH: path.join(prefix, 'share', 'jupyter') },
+    timeout: 25 * 60_000,
+  });
+  assert.equal(r.status, 0, `live_kernel.py failed:\n${r.stdout.slice(-2000)}\n${r.stderr.slice(-3000)}`);
+  const reports = JSON.parse(fs.readFileSync(report, 'utf8')) as { notebook: string; passes: { tensors: number; rss: number }[]; failures: unknown[]; alive_after_rejection: boolean; second_kernel_failures: unknown[]; first_alive_at_end: boolean }[];
+  assert.equal(reports.length, 2);
+  for (const nb of reports) {
+    assert.deepEqual(nb.failures, [], `${nb.notebook}: cells failed`);
+    assert.equal(nb.passes.length, 4, `${nb.notebook}: one pass and three reruns`);
+    const first = nb.passes[0].tensors;
+    // Within 10 % of the first pass (and a tensor or two of slack when the first pass holds almost none).
+    for (const p of nb.passes.slice(1)) assert.ok(Math.abs(p.tensors - first) <= Math.max(2, 0.1 * first), `${nb.notebook}: ${p.tensors} tensors after a rerun pass, ${first} after the first: a rerun leaks`);
+    // RSS follows V8's collector (a sawtooth over reruns, measured up to 1.44× the first pass over nine passes), not a climb.
+    const rss0 = nb.passes[0].rss;
+    for (const p of nb.passes.slice(1)) assert.ok(p.rss < 1.6 * rss0, `${nb.notebook}: RSS ${(p.rss / 1e6).toFixed(0)} MB after a rerun pass, ${(rss0 / 1e6).toFixed(0)} MB after the first`);
+    console.log(`${nb.notebook}: tensors ${nb.passes.map((p) => p.tensors).join(' → ')}, RSS ${nb.passes.map((p) => (p.rss / 1e6).toFixed(0)).join(' → ')} MB`);
+    assert.ok((nb as { type_error_caught?: boolean }).type_error_caught, `${nb.notebook}: vii.showText(42) compiled: the notebook does not see the library's types`);
+    assert.ok(nb.alive_after_rejection, `${nb.notebook}: a forgotten await on a failing promise killed the kernel`);
+    assert.deepEqual(nb.second_kernel_failures, [], `${nb.notebook}: a second kernel could not run the notebook beside the first (a lock held by a loaded run?)`);
+    assert.ok(nb.first_alive_at_end);
+  }
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Headless entry: `vii <command> [options]`. Every command calls the same src/lib code as the notebooks.
-import { parseArgs, intFlag, stringFlag, asUsage, parseDecimal, UsageError } from './args';
+import { parseArgs, intFlag, stringFlag, asUsage, UsageError } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
 import * as fs from 'fs';
 import sharp from 'sharp';
@@ -12,12 +12,13 @@ import { tableMarkdown } from '../lib/export/table';
 import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName, rowPreset } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
 import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
-import { DEFAULT_SECTION } from '../lib/experiments/sections';
-import { runStudy, SWEEP_ATTRIBUTES } from '../lib/experiments/study';
-import { loadSpec } from '../lib/spec/experimentSpec';
+import { DEFAULT_SPEC, loadSpec } from '../lib/spec/experimentSpec';
+
+/** The project's root (configs/ and models/ live there, wherever vii is run from). */
+const STUDY_ROOT = path.resolve(__dirname, '..', '..');
 import { JUDGES, judgeFor, type JudgeName } from '../lib/metrics/pretrainedJudge';
 import { writeExplorer } from '../lib/explorer/explorerPage';
-import { runExperiment } from '../lib/experiments/runExperiment';
+import { runExperiment } from '../lib/experiments/experiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
 import { loadTrainedModel } from '../lib/weights/loadModel';
 import { disposeClassifier } from '../lib/metrics/attributeClassifier';
@@ -76,8 +77,9 @@ commands:
         carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → side-by-side compare → summary,
         resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
         dotted name (train.epochs=2, data.limit=300, model.perceptual.weights.Conv1_relu=0.01, stages=["table1"])
-  study [--full] [--size 32|64] [--epochs N] [--limit N] [--eval-images N] [--data DIR] [--seed S] [--steps-per-epoch N] [--attribute-guidance λ]
-        every section and Table 1 for the paper's 8 rows, written to results/
+  study [--full] [KEY=VALUE ...]
+        vii run configs/study.json (the paper's 8 models at 32×32, 3 epochs of 3,000 faces; results/study/),
+        or with --full configs/paper64.json (64×64, all faces, 10 epochs); KEY=VALUE as for run
   weights fetch vgg16|inception|lpips-vgg ... [--dir DIR] | weights convert FILE.pth [--out PATH] | weights status [--dir DIR]
         download torchvision's ImageNet checkpoints (resumable, SHA-256 checked) into DIR (default
         $VII_WEIGHTS_DIR or data/weights) and convert them to TF.js: table1 and the study then report
@@ -191,7 +193,7 @@ const commands: Record<string, Command> = {
     if (!(JUDGES as readonly string[]).includes(judge)) throw new UsageError(`--judge ${judge}: expected ${JUDGES.join(', ')}`);
     if (!args.flags.has('checkpoint') && !args.flags.has('model')) throw new UsageError(`sweep needs --checkpoint DIR or --model NAME; see vii --help`);
     const checkpointDir = modelOrCheckpoint(args);
-    const attributes = (stringFlag(args, 'attributes') ?? SWEEP_ATTRIBUTES.join(',')).split(',').filter(Boolean);
+    const attributes = (stringFlag(args, 'attributes') ?? DEFAULT_SPEC.evaluation.sweepAttributes.join(',')).split(',').filter(Boolean);
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
     const steps = intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1);
@@ -290,22 +292,9 @@ const commands: Record<string, Command> = {
     if (out.summary) console.log(`[vii] wrote ${out.summary}`);
   },
   async study(argv) {
-    const args = parseArgs(argv, { full: 'switch', size: 'value', epochs: 'value', limit: 'value', 'eval-images': 'value', data: 'value', seed: 'value', 'steps-per-epoch': 'value', 'attribute-guidance': 'value' });
-    const guidance = stringFlag(args, 'attribute-guidance');
-    if (guidance !== undefined && !(parseDecimal(guidance) >= 0)) throw new UsageError(`--attribute-guidance ${guidance}: expected a number ≥ 0`);
-    const base = args.flags.has('full') ? { ...DEFAULT_SECTION, size: 64 as const, epochs: 10, limit: undefined, evalImages: undefined, frechet: true, klWarmupSteps: undefined } : DEFAULT_SECTION;
-    const cfg = {
-      ...base,
-      size: intFlag(args, 'size', base.size, 32) as 32 | 64,
-      epochs: intFlag(args, 'epochs', base.epochs, 1),
-      limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 50) : base.limit,
-      evalImages: args.flags.has('eval-images') ? intFlag(args, 'eval-images', 0, 10) : base.evalImages,
-      stepsPerEpoch: args.flags.has('steps-per-epoch') ? intFlag(args, 'steps-per-epoch', 0, 1) : base.stepsPerEpoch,
-      dataDir: stringFlag(args, 'data'),
-      seed: intFlag(args, 'seed', base.seed),
-      attributeGuidance: guidance === undefined ? 0 : parseDecimal(guidance),
-    };
-    await runStudy(cfg);
+    // The study is a committed spec: `vii run configs/study.json` (quick, 32×32), or paper64's full scale.
+    const args = parseArgs(argv, { full: 'switch' }, { positional: true });
+    await commands.run([path.join(STUDY_ROOT, 'configs', args.flags.has('full') ? 'paper64.json' : 'study.json'), ...args.positional]);
   },
 };
 

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as fs from 'fs';
 import { installNodeWasmThreadShims } from './wasm/wasmThreads';
 import { registerWasmKernels } from './wasm/registerWasmKernels';
+import { snapshotProcessHandlers } from './wasm/processHandlers';
 import { useOwnWebgpuKernels, WEBGPU_KERNEL_NAMES, webgpuKernelsFromEnv } from './webgpu/registerWebgpuKernels';
 
 export { useOwnWebgpuKernels, WEBGPU_KERNEL_NAMES, webgpuKernelsFromEnv };
@@ -135,11 +136,14 @@ async function initWasm(threads: number): Promise<number> {
         restore = installNodeWasmThreadShims(threads);
       }
       wasm.setThreadsCount(threads);
+      const dropAddedHandlers = snapshotProcessHandlers();
       try {
         if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") returned false');
         await tf.ready();
       } finally {
         restore?.();
+        // Emscripten's rethrowing handlers would make any unhandled rejection fatal (a notebook kernel's death).
+        dropAddedHandlers();
       }
       return wasm.getThreadsCount();
     })();

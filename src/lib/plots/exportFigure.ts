@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { figurePage, type Figure } from './plotly';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
+import sharp from 'sharp';
 import { renderPage } from './browser';
 export { findBrowser, browserMissing } from './browser';
 
@@ -38,4 +39,21 @@ export function exportGrid(png: Buffer, name: string, config: unknown, dir = FIG
   writeFileAtomic(`${base}.png`, png);
   writeJsonAtomic(`${base}.json`, { figure: name, config });
   return [`${base}.png`, `${base}.json`];
+}
+
+/** A PDF beside an image grid's PNG (`<name>.pdf`, the page the size of the image), for a paper's appendix. */
+export async function gridPdf(pngFile: string): Promise<string> {
+  const { width = 256, height = 256 } = await sharp(pngFile).metadata();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vii-grid-'));
+  const pdf = pngFile.replace(/\.png$/, '.pdf');
+  try {
+    const html = path.join(tmp, 'grid.html');
+    const data = fs.readFileSync(pngFile).toString('base64');
+    fs.writeFileSync(html, `<!doctype html><html><body style="margin:0"><img src="data:image/png;base64,${data}" width="${width}" height="${height}" style="display:block;image-rendering:pixelated"></body></html>`);
+    await renderPage(html, { pdf: path.join(tmp, 'grid.pdf'), width, height });
+    writeFileAtomic(pdf, fs.readFileSync(path.join(tmp, 'grid.pdf')));
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  return pdf;
 }

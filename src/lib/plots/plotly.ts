@@ -10,7 +10,7 @@ export interface Figure {
 let plotlySource: string | null = null;
 function plotlyJs(): string {
   if (plotlySource === null) {
-    const file = path.join(path.dirname(require.resolve('plotly.js-dist')), 'plotly.js');
+    const file = path.join(path.dirname(require.resolve('plotly.js-basic-dist-min')), 'plotly-basic.min.js');
     plotlySource = fs.readFileSync(file, 'utf8');
   }
   return plotlySource;
@@ -19,7 +19,7 @@ function plotlyJs(): string {
 let divCounter = 0;
 
 /**
- * A self-contained HTML fragment rendering the figure: a div and a script. plotly.js (~10 MB) is
+ * A self-contained HTML fragment rendering the figure: a div and a script. plotly.js (basic bundle, ~1 MB) is
  * inlined when `includePlotly` (once per notebook or page), otherwise the page's window.Plotly is used.
  */
 export function figureHtml(fig: Figure, options: { includePlotly: boolean; width?: number; height?: number }): string {

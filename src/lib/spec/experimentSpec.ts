@@ -83,8 +83,13 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
 };
 
+/** An experiment's name names folders under results/: never a path. */
+const EXPERIMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** A bad spec file or override: one line naming the file or key and what was expected. */
-export class SpecError extends Error {}
+export class SpecError extends Error {
+  override name = 'SpecError';
+}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -148,6 +153,7 @@ function merge<T>(base: T, over: unknown): T {
 export function specFrom(value: unknown, source: string): ExperimentSpec {
   checkShape(value, DEFAULT_SPEC, '', source);
   const spec = merge(DEFAULT_SPEC, value);
+  if (!EXPERIMENT_NAME.test(spec.name)) throw new SpecError(`${source}: name ${JSON.stringify(spec.name.length > 60 ? `${spec.name.slice(0, 60)}…` : spec.name)}; expected a plain folder name (letters, digits, '.', '_', '-'; starting with a letter or digit; at most 64 characters)`);
   if (spec.models.length === 0) throw new SpecError(`${source}: models is empty; list at least one { "preset": NAME }`);
   for (const [i, e] of spec.models.entries()) {
     try {
@@ -179,8 +185,20 @@ export function loadSpec(file: string, overrides: string[] = []): ExperimentSpec
   } catch (e) {
     throw new SpecError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such spec file' : `not valid JSON (${(e as Error).message})`}`);
   }
+  const asWritten = raw;
   for (const o of overrides) raw = applyOverride(raw, o);
-  return specFrom(raw, overrides.length ? `${file} with ${overrides.join(' ')}` : file);
+  const spec = specFrom(raw, overrides.length ? `${file} with ${overrides.join(' ')}` : file);
+  if (overrides.length === 0) return spec;
+  // Overrides that change what is computed get their own output folder, so a quick trial never
+  // writes over the results of the settings as committed (the stages to run change nothing).
+  const settings = (s: ExperimentSpec) => canonicalJson({ ...s, stages: undefined });
+  let unchanged = false;
+  try {
+    unchanged = settings(specFrom(asWritten, file)) === settings(spec);
+  } catch {
+    unchanged = false;
+  }
+  return unchanged ? spec : { ...spec, name: `${spec.name}-${settingsHash({ ...spec, stages: undefined })}` };
 }
 
 /**

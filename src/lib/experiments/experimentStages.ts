@@ -1,8 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { loadFaces } from '../data/dataSource';
-import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { configRow } from '../models/config';
@@ -13,17 +11,14 @@ import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { tableMarkdown } from '../export/table';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
-import { disposeRun } from '../training/trainer';
 import { complete } from '../completion';
 import { chainRecorder } from './gibbsChain';
-import { trainModel } from './trainModel';
 import { buildTable1 } from './table1';
 import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
-import { chainCell } from './study';
 import { comparisonGrids, quickCompare } from './fineTune';
-import { chainCurves } from '../plots/plotly';
+import { chainCurves, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
-import { canonicalJson, resolvedModel, runName, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
+import { canonicalJson, resolvedModel, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
 
 /** What `vii run` leaves, by stage (paths relative to the working directory). */
 export interface ExperimentOutputs {
@@ -47,16 +42,16 @@ export function experimentPaths(spec: ExperimentSpec) {
   };
 }
 
-type Run = ExperimentOutputs['runs'][number];
-type Paths = ReturnType<typeof experimentPaths>;
+export type Run = ExperimentOutputs['runs'][number];
+export type Paths = ReturnType<typeof experimentPaths>;
 
 /** The Table 1 row of an entry: the paper's name, with guidance when trained with it. */
-function entryRow(spec: ExperimentSpec, entry: ModelEntry): string {
+export function entryRow(spec: ExperimentSpec, entry: ModelEntry): string {
   return entry.row ?? configRow(resolvedModel(spec, entry).model);
 }
 
 /** A log file that keeps every message and every 20th progress line (as the shell pipeline's logs did). */
-function fileLogger(file: string) {
+export function fileLogger(file: string) {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   let progress = 0;
   return (line: string) => {
@@ -66,62 +61,13 @@ function fileLogger(file: string) {
 }
 
 /**
- * Carries out a spec's stages: train (or resume, or load when finished) every model, log each
- * model's Gibbs chain on held-out faces, build Table 1, sweep the attribute models, write a
- * summary. Each stage skips work already done for the same checkpoints, so a rerun resumes.
+ * What names a run's newest checkpoint, for the stages' stamps: a run folder's latest.json, or a
+ * shipped model's weights digest (models/NAME has one checkpoint and no series).
  */
-export async function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m)): Promise<ExperimentOutputs> {
-  const p = experimentPaths(spec);
-  fs.mkdirSync(p.logs, { recursive: true });
-  writeJsonAtomic(path.join(p.logs, 'spec.json'), spec);
-  const data = await loadFaces({ dir: spec.data.dir ?? undefined, limit: spec.data.limit ?? undefined, preprocess: { size: spec.data.size, cropFraction: CELEBA_CROP_FRACTION }, seed: spec.train.seed });
-  log(`[vii] ${spec.name}: ${spec.models.length} model(s), ${data.images.length} ${data.kind} faces at ${spec.data.size}×${spec.data.size}; stages ${spec.stages.join(', ')}`);
-  const runs = spec.models.map((entry) => {
-    const name = runName(spec, entry);
-    return { entry, name, runDir: path.join(spec.out.runs, name), row: entryRow(spec, entry) };
-  });
-  const names = runs.map((r) => r.row);
-  for (const r of runs) if (names.filter((n) => n === r.row).length > 1) r.row = `${r.row} [${r.name}]`;
-  const outputs: ExperimentOutputs = { runs, chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
-  const has = (stage: ExperimentSpec['stages'][number]) => spec.stages.includes(stage);
-
-  if (has('train')) {
-    for (const r of runs) {
-      const { model, train } = resolvedModel(spec, r.entry);
-      fs.mkdirSync(r.runDir, { recursive: true });
-      writeJsonAtomic(path.join(r.runDir, 'spec.json'), { spec, entry: r.entry });
-      log(`[vii] train ${r.row}: ${r.runDir}`);
-      const logLine = fileLogger(path.join(p.logs, `${r.name}.log`));
-      disposeRun(await trainModel({ model, train, data, runDir: r.runDir, onLine: logLine, log: (m) => (logLine(m), log(m)) }));
-    }
-  }
-  const trained = runs.filter((r) => fs.existsSync(path.join(r.runDir, 'latest.json')));
-  if (trained.length < runs.length) log(`[vii] not trained yet (run the train stage): ${runs.filter((r) => !trained.includes(r)).map((r) => r.name).join(', ')}`);
-
-  if (has('chain')) {
-    for (const r of trained) outputs.chains[r.name] = await chainStage(spec, data, r.runDir, path.join(p.logs, `chain-${r.name}.json`), log);
-    if (trained.length) outputs.chainFigure = await chainFigure(spec, trained, outputs.chains, p);
-  }
-  if (has('table1') && trained.length) outputs.table = await table1Stage(spec, data, trained, p, log);
-  if (has('sweep')) {
-    for (const r of trained) {
-      const control = await sweepStage(spec, data, r, p, log);
-      if (control) outputs.control[r.row] = control;
-    }
-  }
-  if (has('compare')) {
-    for (const [i, j] of spec.compare) {
-      const pair = [runs[i], runs[j]];
-      if (pair.every((r) => trained.includes(r))) outputs.compared.push(await compareStage(spec, data, pair as [Run, Run], p, log));
-    }
-  }
-  if (has('summary')) outputs.summary = writeSummary(spec, outputs, p);
-  return outputs;
-}
-
-/** What names a run's newest checkpoint (its latest.json), for the stages' stamps. */
-function checkpointStamp(runDir: string): string {
-  return fs.readFileSync(path.join(runDir, 'latest.json'), 'utf8');
+export function checkpointStamp(runDir: string): string {
+  const latest = path.join(runDir, 'latest.json');
+  if (fs.existsSync(latest)) return fs.readFileSync(latest, 'utf8');
+  return `shipped ${(JSON.parse(fs.readFileSync(path.join(runDir, 'weights.json'), 'utf8')) as { sha256: string }).sha256}`;
 }
 
 /** Is `file` a stage output made from exactly these inputs? */
@@ -135,7 +81,7 @@ function upToDate(file: string, stamp: unknown): boolean {
 }
 
 /** The masked L1 after every Gibbs step on the first held-out test faces, z = μ and z ~ q. */
-async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: string, file: string, log: (m: string) => void): Promise<{ mean: number[]; sample: number[] }> {
+export async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: string, file: string, log: (m: string) => void): Promise<{ mean: number[]; sample: number[] }> {
   const indices = data.splits.test.slice(0, spec.evaluation.chainImages);
   const stamp = { checkpoint: checkpointStamp(runDir), images: indices.length, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   // Checked before the weights are read: a finished chain costs one small file read.
@@ -161,20 +107,22 @@ async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: strin
   return result;
 }
 
-/** The chain figure: masked L1 after each Gibbs step, a line per model and latent (JSON alone without a browser). */
-async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: ExperimentOutputs['chains'], p: Paths): Promise<string[]> {
+/** The chain figure: masked L1 after each Gibbs step, a line per model and latent (PNG and PDF beside its JSON when a browser is found). */
+export async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: ExperimentOutputs['chains'], p: Paths): Promise<{ figure: Figure; files: string[] }> {
   const series = runs.flatMap((r) => (['mean', 'sample'] as const).map((latent) => ({ name: `${r.row} (z ${latent === 'mean' ? '= μ' : '~ q'})`, values: chains[r.name][latent] })));
-  const config = { spec: spec.name, images: spec.evaluation.chainImages, mask: spec.evaluation.mask, steps: spec.completion.steps, series };
-  if (await findBrowser()) return exportFigure(chainCurves(series), 'chain', config, p.figures);
+  const config = { spec: spec.name, runs: runs.map((r) => r.name), images: spec.evaluation.chainImages, mask: spec.evaluation.mask, steps: spec.completion.steps, series };
+  const figure = chainCurves(series);
+  if (runs.length === 0) return { figure, files: [] };
+  if (await findBrowser()) return { figure, files: await exportFigure(figure, 'chain', config, p.figures) };
   writeJsonAtomic(path.join(p.figures, 'chain.json'), config);
-  return [path.join(p.figures, 'chain.json')];
+  return { figure, files: [path.join(p.figures, 'chain.json')] };
 }
 
 /**
  * Two models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
  * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z.
  */
-async function compareStage(spec: ExperimentSpec, data: FaceDataset, pair: [Run, Run], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
+export async function compareStage(spec: ExperimentSpec, data: FaceDataset, pair: [Run, Run], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
   const base = path.join(p.logs, `compare-${pair[0].name}-vs-${pair[1].name}`);
   const stamp = { checkpoints: pair.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
   const names = pair.map((r) => r.row) as [string, string];
@@ -196,7 +144,7 @@ async function compareStage(spec: ExperimentSpec, data: FaceDataset, pair: [Run,
   }
 }
 
-async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: Run[], p: Paths, log: (m: string) => void): Promise<string> {
+export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: Run[], p: Paths, log: (m: string) => void): Promise<string> {
   const stampFile = path.join(p.logs, 'table1.stamp.json');
   const stamp = {
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
@@ -230,7 +178,7 @@ async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: 
 }
 
 /** Decoder sweeps and forced completions of an attribute model, judged; null for models without the attributes. */
-async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<AttributeControl[] | null> {
+export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<AttributeControl[] | null> {
   const { model: config } = resolvedModel(spec, r.entry);
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
@@ -254,7 +202,7 @@ async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Pa
   }
 }
 
-function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Paths): string {
+export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Paths): string {
   const lines = [`# ${spec.name}`, '', `Spec: \`${path.join(p.logs, 'spec.json')}\` (runs under \`${spec.out.runs}\`).`, ''];
   if (Object.keys(o.chains).length) {
     lines.push(`## Gibbs chain (masked L1 after step 1 → ${spec.completion.steps}, ${spec.evaluation.chainImages} held-out faces)`, '', '| model | run | z = μ | z ~ q |', '|---|---|---|---|');
@@ -266,4 +214,11 @@ function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Paths): str
   for (const c of o.compared) lines.push(`## ${c.pair[0]} | ${c.pair[1]}`, '', fs.readFileSync(c.table, 'utf8'), '', ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;
+}
+
+/** "0.2831 → 0.1335", or with the best step when the chain is best in between: "0.2831 → 0.1335 (best 0.1160 at t = 4)". */
+export function chainCell(values: number[]): string {
+  const best = values.reduce((b, v, i) => (v < values[b] ? i : b), 0);
+  const ends = `${values[0].toFixed(4)} → ${values[values.length - 1].toFixed(4)}`;
+  return best === 0 || best === values.length - 1 ? ends : `${ends} (best ${values[best].toFixed(4)} at t = ${best + 1})`;
 }

@@ -1,0 +1,375 @@
+import * as fs from 'fs';
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'path';
+import { loadFaces } from '../data/dataSource';
+import { CELEBA_CROP_FRACTION } from '../data/preprocess';
+import { gatherBatch, type FaceDataset } from '../data/faceDataset';
+import { attributeIndices } from '../data/attributes';
+import { makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
+import { completeSamples } from '../completion';
+import { gridPng } from '../plots/imageGrid';
+import { DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
+import { writeJsonAtomic } from '../io/atomicWrite';
+import { disposeRun } from '../training/trainer';
+import { MODELS_DIR } from '../weights/shippedModel';
+import type { ResultTable } from '../export/table';
+import { trainModel } from './trainModel';
+import { chainFigure, chainStage, compareStage, entryRow, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
+import { loadSpec, resolvedModel, runName, settingsHash, specFrom, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
+import type { AttributeControl } from './attributeControl';
+import { comparisonGrids } from './fineTune';
+import { findCheckpoint } from '../models/checkpoint';
+import { parseHistoryCsv } from '../training/history';
+import { loadTrainedModel } from '../weights/loadModel';
+import { lossCurves, type Figure } from '../plots/plotly';
+import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
+
+/** Where a model's trained weights are: its own run folder, a shipped model of the same settings, or nowhere yet. */
+export type RunSource = 'run' | 'shipped' | 'untrained';
+
+export interface ExperimentRun extends Run {
+  source: RunSource;
+  /** Epochs of the newest checkpoint (a shipped model: its card's), of `epochs`. */
+  epochsDone: number;
+  epochs: number;
+}
+
+/** Faces already loaded in this process, by what fixes them (a notebook's rerun reuses them). */
+const faceCache = new Map<string, Promise<FaceDataset & { origin: string }>>();
+
+/** The settings hash of each shipped model (models/NAME/config.json), read once. */
+let shipped: Map<string, string> | null = null;
+function shippedBySettings(): Map<string, string> {
+  if (shipped) return shipped;
+  shipped = new Map();
+  if (!fs.existsSync(MODELS_DIR)) return shipped;
+  for (const name of fs.readdirSync(MODELS_DIR).sort()) {
+    const file = path.join(MODELS_DIR, name, 'config.json');
+    if (!fs.existsSync(file)) continue;
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { model: { name: string }; train: unknown };
+    // The same hash as runName's: a shipped model is "the same model" when every setting that fixes its weights agrees.
+    shipped.set(settingsHash({ model: modelConfig(c.model.name, c.model as never), train: c.train, limit: null }), path.join(MODELS_DIR, name));
+  }
+  return shipped;
+}
+
+function epochsOf(dir: string): number {
+  const latest = path.join(dir, 'latest.json');
+  const checkpoint = fs.existsSync(latest) ? path.join(dir, (JSON.parse(fs.readFileSync(latest, 'utf8')) as { checkpoint: string }).checkpoint) : dir;
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(checkpoint, 'config.json'), 'utf8')) as { epoch: number }).epoch;
+  } catch {
+    return 0;
+  }
+}
+
+/** Settings a smoke run (VII_TINY=1) replaces: a few hundred 32×32 faces, two steps, small evaluations, under results/tiny/. */
+export const TINY_OVERRIDES = [
+  'data.size=32',
+  'data.limit=300',
+  'train.epochs=1',
+  'train.stepsPerEpoch=2',
+  'evaluation.images=30',
+  'evaluation.chainImages=20',
+  'evaluation.sweepSamples=10',
+  'evaluation.frechet=false',
+  'evaluation.judge="plain"',
+  `out.runs=${JSON.stringify(path.join('results', 'tiny', 'runs'))}`,
+  `out.logs=${JSON.stringify(path.join('results', 'tiny', 'logs'))}`,
+  `out.figures=${JSON.stringify(path.join('results', 'tiny', 'figures'))}`,
+  `out.tables=${JSON.stringify(path.join('results', 'tiny', 'table1'))}`,
+];
+
+export interface OpenOptions {
+  /** Use a shipped model (models/NAME) where it has exactly an entry's settings and no run folder exists (notebooks); `vii run` trains its own. */
+  useShipped?: boolean;
+  /** Smoke size (TINY_OVERRIDES) after the file and overrides are checked; default: VII_TINY=1. */
+  tiny?: boolean;
+  log?: (m: string) => void;
+}
+
+/**
+ * One experiment spec, opened: its models resolved to run folders (or shipped models), its stages
+ * one call each. `vii run` calls every stage in order; a notebook calls one a cell. A stage skips
+ * work already done for the same checkpoints and settings, so a rerun cell costs a file read.
+ * Nothing here holds a tensor between calls: models are loaded by a stage and disposed by it.
+ */
+export class Experiment {
+  readonly paths: Paths;
+  private readonly log: (m: string) => void;
+
+  constructor(
+    readonly spec: ExperimentSpec,
+    private readonly options: Omit<OpenOptions, 'tiny'> = {},
+  ) {
+    this.paths = experimentPaths(spec);
+    this.log = options.log ?? ((m) => console.log(m));
+  }
+
+  /**
+   * Opens a spec file with `vii run`'s dotted overrides (`train.epochs=2`,
+   * `model.perceptual.weights.Conv1_relu=0.05`); a bad file or override throws a SpecError naming it.
+   * Overrides that change results give the experiment its own output folder (NAME-HASH).
+   */
+  static open(file: string, overrides: string[] = [], options: OpenOptions = {}): Experiment {
+    let spec = loadSpec(file, overrides);
+    if (options.tiny ?? process.env.VII_TINY === '1') spec = loadSpec(file, [...overrides, ...TINY_OVERRIDES.filter((o) => !overrides.some((u) => u.split('=')[0] === o.split('=')[0]))]);
+    return new Experiment(spec, options);
+  }
+
+  /** The same experiment with other settings (e.g. a λ_l), in its own output folder. */
+  with(file: string, overrides: string[]): Experiment {
+    return Experiment.open(file, overrides, this.options);
+  }
+
+  /** The faces (loaded once per process for the same folder, limit, size and seed). */
+  data(onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {
+    const s = this.spec;
+    const key = JSON.stringify([s.data.dir, s.data.limit, s.data.size, s.train.seed]);
+    if (!faceCache.has(key)) {
+      const loading = loadFaces({ dir: s.data.dir ?? undefined, limit: s.data.limit ?? undefined, preprocess: { size: s.data.size, cropFraction: CELEBA_CROP_FRACTION }, seed: s.train.seed, onProgress: onLine ? (d, t) => onLine(`loading faces ${d}/${t}`) : undefined });
+      faceCache.set(key, loading);
+      loading.catch(() => faceCache.delete(key));
+    }
+    return faceCache.get(key)!;
+  }
+
+  /** Every model of the spec: its run name (settings hash), row, and where its weights are. */
+  runs(): ExperimentRun[] {
+    const spec = this.spec;
+    const runs = spec.models.map((entry) => {
+      const name = runName(spec, entry);
+      const own = path.join(spec.out.runs, name);
+      const epochs = resolvedModel(spec, entry).train.epochs;
+      const base = { entry, name, row: entryRow(spec, entry), epochs };
+      if (fs.existsSync(path.join(own, 'latest.json'))) return { ...base, runDir: own, source: 'run' as const, epochsDone: epochsOf(own) };
+      const ready = this.options.useShipped ? shippedBySettings().get(settingsHash({ ...resolvedModel(spec, entry), limit: spec.data.limit })) : undefined;
+      if (ready) return { ...base, runDir: ready, source: 'shipped' as const, epochsDone: epochsOf(ready) };
+      return { ...base, runDir: own, source: 'untrained' as const, epochsDone: 0 };
+    });
+    const rows = runs.map((r) => r.row);
+    for (const r of runs) if (rows.filter((n) => n === r.row).length > 1) r.row = `${r.row} [${r.name}]`;
+    return runs;
+  }
+
+  /** The models with weights to evaluate (a run folder with a checkpoint, or a shipped model). */
+  trained(): ExperimentRun[] {
+    return this.runs().filter((r) => r.source !== 'untrained');
+  }
+
+  /** One row per model: where its weights are and how far it is trained; what training the rest would take. */
+  status(): ResultTable {
+    const columns = ['run (settings hash)', 'weights', 'epochs'];
+    const rows = this.runs().map((r) => ({ name: r.row, cells: [r.name, r.source === 'shipped' ? `shipped: ${path.relative(process.cwd(), r.runDir)}` : r.source === 'run' ? r.runDir : 'not trained (train stage)', `${r.epochsDone}/${r.epochs}`] }));
+    return { caption: `${this.spec.name}: ${this.spec.models.length} model(s) at ${this.spec.data.size}×${this.spec.data.size}`, columns, rows };
+  }
+
+  /**
+   * What training the unfinished models would take here: their steps, and the median ms/step of
+   * this experiment's committed training logs for the same preset (said when there is none).
+   */
+  async trainingPlan(): Promise<string> {
+    const left = this.runs().filter((r) => r.source !== 'shipped' && r.epochsDone < r.epochs);
+    if (left.length === 0) return `${this.spec.name}: every model is trained`;
+    const data = await this.data();
+    const lines = fs.existsSync(this.paths.logs) ? fs.readdirSync(this.paths.logs).filter((f) => f.endsWith('.log')).flatMap((f) => fs.readFileSync(path.join(this.paths.logs, f), 'utf8').split('\n')) : [];
+    let seconds = 0;
+    let timed = 0;
+    const parts = left.map((r) => {
+      const { train } = resolvedModel(this.spec, r.entry);
+      const steps = (r.epochs - r.epochsDone) * (train.stepsPerEpoch ?? Math.ceil(data.splits.train.length / train.batchSize));
+      const ms = lines.filter((l) => l.startsWith(`${r.entry.preset} epoch`)).map((l) => Number(/ (\d+) ms\/step$/.exec(l)?.[1])).filter((v) => v > 0).sort((a, b) => a - b);
+      if (ms.length) (seconds += (steps * ms[ms.length >> 1]) / 1000), timed++;
+      return `${r.row}: ${steps} steps${ms.length ? ` (≈ ${((steps * ms[ms.length >> 1]) / 60_000).toFixed(0)} min at the logged ${ms[ms.length >> 1]} ms/step)` : ''}`;
+    });
+    const total = timed === left.length ? ` — about ${(seconds / 3600).toFixed(1)} h here at the speed of ${this.paths.logs}/*.log` : timed ? '' : ` — no training log of this experiment in ${this.paths.logs} to time it by`;
+    return `${left.length} model(s) to train${total}:\n${parts.join('\n')}\nexp.train() trains them (resumable); VII_TINY=1 opens the smoke size.`;
+  }
+
+  /**
+   * Trains (or resumes) the models not finished; shipped models are not retrained. The run is
+   * disposed when it ends, so its lock is released: a loaded run never holds a lock.
+   */
+  async train(o: { only?: number[]; onLine?: (l: string) => void } = {}): Promise<ExperimentRun[]> {
+    const data = await this.data(o.onLine);
+    for (const [i, r] of this.runs().entries()) {
+      if (o.only && !o.only.includes(i)) continue;
+      if (r.source === 'shipped' || r.epochsDone >= r.epochs) continue;
+      const { model, train } = resolvedModel(this.spec, r.entry);
+      fs.mkdirSync(r.runDir, { recursive: true });
+      writeJsonAtomic(path.join(r.runDir, 'spec.json'), { spec: this.spec, entry: r.entry });
+      this.log(`[vii] train ${r.row}: ${r.runDir}`);
+      const logLine = fileLogger(path.join(this.paths.logs, `${r.name}.log`));
+      const onLine = (l: string) => (logLine(l), o.onLine?.(l));
+      disposeRun(await trainModel({ model, train, data, runDir: r.runDir, onLine, log: (m) => (logLine(m), this.log(m)) }));
+    }
+    return this.runs();
+  }
+
+  /** Masked L1 after every Gibbs step (z = μ and z ~ q) on the first held-out test faces, per trained model, and its figure. */
+  async chain(): Promise<{ chains: ExperimentOutputs['chains']; figure: Figure; files: string[] }> {
+    const data = await this.data();
+    const runs = this.trained();
+    const chains: ExperimentOutputs['chains'] = {};
+    for (const r of runs) chains[r.name] = await chainStage(this.spec, data, r.runDir, path.join(this.paths.logs, `chain-${r.name}.json`), this.log);
+    const { figure, files } = await chainFigure(this.spec, runs, chains, this.paths);
+    return { chains, figure, files: runs.length ? files : [] };
+  }
+
+  /** Table 1 of the trained models on the test split; its Markdown file (CSV, LaTeX and JSON beside it). */
+  async table1(): Promise<string | null> {
+    const runs = this.trained();
+    return runs.length ? table1Stage(this.spec, await this.data(), runs, this.paths, this.log) : null;
+  }
+
+  /** Decoder sweeps and forced completions of the attribute models, judged; their grids are in the figures folder. */
+  async sweep(): Promise<Record<string, AttributeControl[]>> {
+    const data = await this.data();
+    const control: Record<string, AttributeControl[]> = {};
+    for (const r of this.trained()) {
+      const c = await sweepStage(this.spec, data, r, this.paths, this.log);
+      if (c) control[r.row] = c;
+    }
+    return control;
+  }
+
+  /** The spec's compare pairs (both trained): a table and figures of the same faces, holes and z. */
+  async compare(): Promise<ExperimentOutputs['compared']> {
+    const runs = this.runs();
+    const out: ExperimentOutputs['compared'] = [];
+    for (const [i, j] of this.spec.compare) {
+      const pair = [runs[i], runs[j]] as [ExperimentRun, ExperimentRun];
+      if (pair.every((r) => r.source !== 'untrained')) out.push(await compareStage(this.spec, await this.data(), pair, this.paths, this.log));
+      else this.log(`[vii] compare ${pair[0].row} | ${pair[1].row}: not both trained yet`);
+    }
+    return out;
+  }
+
+  /** Training loss curves of the models trained here (a shipped model's history stays in its committed log). */
+  async losses(): Promise<{ figure: Figure; files: string[] }> {
+    const runs = this.trained().filter((r) => r.source === 'run');
+    const histories = runs.map((r) => {
+      const file = path.join(findCheckpoint(r.runDir) ?? r.runDir, 'history.csv');
+      return { name: r.row, history: fs.existsSync(file) ? parseHistoryCsv(fs.readFileSync(file, 'utf8')) : [] };
+    });
+    const figure = lossCurves(histories);
+    const files = runs.length && (await findBrowser()) ? await exportFigure(figure, 'losses', { spec: this.spec.name, runs: runs.map((r) => r.name) }, this.paths.figures) : [];
+    return { figure, files };
+  }
+
+  /**
+   * Every trained model on the same first test faces, holes and z: completions (truth, masked,
+   * one row per model), reconstructions and prior samples; PNG + PDF + JSON in the figures folder,
+   * named by the experiment (its settings hash when overridden).
+   */
+  async gallery(o: { count?: number; mask?: string } = {}): Promise<Record<'completions' | 'reconstructions' | 'samples', { png: Buffer; files: string[] }>> {
+    const count = o.count ?? 8;
+    const mask = o.mask ?? this.spec.evaluation.mask;
+    validateMaskForSize(parseMaskSpec(mask), this.spec.data.size);
+    const runs = this.trained();
+    if (runs.length === 0) throw new Error(`${this.spec.name}: no trained model yet; run the train stage (or open a spec whose models ship in models/)`);
+    const models = runs.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
+    try {
+      const s = this.spec;
+      const grids = await comparisonGrids(models, await this.data(), { count, seed: s.train.seed, mask, steps: s.completion.steps });
+      const tag = mask === s.evaluation.mask ? '' : `-${mask.replace(/[^A-Za-z0-9.]+/g, '_')}`;
+      const out = {} as Record<keyof typeof grids, { png: Buffer; files: string[] }>;
+      for (const [kind, png] of Object.entries(grids) as [keyof typeof grids, Buffer][]) {
+        const rows = kind === 'completions' ? ['truth', 'masked', ...runs.map((r) => r.row)] : kind === 'reconstructions' ? ['truth', ...runs.map((r) => r.row)] : runs.map((r) => r.row);
+        out[kind] = { png, files: exportGrid(png, `gallery${tag}-${kind}`, { spec: s.name, runs: runs.map((r) => r.name), rows, faces: `first ${count} test faces`, mask, steps: s.completion.steps, seed: s.train.seed }, this.paths.figures) };
+      }
+      return out;
+    } finally {
+      for (const m of models) m.model.dispose();
+    }
+  }
+
+  /**
+   * K completions of the first test face per trained model (z ~ q along the chain): how much a
+   * hole's fill varies. One row per model.
+   */
+  async diversity(k = 8): Promise<{ png: Buffer; files: string[] }> {
+    const runs = this.trained();
+    if (runs.length === 0) throw new Error(`${this.spec.name}: no trained model yet`);
+    const s = this.spec;
+    const data = await this.data();
+    const rows: tf.Tensor4D[] = [];
+    const mask = makeMaskBatch(parseMaskSpec(s.evaluation.mask), 1, s.data.size);
+    try {
+      for (const r of runs) {
+        const { model } = loadTrainedModel(r.runDir);
+        const batch = gatherBatch(data, data.splits.test.slice(0, 1), attributeIndices(data.attributeNames, model.config.attributes));
+        const y = model.config.attributes.length ? batch.y : null;
+        rows.push(...completeSamples(model, batch.x, mask, y, { steps: s.completion.steps, latent: 'sample', seed: s.train.seed }, k));
+        tf.dispose([batch.x, batch.y]);
+        model.dispose();
+      }
+      const all = tf.concat(rows) as tf.Tensor4D;
+      const png = await gridPng(all, { columns: k, scale: s.data.size < 64 ? 2 : 1 });
+      all.dispose();
+      return { png, files: exportGrid(png, 'diversity', { spec: s.name, runs: runs.map((r) => r.name), rows: runs.map((r) => `${r.row}: ${k} samples`), face: 'first test face', mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed }, this.paths.figures) };
+    } finally {
+      tf.dispose([...rows, mask]);
+    }
+  }
+
+  /** The experiment restricted to some of its models (its own output folder, as any other setting). */
+  select(indices: number[]): Experiment {
+    const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= this.spec.models.length);
+    if (bad !== undefined) throw new SpecError(`${this.spec.name}: select(${JSON.stringify(indices)}): no model ${bad}; expected 0..${this.spec.models.length - 1}`);
+    const keep = new Map(indices.map((i, j) => [i, j]));
+    const compare = this.spec.compare.filter(([a, b]) => keep.has(a) && keep.has(b)).map(([a, b]) => [keep.get(a)!, keep.get(b)!] as [number, number]);
+    const spec = { ...this.spec, models: indices.map((i) => this.spec.models[i]), compare };
+    return new Experiment({ ...spec, name: `${this.spec.name}-${settingsHash({ ...spec, name: undefined, stages: undefined })}` }, this.options);
+  }
+
+  /**
+   * Fine-tunes model `index` with other λ_l for a few steps (a fresh Adam from its weights, no KL
+   * warm-up): an experiment of two models, the parent and the fine-tune (a spec entry with
+   * `train.initFrom`, so its run folder is named by its settings like any other), compared on the
+   * same faces by the compare stage. Train it, then compare; the same λ and steps reload the run.
+   */
+  fineTune(index: number, o: { lambdas: Record<string, number>; steps: number; net?: 'mobilenetv2' | 'vgg16'; images?: number }): Experiment {
+    const parent = this.runs()[index];
+    if (!parent) throw new SpecError(`${this.spec.name}: no model ${index}; expected 0..${this.spec.models.length - 1}`);
+    if (parent.source === 'untrained') throw new SpecError(`${this.spec.name}: model ${index} (${parent.row}) is not trained; train it first (or open a spec whose model ships)`);
+    if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new SpecError(`fine-tune steps ${o.steps}: expected an integer ≥ 1`);
+    const active = Object.values(o.lambdas).some((v) => v > 0);
+    // Exactly these λ_l: a layer not named is 0 (a spec's weights merge over the defaults layer by layer).
+    const layers = Object.keys(resolvedModel(this.spec, parent.entry).model.perceptual.weights).concat(Object.keys(DEFAULT_MODEL.perceptual.weights));
+    const perceptual = active ? { net: o.net ?? 'mobilenetv2', weights: { ...Object.fromEntries(layers.map((l) => [l, 0])), ...o.lambdas } } : { net: 'none', weights: {} };
+    const base = JSON.parse(JSON.stringify(this.spec)) as ExperimentSpec;
+    const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual }, train: { ...parent.entry.train, epochs: 1, stepsPerEpoch: o.steps, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${o.steps} steps with λ_l ${lambdaTag(o.lambdas)}` };
+    const raw = { ...base, name: 'finetune', models: [{ ...parent.entry, row: `${parent.row} (parent)` }, tuned], compare: [[0, 1]], evaluation: { ...base.evaluation, images: o.images ?? base.evaluation.images } };
+    const spec = specFrom(raw, `fine-tune of ${this.spec.name} model ${index}`);
+    // Named by the parent and everything that fixes the fine-tune, so another λ never overwrites this one's figures.
+    return new Experiment({ ...spec, name: `${this.spec.name}-finetune-${settingsHash({ ...spec, name: undefined, stages: undefined })}` }, this.options);
+  }
+
+  /** Every stage the spec lists, in order, and its summary (what `vii run` does). */
+  async runAll(): Promise<ExperimentOutputs> {
+    const spec = this.spec;
+    fs.mkdirSync(this.paths.logs, { recursive: true });
+    writeJsonAtomic(path.join(this.paths.logs, 'spec.json'), spec);
+    const data = await this.data();
+    this.log(`[vii] ${spec.name}: ${spec.models.length} model(s), ${data.images.length} ${data.kind} faces at ${spec.data.size}×${spec.data.size}; stages ${spec.stages.join(', ')}`);
+    const has = (stage: Stage) => spec.stages.includes(stage);
+    if (has('train')) await this.train();
+    const untrained = this.runs().filter((r) => r.source === 'untrained');
+    if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
+    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
+    if (has('chain')) ({ chains: outputs.chains, files: outputs.chainFigure } = await this.chain());
+    if (has('table1')) outputs.table = await this.table1();
+    if (has('sweep')) outputs.control = await this.sweep();
+    if (has('compare')) outputs.compared = await this.compare();
+    if (has('summary')) outputs.summary = writeSummary(spec, outputs, this.paths);
+    return outputs;
+  }
+}
+
+/** `vii run`: every stage of a spec, training its own models. */
+export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m)): Promise<ExperimentOutputs> {
+  return new Experiment(spec, { useShipped: false, log }).runAll();
+}
+
+export { SpecError };

@@ -1,0 +1,99 @@
+"""Drives live tslab kernels through jupyter_client, cell by cell, as a researcher does in Jupyter.
+
+    live_kernel.py REPORT.json NOTEBOOK.ipynb [NOTEBOOK.ipynb ...]
+
+For each notebook: run every code cell once, then every cell after the first (the imports) three
+more times, reading tf.memory().numTensors and the RSS after each pass; then a cell with a forgotten
+`await` on a failing promise, and a check that the kernel still answers. While the first kernel
+still holds what it made, a second kernel runs the same notebook once (no lock may stop it).
+Writes a JSON report; test/notebooks.test.ts asserts on it. Needs the tslab kernel spec on
+JUPYTER_PATH (scripts/run_notebooks.sh's private prefix, or `npm run kernel:install`).
+"""
+import json
+import sys
+import time
+
+import jupyter_client
+
+PROBE = "console.log('VII_PROBE ' + JSON.stringify({ tensors: tf.memory().numTensors, rss: process.memoryUsage().rss }));"
+
+
+def start(cwd):
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="tslab", cwd=cwd)
+    return km, kc
+
+
+def run(kc, code, timeout=1800):
+    out = {"status": None, "errors": [], "streams": []}
+
+    def hook(msg):
+        t, c = msg["msg_type"], msg["content"]
+        if t == "stream":
+            out["streams"].append(c["text"])
+        elif t == "error":
+            out["errors"].append(f"{c['ename']}: {c['evalue']}")
+
+    reply = kc.execute_interactive(code, timeout=timeout, output_hook=hook, stop_on_error=False)
+    out["status"] = reply["content"]["status"]
+    if out["status"] != "ok":
+        # tslab drops requests for 200 ms after a failed cell (its queue reset): wait it out.
+        time.sleep(0.5)
+        if not out["errors"]:
+            out["errors"] = ["".join(out["streams"])[-2000:]]
+    return out
+
+
+def probe(kc):
+    r = run(kc, PROBE)
+    for s in r["streams"]:
+        for line in s.splitlines():
+            if line.startswith("VII_PROBE "):
+                return json.loads(line[len("VII_PROBE "):])
+    raise RuntimeError(f"probe failed: {r}")
+
+
+def cells(path):
+    nb = json.load(open(path))
+    return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def drive(path, cwd, reruns=3):
+    code = cells(path)
+    km, kc = start(cwd)
+    report = {"notebook": path, "passes": [], "failures": []}
+    try:
+        for p in range(1 + reruns):
+            for i, c in enumerate(code):
+                if p > 0 and i == 0:
+                    continue
+                r = run(kc, c)
+                if r["status"] != "ok":
+                    report["failures"].append({"pass": p, "cell": i, "errors": r["errors"]})
+            report["passes"].append(probe(kc))
+        # A forgotten await on a failing promise must not take the kernel (and its state) down.
+        run(kc, "Promise.reject(new Error('a forgotten await')); 'sent';")
+        time.sleep(2)
+        report["alive_after_rejection"] = km.is_alive() and run(kc, "console.log('VII_ALIVE ' + (40 + 2));")["streams"] == ["VII_ALIVE 42\n"]
+        # The library is imported with its types: a wrong argument is a compile error in the cell.
+        typed = run(kc, "vii.showText(42);")
+        report["type_error_caught"] = typed["status"] == "error" and "not assignable" in " ".join(typed["errors"] + typed["streams"])
+        # A second kernel runs the same notebook while the first still holds its runs.
+        km2, kc2 = start(cwd)
+        try:
+            second = [run(kc2, c) for c in code]
+            report["second_kernel_failures"] = [{"cell": i, "errors": r["errors"]} for i, r in enumerate(second) if r["status"] != "ok"]
+        finally:
+            kc2.stop_channels()
+            km2.shutdown_kernel(now=True)
+        report["first_alive_at_end"] = km.is_alive()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    return report
+
+
+if __name__ == "__main__":
+    out, notebooks = sys.argv[1], sys.argv[2:]
+    reports = [drive(nb, cwd="notebooks") for nb in notebooks]
+    json.dump(reports, open(out, "w"), indent=1)
+    print(json.dumps(reports, indent=1)[:4000])
