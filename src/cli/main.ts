@@ -12,7 +12,8 @@ import { tableMarkdown } from '../lib/export/table';
 import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName, rowPreset } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
 import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
-import { DEFAULT_SPEC, loadSpec } from '../lib/spec/experimentSpec';
+import { DEFAULT_SPEC, loadSpec, runFolderName } from '../lib/spec/experimentSpec';
+import { interruptible } from './interrupt';
 
 /** The project's root (configs/ and models/ live there, wherever vii is run from). */
 const STUDY_ROOT = path.resolve(__dirname, '..', '..');
@@ -70,7 +71,7 @@ commands:
         older results (balanced: each attribute's positives and negatives weighted equally)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
-  explore --checkpoint DIR | --model NAME --out DIR [--images DIR] [--limit N]
+  explore --checkpoint DIR | --model NAME --out DIR [--images DIR] [--limit N] [--force]
         a self-contained page (index.html, the model's files, a few faces: held-out ones, or yours with --images)
         to draw a hole on a face, step or play the Gibbs chain, force attributes, draw K samples, save a PNG
   run SPEC.json [KEY=VALUE ...]
@@ -107,8 +108,18 @@ const commands: Record<string, Command> = {
     const limit = args.flags.has('limit') ? intFlag(args, 'limit', 0, 1) : undefined;
     const data = await loadFaces({ dir: stringFlag(args, 'data'), limit, preprocess: { size: model.imageSize, cropFraction: CELEBA_CROP_FRACTION }, seed: train.seed });
     console.log(`[vii] data: ${data.images.length} ${data.kind} images (${data.origin}), ${model.imageSize}×${model.imageSize}, train/val/test ${data.splits.train.length}/${data.splits.val.length}/${data.splits.test.length}`);
-    const runDir = stringFlag(args, 'run') ?? path.join('results', 'runs', `${model.name}-${model.imageSize}-s${train.seed}`);
-    const run = await trainModel({ model, train, data, runDir });
+    // The one run-folder scheme: preset, size, λ_l and a hash of every setting that fixes the weights.
+    const runDir = stringFlag(args, 'run') ?? path.join('results', 'runs', runFolderName(model, train, limit ?? null));
+    const stop = interruptible();
+    stop.phase(`training ${runDir}`, true);
+    const run = await trainModel({ model, train, data, runDir, shouldStop: stop.requested });
+    if (stop.signal) {
+      const step = run.step;
+      disposeRun(run);
+      console.error(`[vii] interrupted at step ${step}; checkpoint written in ${runDir}; rerun the same command to resume`);
+      process.exit(stop.code);
+    }
+    stop.dispose();
     for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}${e.guidance ? ` guidance ${e.guidance.toFixed(2)}` : ''}`);
     console.log(`checkpoints and grids in ${runDir}`);
     disposeRun(run);
@@ -276,10 +287,10 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${out}: rows ${dirs.join(', ')}; columns ${names.join(', ')}`);
   },
   async explore(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', limit: 'value', out: 'value' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', limit: 'value', out: 'value', force: 'switch' });
     const out = stringFlag(args, 'out');
     if (!out) throw new UsageError('explore needs --out DIR, e.g. vii explore --model cropped-no-attr --out page');
-    const files = await writeExplorer({ checkpoint: modelOrCheckpoint(args), images: stringFlag(args, 'images'), limit: intFlag(args, 'limit', 8, 1), out });
+    const files = await writeExplorer({ checkpoint: modelOrCheckpoint(args), images: stringFlag(args, 'images'), limit: intFlag(args, 'limit', 8, 1), out, force: args.flags.has('force') });
     console.log(`[vii] wrote ${files.join(', ')}\n[vii] open ${path.join(out, 'index.html')} in a browser (works from file://, or serve the folder: npx http-server ${out})`);
   },
   async run(argv) {
@@ -288,7 +299,10 @@ const commands: Record<string, Command> = {
     if (!file) throw new UsageError('run needs a spec file, e.g. vii run configs/paper64.json');
     const spec = asUsage(() => loadSpec(file, overrides));
     await selectBackend();
-    const out = await runExperiment(spec);
+    const stop = interruptible();
+    const out = await runExperiment(spec, undefined, { shouldStop: stop.requested, phase: stop.phase });
+    if (stop.signal) process.exit(stop.code);
+    stop.dispose();
     if (out.summary) console.log(`[vii] wrote ${out.summary}`);
   },
   async study(argv) {

@@ -103,8 +103,12 @@ export function complete(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Te
 
 /** K independent completions of each input (diversity), seeds derived from options.seed. */
 export function completeSamples(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, samples: number): tf.Tensor4D[] {
-  // onStep follows the first sample's chain only.
-  return Array.from({ length: samples }, (_, k) => complete(model, x, mask, y, { ...options, trajectory: false, onStep: k === 0 ? options.onStep : undefined, seed: subSeed(options.seed, `sample-${k}`) }).completed);
+  return Array.from({ length: samples }, (_, k) => sampleCompletion(model, x, mask, y, options, k));
+}
+
+/** Sample k of completeSamples alone (its own seed; onStep follows the first sample's chain only), for writing samples as they are made. */
+export function sampleCompletion(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, k: number): tf.Tensor4D {
+  return complete(model, x, mask, y, { ...options, trajectory: false, onStep: k === 0 ? options.onStep : undefined, seed: subSeed(options.seed, `sample-${k}`) }).completed;
 }
 
 /**
@@ -129,6 +133,7 @@ export function parseAttributeSettings(text: string, flag = '--set'): Record<str
     const [name, value] = part.split('=');
     if (!name || (value !== '1' && value !== '-1')) throw new Error(`${flag} "${part}": expected ATTRIBUTE=1 or ATTRIBUTE=-1`);
     if (!(CELEBA_ATTRIBUTES as readonly string[]).includes(name)) throw new Error(`${flag} ${name}: not a CelebA attribute; known: ${CELEBA_ATTRIBUTES.join(', ')}`);
+    if (name in out) throw new Error(`${flag} sets ${name} twice; give each attribute once`);
     out[name] = value === '1' ? 1 : 0;
   }
   return out;

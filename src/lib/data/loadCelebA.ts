@@ -45,8 +45,9 @@ export async function loadCelebA(options: LoadOptions): Promise<FaceDataset> {
   const root = path.resolve(options.dir);
   const imageDir = findImageDir(root);
   const table = parseAttributeFile(path.join(root, ATTRIBUTE_FILE));
+  if (table.images.length === 0) throw new DataFormatError(path.join(root, ATTRIBUTE_FILE), null, 'lists no images (an attribute file with a header and no rows); expected one row per face');
   const limit = options.limit ?? table.images.length;
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`limit ${options.limit} is invalid; expected a positive integer`);
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`${root}: data limit ${options.limit} is invalid; expected a positive integer (data.limit in a spec, --limit on the command line)`);
   const wanted = table.images.slice(0, limit);
 
   const stats = wanted.map((image, i) => {

@@ -6,7 +6,7 @@ import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { complete, completeSamples, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
+import { complete, sampleCompletion, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
@@ -61,6 +61,8 @@ export interface CompleteFolderResult {
 }
 
 const IMAGE_EXT = /\.(jpe?g|png|webp)$/i;
+export const MAX_SAMPLES = 256;
+export const MAX_STEPS = 1000;
 
 /** The photographs of a folder (sorted by name, the first `limit`); a missing or empty folder is an error naming it. */
 export function imageFiles(dir: string, limit?: number): string[] {
@@ -90,6 +92,9 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const steps = o.steps ?? DEFAULT_COMPLETION.steps;
     const samples = o.samples ?? 1;
     if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples ${samples} must be a positive integer`);
+    // Each sample is a whole chain of every image: beyond these the run is a mistake, not a study.
+    if (samples > MAX_SAMPLES) throw new Error(`--samples ${samples}: at most ${MAX_SAMPLES} (each sample is another ${steps}-step chain of every image)`);
+    if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) throw new Error(`--steps ${steps}: expected an integer in 1..${MAX_STEPS} (the chain settles within about 10)`);
     const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
@@ -113,6 +118,19 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     }
     const chain = chainRecorder();
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
+    // A rerun into the same folder with other settings would label old images with the new ones.
+    const settings = { checkpoint: path.resolve(checkpoint), mask: formatMaskSpec(maskSpec), method, steps: method === 'oneshot' ? 1 : steps, latent: options.latent, encoderInput: options.encoderInput, set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])), samples, seed: options.seed, images: path.resolve(o.images) };
+    const runFile = path.join(o.out, 'run.json');
+    if (!o.force && fs.existsSync(runFile)) {
+      let before: Record<string, unknown> = {};
+      try {
+        before = JSON.parse(fs.readFileSync(runFile, 'utf8')) as Record<string, unknown>;
+      } catch {
+        throw new Error(`${runFile}: not valid JSON; give another --out, or --force to redo every image`);
+      }
+      const changed = Object.keys(settings).filter((k) => JSON.stringify(before[k]) !== JSON.stringify((settings as Record<string, unknown>)[k]));
+      if (changed.length) throw new Error(`${o.out} holds completions made with other settings (${changed.map((k) => `${k}: ${JSON.stringify(before[k])} there, ${JSON.stringify((settings as Record<string, unknown>)[k])} now`).join('; ')}); give another --out, or --force to redo every image with these`);
+    }
     // The last check, after every other: it creates the folder.
     assertWritable(o.out);
     for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
@@ -163,16 +181,21 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
         if (rows && y !== rows) rows.dispose();
         chain.batch(x, mask);
         const batchOptions = { ...options, onStep: chain.onStep, seed: subSeed(options.seed, `batch-${start}`) };
-        const outs = samples === 1 ? [complete(model, x, mask, y, batchOptions).completed] : completeSamples(model, x, mask, y, batchOptions, samples);
         const masked = tf.mul(x, mask) as tf.Tensor4D;
         const writes: [string, tf.Tensor4D][] = [['gt', x], ['masked', masked], ['mask', mask]];
         for (const [dir, t] of writes) (await imagePngs(t)).forEach((png, i) => writeFileAtomic(path.join(o.out, dir, pngName(names[i])), png));
-        for (const [k, t] of outs.entries()) {
+        // Each sample is written as it is made (the seeds of completeSamples); only the first is kept for the scores.
+        const outs: tf.Tensor4D[] = [];
+        for (let k = 0; k < samples; k++) {
+          const t = samples === 1 ? complete(model, x, mask, y, batchOptions).completed : sampleCompletion(model, x, mask, y, batchOptions, k);
           const pngs = await imagePngs(t);
           pngs.forEach((png, i) => {
             if (k === 0) writeFileAtomic(path.join(o.out, 'completed', pngName(names[i])), png);
             if (samples > 1) writeFileAtomic(path.join(o.out, 'completed', pngName(names[i], k)), png);
           });
+          if (k === 0) outs.push(t);
+          else t.dispose();
+          if (samples > 1) bar.update(start, `sample ${k + 1}/${samples} of images ${start + 1}–${start + n}`);
         }
         if (o.score) {
           const [s, p, l1, pd, sharp] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x), holeSharpness(outs[0], x, mask)]));
@@ -195,7 +218,6 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const chainMaskedL1 = await chain.means(done.length);
     const memoryEnd = memory();
     log(`[vii] complete: ${done.length} completed, ${existing.length} already done, ${skipped.length} skipped; at end RSS ${memoryEnd.rssMB} MB, ${memoryEnd.tensors} tensors`);
-    const runFile = path.join(o.out, 'run.json');
     if (done.length === 0 && fs.existsSync(runFile)) {
       // Nothing new: the finished folder's run.json (its chain and scores) stays as it was.
       log(`[vii] complete: every image of ${o.images} is already in ${o.out} (--force redoes them); ${runFile} kept`);
@@ -209,19 +231,10 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: NaN }; // one number, no spread (null in run.json)
     const seconds = (performance.now() - t0) / 1000;
     writeJsonAtomic(runFile, {
-      checkpoint: path.resolve(checkpoint),
+      ...settings,
       model: meta.model.name,
       preprocess: meta.preprocess,
-      mask: formatMaskSpec(maskSpec),
-      method,
-      steps: method === 'oneshot' ? 1 : steps,
-      latent: options.latent,
-      encoderInput: options.encoderInput,
-      set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])),
       chainMaskedL1,
-      samples,
-      seed: options.seed,
-      images: path.resolve(o.images),
       completed: done.length,
       existing: existing.length,
       skipped,

@@ -190,7 +190,7 @@ export class Experiment {
    * Trains (or resumes) the models not finished; shipped models are not retrained. The run is
    * disposed when it ends, so its lock is released: a loaded run never holds a lock.
    */
-  async train(o: { only?: number[]; onLine?: (l: string) => void } = {}): Promise<ExperimentRun[]> {
+  async train(o: { only?: number[]; onLine?: (l: string) => void; shouldStop?: () => boolean } = {}): Promise<ExperimentRun[]> {
     const data = await this.data(o.onLine);
     for (const [i, r] of this.runs().entries()) {
       if (o.only && !o.only.includes(i)) continue;
@@ -201,7 +201,13 @@ export class Experiment {
       this.log(`[vii] train ${r.row}: ${r.runDir}`);
       const logLine = fileLogger(path.join(this.paths.logs, `${r.name}.log`));
       const onLine = (l: string) => (logLine(l), o.onLine?.(l));
-      disposeRun(await trainModel({ model, train, data, runDir: r.runDir, onLine, log: (m) => (logLine(m), this.log(m)) }));
+      const run = await trainModel({ model, train, data, runDir: r.runDir, onLine, log: (m) => (logLine(m), this.log(m)), shouldStop: o.shouldStop });
+      const stoppedAt = run.step;
+      disposeRun(run);
+      if (o.shouldStop?.()) {
+        this.log(`[vii] interrupted at step ${stoppedAt} of ${r.row}; checkpoint written in ${r.runDir}; rerun the same command to resume`);
+        break;
+      }
     }
     return this.runs();
   }
@@ -347,29 +353,35 @@ export class Experiment {
   }
 
   /** Every stage the spec lists, in order, and its summary (what `vii run` does). */
-  async runAll(): Promise<ExperimentOutputs> {
+  async runAll(o: { shouldStop?: () => boolean; phase?: (description: string, deferToStep: boolean) => void } = {}): Promise<ExperimentOutputs> {
     const spec = this.spec;
     fs.mkdirSync(this.paths.logs, { recursive: true });
     writeJsonAtomic(path.join(this.paths.logs, 'spec.json'), spec);
     const data = await this.data();
     this.log(`[vii] ${spec.name}: ${spec.models.length} model(s), ${data.images.length} ${data.kind} faces at ${spec.data.size}×${spec.data.size}; stages ${spec.stages.join(', ')}`);
     const has = (stage: Stage) => spec.stages.includes(stage);
-    if (has('train')) await this.train();
+    if (has('train')) {
+      o.phase?.('the train stage', true);
+      await this.train({ shouldStop: o.shouldStop });
+      if (o.shouldStop?.()) return { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
+    }
     const untrained = this.runs().filter((r) => r.source === 'untrained');
     if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
     const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
-    if (has('chain')) ({ chains: outputs.chains, files: outputs.chainFigure } = await this.chain());
-    if (has('table1')) outputs.table = await this.table1();
-    if (has('sweep')) outputs.control = await this.sweep();
-    if (has('compare')) outputs.compared = await this.compare();
+    const stage = (name: string) => o.phase?.(`the ${name} stage`, false);
+    if (has('chain')) stage('chain'), ({ chains: outputs.chains, files: outputs.chainFigure } = await this.chain());
+    if (has('table1')) stage('table1'), (outputs.table = await this.table1());
+    if (has('sweep')) stage('sweep'), (outputs.control = await this.sweep());
+    if (has('compare')) stage('compare'), (outputs.compared = await this.compare());
+    stage('summary');
     if (has('summary')) outputs.summary = writeSummary(spec, outputs, this.paths);
     return outputs;
   }
 }
 
 /** `vii run`: every stage of a spec, training its own models. */
-export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m)): Promise<ExperimentOutputs> {
-  return new Experiment(spec, { useShipped: false, log }).runAll();
+export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m), o: Parameters<Experiment['runAll']>[0] = {}): Promise<ExperimentOutputs> {
+  return new Experiment(spec, { useShipped: false, log }).runAll(o);
 }
 
 export { SpecError };

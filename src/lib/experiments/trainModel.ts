@@ -73,6 +73,8 @@ export interface TrainModelOptions {
   log?: (message: string) => void;
   /** Epochs whose end-of-epoch checkpoint is kept as runDir/epoch-N (default: epoch 1). */
   keepEpochs?: number[];
+  /** Checked after every step: true stops training after a checkpoint (Ctrl-C). */
+  shouldStop?: () => boolean;
 }
 
 /** Train (or resume) one model, saving a completion grid per epoch in runDir/grids/. */
@@ -97,6 +99,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
       bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}${row.guidance ? `, guide ${row.guidance.toFixed(1)}` : ''}) ${row.ms.toFixed(0)} ms/step`);
     },
     onEpochEnd: (epoch) => epochEnd(run, options.runDir, epoch, options.keepEpochs ?? [1]),
+    shouldStop: options.shouldStop,
   });
   (bar as ProgressBar | null)?.stop();
   return run;

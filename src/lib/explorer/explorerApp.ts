@@ -307,10 +307,14 @@ function start(): ExplorerApi {
     $('model').textContent = `${window.VII_MODEL.title} · ${meta.model.imageSize}×${meta.model.imageSize} · tfjs ${backend}`;
     const attrs = $('attributes');
     for (const a of meta.model.attributes) {
+      // Names come from the checkpoint's files: built as elements and text, never parsed as HTML.
       const label = document.createElement('label');
-      label.innerHTML = `<input type="checkbox" id="attr-${a}"> ${a}`;
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.id = `attr-${a}`;
+      label.append(box, document.createTextNode(` ${a}`));
       // The forced completion follows the box: the chain reruns with the new y.
-      label.querySelector('input')!.addEventListener('change', () => void onForce());
+      box.addEventListener('change', () => void onForce());
       attrs.appendChild(label);
     }
     if (!meta.model.attributes.length) attrs.textContent = 'no attributes (this model does not take y)';

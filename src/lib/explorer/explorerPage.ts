@@ -163,7 +163,21 @@ export async function explorerData(o: ExplorerOptions): Promise<{ source: Explor
  * (script tags, so it opens from file://), and model/ — the checkpoint's files, which
  * `vii complete --checkpoint out/model` reads as well.
  */
-export async function writeExplorer(o: ExplorerOptions & { out: string }): Promise<string[]> {
+/**
+ * `--out` takes a new or empty folder, or a page vii explore wrote before (rewritten); never a
+ * file, and never another folder's own index.html or model/ unless forced.
+ */
+function checkExplorerOut(out: string, force: boolean): void {
+  if (!fs.existsSync(out)) return;
+  if (!fs.statSync(out).isDirectory()) throw new Error(`--out ${out}: a file is there; expected a folder (new, empty, or an earlier vii explore page)`);
+  const entries = fs.readdirSync(out);
+  if (entries.length === 0 || force) return;
+  const ours = fs.existsSync(path.join(out, 'model.js')) && fs.readFileSync(path.join(out, 'model.js'), 'utf8').startsWith('window.VII_MODEL = ');
+  if (!ours) throw new Error(`--out ${out}: not empty and not a page vii explore wrote (${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}); give a new or empty folder, or --force to write index.html, model.js, faces.js and model/ there`);
+}
+
+export async function writeExplorer(o: ExplorerOptions & { out: string; force?: boolean }): Promise<string[]> {
+  checkExplorerOut(o.out, o.force ?? false);
   const { source, model, faces } = await explorerData(o);
   fs.mkdirSync(path.join(o.out, 'model'), { recursive: true });
   for (const f of CHECKPOINT_FILES) writeFileAtomic(path.join(o.out, 'model', f), source.files[f]);

@@ -47,6 +47,7 @@ export function readTensors(file: string): NamedTensor[] {
     throw new TensorFileError(`${file}.json`, `not valid JSON (${(e as Error).message})`);
   }
   const bytes = fs.readFileSync(`${file}.bin`);
+  if (!Array.isArray(parsed) && typeof parsed.sha256 !== 'string') throw new TensorFileError(`${file}.json`, 'records no SHA-256 (format 2 index files carry the digest of their .bin)');
   if (!Array.isArray(parsed) && bytes.length === parsed.bytes && crypto.createHash('sha256').update(bytes).digest('hex') !== parsed.sha256) {
     throw new TensorFileError(`${file}.bin`, 'its SHA-256 does not match the one recorded when it was written (corrupted)');
   }
@@ -66,8 +67,28 @@ export function decodeTensors(index: unknown, bytes: Uint8Array, file: string): 
     const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
     if (bytes.length !== expected) throw new TensorFileError(`${file}.bin`, `${bytes.length} bytes, expected ${expected} (truncated or overwritten)`);
   }
+  const bad = firstNonFinite(specs, bytes);
+  if (bad) throw new TensorFileError(`${file}.bin`, `tensor ${bad} holds NaN or infinite values (a diverged or damaged model)`);
   const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer, specs);
   return specs.map((s) => ({ name: s.name, tensor: map[s.name] }));
+}
+
+/** The first float tensor with a NaN or ±Infinity, read from the encoded bytes (float32, or float16-quantised). */
+function firstNonFinite(specs: tf.io.WeightsManifestEntry[], bytes: Uint8Array): string | null {
+  let offset = 0;
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    const q = s.quantization?.dtype;
+    const width = q === 'float16' ? 2 : q === 'uint8' ? 1 : q === 'uint16' ? 2 : 4;
+    if (s.dtype === 'float32' && (q === undefined || q === 'float16')) {
+      // An aligned copy (the section may start at any byte; a Buffer's slice would be a view of its pool).
+      const section = new Uint8Array(bytes.subarray(offset, offset + n * width));
+      const values = q === 'float16' ? new Float16Array(section.buffer) : new Float32Array(section.buffer);
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return s.name;
+    }
+    offset += n * width;
+  }
+  return null;
 }
 
 async function encodeFloat16(tensors: NamedTensor[]): Promise<{ data: ArrayBuffer; specs: tf.io.WeightsManifestEntry[] }> {

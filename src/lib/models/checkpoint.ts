@@ -6,6 +6,7 @@ import { readTensors, writeTensors, type NamedTensor } from '../io/tensorFiles';
 
 export type { NamedTensor };
 import type { ModelConfig, TrainConfig } from './config';
+import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import type { PreprocessSpec } from '../data/preprocess';
 import type { Vae } from './vae';
 
@@ -142,6 +143,11 @@ function loadFolder(dir: string, optimizer: boolean): LoadedCheckpoint {
     throw new Error(`${configFile}: not valid JSON (${(e as Error).message})`);
   }
   if (meta.version !== 1) throw new Error(`${configFile}: checkpoint version ${meta.version} is not supported`);
+  // Names from a shared folder reach pages and tables: only CelebA's 40 attribute names pass.
+  const attributes: unknown = meta.model?.attributes;
+  if (!Array.isArray(attributes)) throw new Error(`${configFile}: model.attributes is missing; expected a list of CelebA attribute names`);
+  const unknown = attributes.find((a) => !(CELEBA_ATTRIBUTES as readonly unknown[]).includes(a));
+  if (unknown !== undefined) throw new Error(`${configFile}: unknown attribute ${JSON.stringify(String(unknown).slice(0, 40))}; expected CelebA's 40 attribute names`);
   const weights: tf.NamedTensorMap = {};
   for (const { name, tensor } of readTensors(path.join(dir, 'weights'))) weights[name] = tensor;
   let opt: NamedTensor[] | null = null;
@@ -161,6 +167,7 @@ function loadFolder(dir: string, optimizer: boolean): LoadedCheckpoint {
  */
 export function loadCheckpoint(dirOrRun: string, options: { optimizer?: boolean; warn?: (message: string) => void } = {}): LoadedCheckpoint {
   if (!fs.existsSync(dirOrRun)) throw new Error(`checkpoint ${dirOrRun} does not exist`);
+  if (!fs.statSync(dirOrRun).isDirectory()) throw new Error(`checkpoint ${dirOrRun} is a file; expected a run folder or a checkpoint folder (config.json + weights)`);
   const optimizer = options.optimizer !== false;
   if (fs.existsSync(path.join(dirOrRun, 'config.json'))) return loadFolder(dirOrRun, optimizer);
   const warn = options.warn ?? ((m: string) => console.warn(m));

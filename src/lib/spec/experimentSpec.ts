@@ -171,7 +171,20 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
     throw new SpecError(`${source}: evaluation.mask: ${(e as Error).message}`);
   }
   if (spec.data.size !== 32 && spec.data.size !== 64) throw new SpecError(`${source}: data.size ${spec.data.size}; expected 32 or 64`);
-  for (const k of ['epochs', 'batchSize'] as const) if (!(Number.isInteger(spec.train[k]) && spec.train[k] >= 1)) throw new SpecError(`${source}: train.${k} ${spec.train[k]}; expected an integer ≥ 1`);
+  const count = (key: string, v: number | null, nullable: boolean) => {
+    if (v === null && nullable) return;
+    if (!(Number.isInteger(v) && (v as number) >= 1)) throw new SpecError(`${source}: ${key} ${v}; expected an integer ≥ 1${nullable ? ' or null' : ''}`);
+  };
+  count('data.limit', spec.data.limit, true);
+  count('evaluation.images', spec.evaluation.images, true);
+  count('evaluation.chainImages', spec.evaluation.chainImages, false);
+  count('evaluation.sweepSamples', spec.evaluation.sweepSamples, false);
+  for (const [i, e] of [[null, spec.train] as const, ...spec.models.map((m, j) => [j, resolvedModel(spec, m).train] as const)]) {
+    const at = i === null ? 'train' : `models.${i}.train`;
+    for (const k of ['epochs', 'batchSize'] as const) count(`${at}.${k}`, e[k], false);
+    // 0 steps an epoch would record an untrained model as having finished its epochs.
+    count(`${at}.stepsPerEpoch`, e.stepsPerEpoch, true);
+  }
   if (!(spec.train.learningRate > 0)) throw new SpecError(`${source}: train.learningRate ${spec.train.learningRate}; expected > 0`);
   for (const [i, j] of spec.compare) if (![i, j].every((k) => k >= 0 && k < spec.models.length) || i === j) throw new SpecError(`${source}: compare pair [${i}, ${j}]; expected two different indices of models (0..${spec.models.length - 1})`);
   return spec;
@@ -210,6 +223,8 @@ export function applyOverride(raw: unknown, text: string): unknown {
   const at = text.indexOf('=');
   if (at <= 0) throw new SpecError(`override "${text}": expected KEY=VALUE (e.g. train.epochs=2)`);
   const keys = text.slice(0, at).split('.');
+  const forbidden = keys.find((k) => k === '__proto__' || k === 'prototype' || k === 'constructor' || k === '');
+  if (forbidden !== undefined) throw new SpecError(`override "${text.slice(0, 80)}": ${forbidden ? `key ${forbidden} is not a setting` : 'an empty key part'}; expected a dotted setting name (e.g. train.epochs=2)`);
   const valueText = text.slice(at + 1);
   let value: Json;
   try {
@@ -219,7 +234,9 @@ export function applyOverride(raw: unknown, text: string): unknown {
   }
   const root = structuredClone((raw ?? {}) as Record<string, unknown>);
   let node: Record<string, unknown> = root;
-  for (const k of keys.slice(0, -1)) {
+  for (const [depth, k] of keys.slice(0, -1).entries()) {
+    // An index past a list's end would make an entry of nothing but this key.
+    if (Array.isArray(node) && !(Number(k) >= 0 && Number(k) < node.length && Number.isInteger(Number(k)))) throw new SpecError(`override "${text.slice(0, 80)}": ${keys.slice(0, depth).join('.')} has ${node.length} entries (0..${node.length - 1}); no entry ${k}`);
     if (node[k] === undefined) node[k] = {};
     if (kind(node[k]) !== 'object' && kind(node[k]) !== 'array') throw new SpecError(`override "${text}": ${k} is not an object`);
     node = node[k] as Record<string, unknown>;
@@ -255,10 +272,14 @@ function entryTrain(shared: TrainConfig, own: ModelEntry['train']): TrainConfig 
  */
 export function runName(spec: ExperimentSpec, entry: ModelEntry): string {
   const { model, train } = resolvedModel(spec, entry);
+  return runFolderName(model, train, spec.data.limit);
+}
+
+/** The one run-folder name (specs, notebooks, fine-tunes and `vii train`): preset, size, λ_l, guidance, settings hash. */
+export function runFolderName(model: ModelConfig, train: TrainConfig, limit: number | null): string {
   const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
   const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
-  const hash = settingsHash({ model, train, limit: spec.data.limit });
-  return `${entry.preset}-${spec.data.size}-${lambdas}${g}-${hash}`;
+  return `${model.name}-${model.imageSize}-${lambdas}${g}-${settingsHash({ model, train, limit })}`;
 }
 
 /** 8 hex digits of the SHA-256 of the settings' canonical JSON. */
