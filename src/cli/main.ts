@@ -49,7 +49,8 @@ commands:
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced] [--guidance-on decoded|completion]
         [--init-from RUN]
-        train (or resume, if DIR has a checkpoint) one model; presets: the 8 Table 1 rows; --init-from starts
+        train (or resume, if DIR has a checkpoint) one model into DIR (default results/runs/PRESET-SIZE-λTAG-HASH,
+        the folder a spec with the same settings uses); presets: the 8 Table 1 rows; --init-from starts
         from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
   table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|pretrained-means|plain|balanced]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
@@ -172,6 +173,9 @@ const commands: Record<string, Command> = {
     await selectBackend();
     const score = args.flags.has('score') ? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS])) : null;
     const frechet = score ? await nsfwjsInceptionFrechetNet() : null;
+    // Every image is written atomically as it is done: a signal only needs saying where it stopped.
+    const stop = interruptible();
+    stop.phase(`completing ${images} into ${out}`, false);
     const result = await completeFolder({
       checkpoint: checkpointDir,
       images,
@@ -191,6 +195,7 @@ const commands: Record<string, Command> = {
       score,
       frechet,
     });
+    stop.dispose();
     frechet?.dispose();
     console.log(`completed ${result.completed.length} images in ${result.seconds.toFixed(1)} s → ${out}${result.existing.length ? ` (${result.existing.length} already done: --force redoes them)` : ''}${result.skipped.length ? ` (${result.skipped.length} skipped)` : ''}`);
     if (result.scores) for (const [k, v] of Object.entries(result.scores)) console.log(`${k}: ${v.mean.toFixed(4)}${Number.isNaN(v.std) ? '' : ` ± ${v.std.toFixed(4)}`}`);

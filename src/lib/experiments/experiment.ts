@@ -239,14 +239,14 @@ export class Experiment {
     return control;
   }
 
-  /** The spec's compare pairs (both trained): a table and figures of the same faces, holes and z. */
+  /** The spec's compare groups (every model trained): a table and figures of the same faces, holes and z. */
   async compare(): Promise<ExperimentOutputs['compared']> {
     const runs = this.runs();
     const out: ExperimentOutputs['compared'] = [];
-    for (const [i, j] of this.spec.compare) {
-      const pair = [runs[i], runs[j]] as [ExperimentRun, ExperimentRun];
-      if (pair.every((r) => r.source !== 'untrained')) out.push(await compareStage(this.spec, await this.data(), pair, this.paths, this.log));
-      else this.log(`[vii] compare ${pair[0].row} | ${pair[1].row}: not both trained yet`);
+    for (const indices of this.spec.compare) {
+      const group = indices.map((i) => runs[i]);
+      if (group.every((r) => r.source !== 'untrained')) out.push(await compareStage(this.spec, await this.data(), group, this.paths, this.log));
+      else this.log(`[vii] compare ${group.map((r) => r.row).join(' | ')}: not all trained yet`);
     }
     return out;
   }
@@ -324,7 +324,7 @@ export class Experiment {
     const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= this.spec.models.length);
     if (bad !== undefined) throw new SpecError(`${this.spec.name}: select(${JSON.stringify(indices)}): no model ${bad}; expected 0..${this.spec.models.length - 1}`);
     const keep = new Map(indices.map((i, j) => [i, j]));
-    const compare = this.spec.compare.filter(([a, b]) => keep.has(a) && keep.has(b)).map(([a, b]) => [keep.get(a)!, keep.get(b)!] as [number, number]);
+    const compare = this.spec.compare.filter((g) => g.every((i) => keep.has(i))).map((g) => g.map((i) => keep.get(i)!));
     const spec = { ...this.spec, models: indices.map((i) => this.spec.models[i]), compare };
     return new Experiment({ ...spec, name: `${this.spec.name}-${settingsHash({ ...spec, name: undefined, stages: undefined })}` }, this.options);
   }

@@ -16,9 +16,9 @@ import { chainRecorder } from './gibbsChain';
 import { buildTable1 } from './table1';
 import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
 import { comparisonGrids, quickCompare } from './fineTune';
-import { chainCurves, type Figure } from '../plots/plotly';
+import { chainCurves, tradeOff, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
-import { canonicalJson, resolvedModel, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
+import { canonicalJson, resolvedModel, settingsHash, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
 
 /** What `vii run` leaves, by stage (paths relative to the working directory). */
 export interface ExperimentOutputs {
@@ -27,7 +27,8 @@ export interface ExperimentOutputs {
   table: string | null;
   control: Record<string, AttributeControl[]>;
   /** Per compare pair: its table (Markdown file) and figures. */
-  compared: { pair: [string, string]; table: string; figures: string[] }[];
+  /** The names of the compared models (two, or a sweep's), its table and figures, and a sweep's pick. */
+  compared: { pair: string[]; table: string; figures: string[]; pick?: { rule: string; name: string } }[];
   chainFigure: string[];
   summary: string | null;
 }
@@ -119,25 +120,40 @@ export async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: Exp
 }
 
 /**
- * Two models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
- * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z.
+ * Models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
+ * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z. With three or
+ * more (a sweep), also the trade-off figure (masked L1 against sharpness) and the pick by the λ_l
+ * sweep's rule: the sharpest fill within 5 % of the first model's masked L1.
  */
-export async function compareStage(spec: ExperimentSpec, data: FaceDataset, pair: [Run, Run], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
-  const base = path.join(p.logs, `compare-${pair[0].name}-vs-${pair[1].name}`);
-  const stamp = { checkpoints: pair.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
-  const names = pair.map((r) => r.row) as [string, string];
+export async function compareStage(spec: ExperimentSpec, data: FaceDataset, group: Run[], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
+  const names = group.map((r) => r.row);
+  // Two runs keep their readable file name; a sweep's would pass a file name's length.
+  const tag = group.length === 2 ? `${group[0].name}-vs-${group[1].name}` : `${group.length}-models-${settingsHash(group.map((r) => r.name))}`;
+  const base = path.join(p.logs, `compare-${tag}`);
+  const stamp = { checkpoints: group.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
   const previous = `${base}.json`;
   if (upToDate(previous, stamp)) return (JSON.parse(fs.readFileSync(previous, 'utf8')) as { result: ExperimentOutputs['compared'][number] }).result;
-  const models = pair.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
+  const models = group.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
   try {
-    const { table } = await quickCompare(models, data, { images: spec.evaluation.images ?? data.splits.test.length, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
+    const { table, rows } = await quickCompare(models, data, { images: spec.evaluation.images ?? data.splits.test.length, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
     const md = tableMarkdown(table);
     writeFileAtomic(`${base}.md`, md);
     log(md);
     const grids = await comparisonGrids(models, data, { count: 10, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
-    const figures = Object.entries(grids).map(([kind, png]) => exportGrid(png, `${pair[0].name}-vs-${pair[1].name}-${kind}`, { rows: names, faces: 'first 10 test faces', mask: spec.evaluation.mask, latent: 'mean', steps: spec.completion.steps, seed: spec.train.seed }, p.figures)[0]);
-    const result = { pair: names, table: `${base}.md`, figures };
-    writeJsonAtomic(previous, { stamp, result });
+    const config = { rows: names, runs: group.map((r) => r.name), faces: 'first 10 test faces', mask: spec.evaluation.mask, latent: 'mean', steps: spec.completion.steps, seed: spec.train.seed };
+    const figures = Object.entries(grids).map(([kind, png]) => exportGrid(png, `${tag}-${kind}`, config, p.figures)[0]);
+    let pick: { rule: string; name: string } | undefined;
+    if (group.length > 2) {
+      const points = rows.map((r) => ({ name: r.name, x: r.maskedL1.mean, y: r.sharpness.mean }));
+      const figure = tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `${spec.name}: ${table.caption.split('.')[0]}`);
+      figures.push(...(await findBrowser() ? (await exportFigure(figure, `${tag}-tradeoff`, { ...config, points }, p.figures)).filter((f) => f.endsWith('.png')) : []));
+      const within = rows.slice(1).filter((r) => r.maskedL1.mean <= 1.05 * rows[0].maskedL1.mean);
+      const chosen = within.length ? within.reduce((a, b) => (b.sharpness.mean > a.sharpness.mean ? b : a)) : rows.slice(1).reduce((a, b) => (b.maskedL1.mean < a.maskedL1.mean ? b : a));
+      pick = { rule: `highest hole sharpness with masked L1 ≤ 1.05 × ${rows[0].name}'s${within.length ? '' : ' (none qualified: lowest masked L1)'}`, name: chosen.name };
+      log(`[vii] compare ${spec.name}: picked ${pick.name} (${pick.rule})`);
+    }
+    const result = { pair: names, table: `${base}.md`, figures, ...(pick ? { pick } : {}) };
+    writeJsonAtomic(previous, { stamp, result, rows });
     return result;
   } finally {
     for (const m of models) m.model.dispose();
@@ -211,7 +227,7 @@ export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Path
   }
   if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
   if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
-  for (const c of o.compared) lines.push(`## ${c.pair[0]} | ${c.pair[1]}`, '', fs.readFileSync(c.table, 'utf8'), '', ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
+  for (const c of o.compared) lines.push(`## ${c.pair.join(' | ')}`, '', fs.readFileSync(c.table, 'utf8'), '', ...(c.pick ? [`Picked: **${c.pick.name}** (${c.pick.rule}).`, ''] : []), ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;
 }

@@ -66,9 +66,14 @@ function reportUnhandledRejections(): void {
   });
 }
 
+/** Jupyter starts kernels in notebooks/; specs, models and results are named from the project root. */
+function toProjectRoot(): void {
+  if (path.basename(process.cwd()) === 'notebooks' && fs.existsSync(path.join('..', 'package.json'))) process.chdir('..');
+}
+
 /** Select the backend and work from the project root (Jupyter starts kernels in notebooks/). */
 export async function setup(): Promise<string> {
-  if (path.basename(process.cwd()) === 'notebooks' && fs.existsSync(path.join('..', 'package.json'))) process.chdir('..');
+  toProjectRoot();
   reportUnhandledRejections();
   const info = await selectBackend({ quiet: true });
   const browser = await findBrowser();
@@ -84,6 +89,7 @@ export async function setup(): Promise<string> {
  * shown says which and what is left to train.
  */
 export function open(file: string, overrides: string[] = [], options: Omit<OpenOptions, 'log'> = {}): Experiment {
+  toProjectRoot();
   const exp = Experiment.open(file, overrides, { useShipped: true, ...options, log: (m) => display().text(m) });
   showTable(exp.status());
   return exp;

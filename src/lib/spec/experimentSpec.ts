@@ -47,8 +47,8 @@ export interface ExperimentSpec {
     sweepSamples: number;
   };
   stages: Stage[];
-  /** Pairs of model indices shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
-  compare: [number, number][];
+  /** Groups of model indices (a pair, or a sweep's list) shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
+  compare: number[][];
   out: { runs: string; logs: string; figures: string; tables: string };
 }
 
@@ -125,7 +125,7 @@ function checkShape(value: unknown, reference: unknown, where: string, source: s
     }
   }
   if (where === 'models') (value as unknown[]).forEach((m, i) => checkEntry(m, `models.${i}`, source));
-  if (where === 'compare') for (const pair of value as unknown[]) if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((i) => Number.isInteger(i))) throw new SpecError(`${source}: compare entry ${JSON.stringify(pair)}; expected a pair of model indices [i, j]`);
+  if (where === 'compare') for (const group of value as unknown[]) if (!Array.isArray(group) || group.length < 2 || !group.every((i) => Number.isInteger(i))) throw new SpecError(`${source}: compare entry ${JSON.stringify(group)}; expected two or more model indices [i, j, …]`);
   if (where === 'stages') for (const s of value as unknown[]) if (!(STAGES as readonly unknown[]).includes(s)) throw new SpecError(`${source}: stage ${JSON.stringify(s)}; expected some of ${STAGES.join(', ')}`);
 }
 
@@ -186,7 +186,7 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
     count(`${at}.stepsPerEpoch`, e.stepsPerEpoch, true);
   }
   if (!(spec.train.learningRate > 0)) throw new SpecError(`${source}: train.learningRate ${spec.train.learningRate}; expected > 0`);
-  for (const [i, j] of spec.compare) if (![i, j].every((k) => k >= 0 && k < spec.models.length) || i === j) throw new SpecError(`${source}: compare pair [${i}, ${j}]; expected two different indices of models (0..${spec.models.length - 1})`);
+  for (const group of spec.compare) if (!group.every((k) => k >= 0 && k < spec.models.length) || new Set(group).size !== group.length) throw new SpecError(`${source}: compare entry [${group.join(', ')}]; expected different indices of models (0..${spec.models.length - 1})`);
   return spec;
 }
 
@@ -279,7 +279,17 @@ export function runName(spec: ExperimentSpec, entry: ModelEntry): string {
 export function runFolderName(model: ModelConfig, train: TrainConfig, limit: number | null): string {
   const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
   const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
-  return `${model.name}-${model.imageSize}-${lambdas}${g}-${settingsHash({ model, train, limit })}`;
+  // A parent is named by its weights' digest, not its path, so the same fine-tune has the same folder on every machine.
+  const identity = train.initFrom ? { ...train, initFrom: { step: train.initFrom.step, weights: parentDigest(train.initFrom.checkpoint) } } : train;
+  return `${model.name}-${model.imageSize}-${lambdas}${g}-${settingsHash({ model, train: identity, limit })}`;
+}
+
+function parentDigest(checkpoint: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(checkpoint, 'weights.json'), 'utf8')) as { sha256?: string }).sha256 ?? checkpoint;
+  } catch {
+    return checkpoint;
+  }
 }
 
 /** 8 hex digits of the SHA-256 of the settings' canonical JSON. */
