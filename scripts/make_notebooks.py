@@ -72,7 +72,7 @@ Training from scratch with other λ_l takes as long as the first model did. Inst
 no KL warm-up — and compare before | after on the same held-out faces, holes and z. The fine-tune is a
 spec entry with `train.initFrom`: its run folder is named by its settings, so the same λ and steps
 reload it and another λ never replaces it."""),
-code("""const tune = exp.fineTune(1, {
+code("""const tune = await exp.fineTune(1, {
   lambdas: { Conv1_relu: 0.05, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0.01 },
   steps: vii.TINY ? 2 : 200,
   images: vii.TINY ? 10 : 200, // held-out faces of the comparison

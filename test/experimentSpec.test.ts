@@ -7,7 +7,8 @@ import { Experiment, runExperiment } from '../src/lib/experiments/experiment';
 import { experimentPaths } from '../src/lib/experiments/experimentStages';
 import { trainModel } from '../src/lib/experiments/trainModel';
 import { buildTable1 } from '../src/lib/experiments/table1';
-import { disposeRun } from '../src/lib/training/trainer';
+import { disposeRun, resolveInitFrom } from '../src/lib/training/trainer';
+import { fineTuneConfigs } from '../src/lib/experiments/fineTune';
 import { modelFromArgs, trainFromArgs, MODEL_FLAGS } from '../src/cli/modelOptions';
 import { parseArgs } from '../src/cli/args';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
@@ -102,6 +103,20 @@ test('configs/*.json load, and their models equal what the old scripts\' vii tra
     assert.equal(canonicalJson(resolvedModel(mouth, mouth.models[i])), canonicalJson({ model: modelFromArgs(args), train: trainFromArgs(args) }), `mask ${mask}`);
   });
   assert.equal(mouth.evaluation.mask, 'rect:0.62,0.25,0.3,0.5');
+  // The λ_l sweep (was scripts/lambda_sweep64.ts: fineTune of the λ = 0 Cropped model, 200 steps → 2 epochs of 112) as initFrom entries.
+  const sweep = specs['lambda-sweep64.json'];
+  const { initFrom, meta } = resolveInitFrom('models/cropped-no-attr');
+  const settings: Record<string, number>[] = [{}, { Conv1_relu: 0.003, block_3_expand_relu: 0.003, block_6_expand_relu: 0.003 }, { Conv1_relu: 0.01, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01 }, { Conv1_relu: 0.03, block_3_expand_relu: 0.03, block_6_expand_relu: 0.03 }, { Conv1_relu: 0.1, block_3_expand_relu: 0.1, block_6_expand_relu: 0.1 }, { Conv1_relu: 0.01, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0.01 }];
+  assert.equal(sweep.models.length, settings.length);
+  sweep.models.forEach((e, i) => {
+    const made = fineTuneConfigs(meta, { lambdas: settings[i], steps: 200 }, initFrom, 112);
+    const { model, train } = resolvedModel(sweep, e);
+    const active = (w: Record<string, number>) => Object.fromEntries(Object.entries(w).filter(([, v]) => v > 0));
+    assert.deepEqual([model.perceptual.net, active(model.perceptual.weights)], [made.model.perceptual.net, active(made.model.perceptual.weights)], `sweep ${i}`);
+    assert.equal(canonicalJson({ ...model, perceptual: null }), canonicalJson({ ...made.model, perceptual: null }), `sweep ${i} model`);
+    assert.equal(canonicalJson(train), canonicalJson(made.train), `sweep ${i} training`);
+  });
+  assert.deepEqual(sweep.compare, [[0, 1, 2, 3, 4, 5]]);
 });
 
 test('vii run on a tiny spec reproduces the old path (vii train, then vii table1) number for number', { timeout: 600_000 }, async () => {
@@ -177,7 +192,7 @@ test('overrides that change results give the experiment its own output folder; s
   assert.equal(experimentPaths(trial).summary, path.join('results', 'logs', trial.name, 'summary.md'));
 });
 
-test('an opened experiment finds the shipped model of exactly its settings; another λ_l, a subset or a fine-tune is its own experiment', () => {
+test('an opened experiment finds the shipped model of exactly its settings; another λ_l, a subset or a fine-tune is its own experiment', async () => {
   const exp = Experiment.open('configs/perceptual64.json', [], { useShipped: true, tiny: false, log: () => {} });
   const sources = exp.runs().map((r) => (r.source === 'shipped' ? path.basename(r.runDir) : r.source === 'run' ? 'run' : 'untrained'));
   // Model 2 (complete, λ = 0) does not ship; the other three do, matched by their settings hash.
@@ -191,14 +206,17 @@ test('an opened experiment finds the shipped model of exactly its settings; anot
   assert.deepEqual(sub.spec.models.map((m) => m.preset), ['vae-partial', 'vae-partial']);
   assert.deepEqual(sub.spec.compare, [[1, 0]]);
   assert.throws(() => exp.select([7]), /no model 7/);
-  const tune = exp.fineTune(1, { lambdas: { Conv1_relu: 0.05 }, steps: 200, images: 50 });
+  const tune = await exp.fineTune(1, { lambdas: { Conv1_relu: 0.05 }, steps: 200, images: 50 });
   const [parent, tuned] = tune.runs();
   assert.equal(parent.source, 'shipped');
   assert.equal(tuned.source === 'shipped', false);
   assert.match(tuned.name, /^vae-partial-64-Conv10\.05-[0-9a-f]{8}$/);
   assert.equal(tune.spec.evaluation.images, 50);
-  assert.notEqual(exp.fineTune(1, { lambdas: { Conv1_relu: 0.02 }, steps: 200 }).paths.figures, tune.paths.figures, 'another λ never overwrites this fine-tune\'s figures');
-  assert.throws(() => exp.fineTune(2, { lambdas: {}, steps: 5 }), /not trained/);
+  assert.notEqual((await exp.fineTune(1, { lambdas: { Conv1_relu: 0.02 }, steps: 200 })).paths.figures, tune.paths.figures, 'another λ never overwrites this fine-tune\'s figures');
+  await assert.rejects(() => exp.fineTune(2, { lambdas: {}, steps: 5 }), /not trained/);
+  // 200 steps are whole epochs of the training split (as vii train --init-from counts them), never one capped epoch.
+  const perEpoch = Math.ceil((await exp.data()).splits.train.length / 64);
+  assert.deepEqual([tuned.epochs, resolvedModel(tune.spec, tune.spec.models[1]).train.stepsPerEpoch], [Math.ceil(200 / perEpoch), perEpoch >= 200 ? 200 : null]);
 });
 
 test('smoke size (VII_TINY) is applied after the settings are checked: a bad epoch count or size is refused, not replaced', () => {

@@ -12,7 +12,7 @@ import { tempDir } from './helpers/fixtures';
 import { pythonSkip, runPython } from './helpers/python';
 
 const ready = selectBackend({ quiet: true });
-const scriptDir = path.resolve(__dirname, '..', 'scripts');
+const scriptDir = path.resolve(__dirname, 'helpers');
 
 test('SSIM agrees with scikit-image to 1e-4 on real faces and degraded copies', { skip: pythonSkip('skimage', 'python3-skimage') }, async () => {
   await ready;

@@ -12,14 +12,16 @@ import { frechetDistance } from '../src/lib/metrics/frechet';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { createTrainingRun, disposeRun, resolveInitFrom, trainEpochs } from '../src/lib/training/trainer';
-import { fineTune, quickCompare, comparisonGrids } from '../src/lib/experiments/fineTune';
+import { fineTuneConfigs, quickCompare, comparisonGrids } from '../src/lib/experiments/fineTune';
+import { trainModel } from '../src/lib/experiments/trainModel';
+import { batchesPerEpoch } from '../src/lib/data/faceDataset';
 import { createRng } from '../src/lib/rng';
 import { tinyFaces, tinyModel, tinyTrain } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
 import { pythonSkip, runPython } from './helpers/python';
 
 const ready = selectBackend({ quiet: true });
-const scriptDir = path.resolve(__dirname, '..', 'scripts');
+const scriptDir = path.resolve(__dirname, 'helpers');
 const read = (t: tf.Tensor) => Array.from(t.dataSync());
 
 test('hole sharpness: 1 for the photograph, below 1 for a blurred fill, 0 for a flat one (the seam is not counted), blind to observed pixels', async () => {
@@ -122,7 +124,9 @@ test('fineTune + quickCompare: the λ_l sweep\'s fine-tune and its blur-sensitiv
   const parentDir = tempDir();
   const parent = await createTrainingRun({ model: tinyModel('vae-complete'), train: tinyTrain({ stepsPerEpoch: 2 }), data, runDir: parentDir });
   await trainEpochs(parent);
-  const tuned = await fineTune({ parent: parentDir, lambdas: { Conv1_relu: 0.05, block_3_expand_relu: 0.05 }, steps: 2, runDir: tempDir(), data, log: () => {} });
+  const { initFrom, meta } = resolveInitFrom(parentDir);
+  const configs = fineTuneConfigs(meta, { lambdas: { Conv1_relu: 0.05, block_3_expand_relu: 0.05 }, steps: 2 }, initFrom, batchesPerEpoch(data, 'train', meta.train.batchSize));
+  const tuned = await trainModel({ ...configs, data, runDir: tempDir(), log: () => {} });
   assert.equal(tuned.step, 2);
   assert.equal(tuned.train.klWarmupSteps, 0);
   assert.deepEqual(tuned.modelConfig.perceptual, { net: 'mobilenetv2', weights: { Conv1_relu: 0.05, block_3_expand_relu: 0.05 } });

@@ -106,7 +106,7 @@ test('the pretrained judge learns attributes from real labels and not from shuff
   const [p1, p2] = [predictAttributes(fresh, b.x), predictAttributes(cached, b.x)];
   assert.ok(tf.max(tf.abs(tf.sub(p1, p2))).dataSync()[0] < 1e-5);
   assert.equal(cached.description, fresh.description);
-  // A hidden-layer head (scripts/judge_heads.ts) is cached under its own key and reloads its four
+  // A hidden-layer head (the heads pilot, results/logs/judge/judge-heads-64.md) is cached under its own key and reloads its four
   // weights in order: the same verdicts again, and not the linear head's.
   const mlp = await pretrainedJudgeFor(data, { cacheDir, epochs: 5, hidden: 16 });
   const mlpCached = await pretrainedJudgeFor(data, { cacheDir, epochs: 5, hidden: 16 });

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 import { loadFaces } from '../data/dataSource';
 import { CELEBA_CROP_FRACTION } from '../data/preprocess';
-import { gatherBatch, type FaceDataset } from '../data/faceDataset';
+import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import { makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
 import { completeSamples } from '../completion';
@@ -335,7 +335,7 @@ export class Experiment {
    * `train.initFrom`, so its run folder is named by its settings like any other), compared on the
    * same faces by the compare stage. Train it, then compare; the same λ and steps reload the run.
    */
-  fineTune(index: number, o: { lambdas: Record<string, number>; steps: number; net?: 'mobilenetv2' | 'vgg16'; images?: number }): Experiment {
+  async fineTune(index: number, o: { lambdas: Record<string, number>; steps: number; net?: 'mobilenetv2' | 'vgg16'; images?: number }): Promise<Experiment> {
     const parent = this.runs()[index];
     if (!parent) throw new SpecError(`${this.spec.name}: no model ${index}; expected 0..${this.spec.models.length - 1}`);
     if (parent.source === 'untrained') throw new SpecError(`${this.spec.name}: model ${index} (${parent.row}) is not trained; train it first (or open a spec whose model ships)`);
@@ -345,7 +345,10 @@ export class Experiment {
     const layers = Object.keys(resolvedModel(this.spec, parent.entry).model.perceptual.weights).concat(Object.keys(DEFAULT_MODEL.perceptual.weights));
     const perceptual = active ? { net: o.net ?? 'mobilenetv2', weights: { ...Object.fromEntries(layers.map((l) => [l, 0])), ...o.lambdas } } : { net: 'none', weights: {} };
     const base = JSON.parse(JSON.stringify(this.spec)) as ExperimentSpec;
-    const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual }, train: { ...parent.entry.train, epochs: 1, stepsPerEpoch: o.steps, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${o.steps} steps with λ_l ${lambdaTag(o.lambdas)}` };
+    // `steps` steps: one short epoch, or whole epochs (as vii train --init-from counts them).
+    const perEpoch = batchesPerEpoch(await this.data(), 'train', resolvedModel(this.spec, parent.entry).train.batchSize);
+    const epochs = Math.ceil(o.steps / perEpoch);
+    const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual }, train: { ...parent.entry.train, epochs, stepsPerEpoch: epochs === 1 ? o.steps : null, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${epochs === 1 ? o.steps : epochs * perEpoch} steps with λ_l ${lambdaTag(o.lambdas)}` };
     const raw = { ...base, name: 'finetune', models: [{ ...parent.entry, row: `${parent.row} (parent)` }, tuned], compare: [[0, 1]], evaluation: { ...base.evaluation, images: o.images ?? base.evaluation.images } };
     const spec = specFrom(raw, `fine-tune of ${this.spec.name} model ${index}`);
     // Named by the parent and everything that fixes the fine-tune, so another λ never overwrites this one's figures.

@@ -1,18 +1,15 @@
-import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import { findDataSource, loadFaces } from '../data/dataSource';
-import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
+import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import type { CheckpointMeta } from '../models/checkpoint';
-import { resolveInitFrom, type TrainingRun } from '../training/trainer';
-import { lambdaTag, MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
+import { MOBILENET_LAYERS, validateModelConfig, type ModelConfig, type TrainConfig } from '../models/config';
 import type { Vae } from '../models/vae';
 import { complete, reconstructOnce, DEFAULT_COMPLETION } from '../completion';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
 import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
-import { trainModel } from './trainModel';
 import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { loadMobileNetV2 } from '../weights/featureNet';
 import { unlearnedPerceptualDistance } from '../metrics/lpips';
@@ -69,18 +66,6 @@ export function fineTuneConfigs(parent: CheckpointMeta, o: Pick<FineTuneOptions,
     initFrom,
   };
   return { model, train };
-}
-
-/** A fine-tune's run folder beside its parent's, named by λ_l and steps: another λ trains anew, the same λ reloads. */
-export function fineTuneRunDir(parent: string, lambdas: Record<string, number>, steps: number): string {
-  return path.join(`${path.resolve(parent)}-finetunes`, `${lambdaTag(lambdas)}-${steps}steps`);
-}
-
-/** Fine-tune a trained model with other λ_l (resumable like any run; a finished one just loads). */
-export async function fineTune(o: FineTuneOptions): Promise<TrainingRun> {
-  const { initFrom, meta: parent } = resolveInitFrom(o.parent);
-  const { model, train } = fineTuneConfigs(parent, o, initFrom, batchesPerEpoch(o.data, 'train', parent.train.batchSize));
-  return trainModel({ model, train, data: o.data, runDir: o.runDir, onLine: o.onLine, log: o.log });
 }
 
 /** y of the model's attributes for a batch of faces (null for a model without attributes). */

@@ -5,7 +5,7 @@ import { spawnSync } from 'child_process';
 import * as tf from '@tensorflow/tfjs';
 
 export const TELEA_PYTHON = process.env.VII_PYTHON ?? '/usr/bin/python3';
-const SCRIPT = path.resolve(__dirname, '..', '..', '..', 'scripts', 'telea_inpaint.py');
+const SCRIPT = path.join(__dirname, 'telea_inpaint.py');
 
 /** Whether the OpenCV baseline can run here (Debian python3-opencv), or why not. */
 export function teleaUnavailable(): string | null {
