@@ -34,8 +34,10 @@ test('a spec refuses unknown keys, wrong types, presets, stages and masks by the
     [{ models: [{ preset: 'vae-partial', train: { epoch: 2 } }] }, /unknown key models\.0\.train\.epoch; known: models\.0\.train\.epochs/],
     [{ models: [{ preset: 'vae-partial', train: { initFrom: 3 } }] }, /models\.0\.train\.initFrom is 3; expected a run or checkpoint folder/],
     [{ ...minimal, train: { initFrom: 'runs/a' } }, /train\.initFrom: a parent belongs to one model/],
-    [{ ...minimal, compare: [[0, 0]] }, /compare pair \[0, 0\]; expected two different indices of models \(0\.\.0\)/],
-    [{ ...minimal, compare: [0] }, /compare entry 0; expected a pair/],
+    [{ ...minimal, compare: [[0, 0]] }, /compare entry \[0, 0\]; expected different indices of models \(0\.\.0\)/],
+    [{ ...minimal, compare: [[0, 3]] }, /compare entry \[0, 3\]; expected different indices of models \(0\.\.0\)/],
+    [{ ...minimal, compare: [0] }, /compare entry 0; expected two or more model indices/],
+    [{ ...minimal, compare: [[0]] }, /compare entry \[0\]; expected two or more model indices/],
   ];
   for (const [value, message] of cases) assert.throws(() => specFrom(value, 'my.json'), (e: Error) => e instanceof SpecError && e.message.startsWith('my.json: ') && message.test(e.message), JSON.stringify(value));
   assert.throws(() => loadSpec('/nonexistent/spec.json'), /^Error: \/nonexistent\/spec\.json: no such spec file$|\/nonexistent\/spec\.json: no such spec file/);

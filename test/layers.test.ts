@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ['training'],
   ['spec', 'export', 'plots'],
   ['experiments'],
-  ['explorer'],
+  ['explorer', 'report'],
   ['notebook'],
 ];
 const LIB = path.resolve(__dirname, '..', 'src', 'lib');

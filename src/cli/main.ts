@@ -15,6 +15,7 @@ import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
 import { DEFAULT_SPEC, loadSpec, runFolderName } from '../lib/spec/experimentSpec';
 import { interruptible } from './interrupt';
 import { judgeCommand, JUDGE_USAGE } from './judge';
+import { buildReport, reportPath } from '../lib/report/buildReport';
 
 /** The project's root (configs/ and models/ live there, wherever vii is run from). */
 const STUDY_ROOT = path.resolve(__dirname, '..', '..');
@@ -77,6 +78,8 @@ commands:
         a self-contained page (index.html, the model's files, a few faces: held-out ones, or yours with --images)
         to draw a hole on a face, step or play the Gibbs chain, force attributes, draw K samples, save a PNG
 ${JUDGE_USAGE}
+  report [--out FILE]
+        rebuild results/REPORT.md (Table 1, the perceptual term, guidance, attribute control, the chain, speed) from the committed logs
   run SPEC.json [KEY=VALUE ...]
         carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → side-by-side compare → summary,
         resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
@@ -299,6 +302,12 @@ const commands: Record<string, Command> = {
     if (!out) throw new UsageError('explore needs --out DIR, e.g. vii explore --model cropped-no-attr --out page');
     const files = await writeExplorer({ checkpoint: modelOrCheckpoint(args), images: stringFlag(args, 'images'), limit: intFlag(args, 'limit', 8, 1), out, force: args.flags.has('force') });
     console.log(`[vii] wrote ${files.join(', ')}\n[vii] open ${path.join(out, 'index.html')} in a browser (works from file://, or serve the folder: npx http-server ${out})`);
+  },
+  async report(argv) {
+    const args = parseArgs(argv, { out: 'value' });
+    const out = stringFlag(args, 'out') ?? reportPath(STUDY_ROOT);
+    writeFileAtomic(out, buildReport(STUDY_ROOT));
+    console.log(`[vii] wrote ${out} from the committed logs`);
   },
   judge(argv) {
     return judgeCommand(argv, modelOrCheckpoint);

@@ -10,16 +10,19 @@ Writes a JSON report; test/notebooks.test.ts asserts on it. Needs the tslab kern
 JUPYTER_PATH (scripts/run_notebooks.sh's private prefix, or `npm run kernel:install`).
 """
 import json
+import os
 import sys
 import time
 
 import jupyter_client
 
-PROBE = "console.log('VII_PROBE ' + JSON.stringify({ tensors: tf.memory().numTensors, rss: process.memoryUsage().rss }));"
+# RSS after a full collection (the kernel runs with --expose-gc): what is held, not what V8 has yet to collect.
+PROBE = "(globalThis as any).gc?.(); (globalThis as any).gc?.(); console.log('VII_PROBE ' + JSON.stringify({ tensors: tf.memory().numTensors, rss: process.memoryUsage().rss }));"
 
 
 def start(cwd):
-    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="tslab", cwd=cwd)
+    env = dict(os.environ, NODE_OPTIONS=(os.environ.get("NODE_OPTIONS", "") + " --expose-gc").strip())
+    km, kc = jupyter_client.manager.start_new_kernel(kernel_name="tslab", cwd=cwd, env=env)
     return km, kc
 
 
