@@ -132,7 +132,7 @@ const commands: Record<string, Command> = {
   },
   async table1(argv) {
     const args = parseArgs(argv, { runs: 'value', models: 'value', data: 'value', size: 'value', limit: 'value', mask: 'value', steps: 'value', seed: 'value', out: 'value', 'data-limit': 'value', weights: 'value', judge: 'value' });
-    const judge = stringFlag(args, 'judge') ?? 'pretrained';
+    const judge = stringFlag(args, 'judge') ?? DEFAULT_SPEC.evaluation.judge;
     if (!(JUDGES as readonly string[]).includes(judge)) throw new UsageError(`--judge ${judge}: expected ${JUDGES.join(', ')}`);
     const size = intFlag(args, 'size', 32, 1);
     const seed = intFlag(args, 'seed', 0);
@@ -210,7 +210,7 @@ const commands: Record<string, Command> = {
     const args = parseArgs(argv, { checkpoint: 'value', model: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
     const zMode = stringFlag(args, 'z') ?? 'prior';
     if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
-    const judge = stringFlag(args, 'judge') ?? 'pretrained';
+    const judge = stringFlag(args, 'judge') ?? DEFAULT_SPEC.evaluation.judge;
     if (!(JUDGES as readonly string[]).includes(judge)) throw new UsageError(`--judge ${judge}: expected ${JUDGES.join(', ')}`);
     if (!args.flags.has('checkpoint') && !args.flags.has('model')) throw new UsageError(`sweep needs --checkpoint DIR or --model NAME; see vii --help`);
     const checkpointDir = modelOrCheckpoint(args);

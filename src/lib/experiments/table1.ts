@@ -1,3 +1,4 @@
+import { DEFAULT_SPEC } from '../spec/experimentSpec';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { FaceDataset } from '../data/faceDataset';
@@ -48,7 +49,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const seed = o.seed ?? 0;
   const mask = parseMaskSpec(o.mask ?? 'centre:0.5');
   const perceptual = o.perceptual ?? unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS]));
-  const classifier = await judgeFor(o.data, o.judge ?? 'pretrained', o.onLine);
+  const classifier = await judgeFor(o.data, o.judge ?? DEFAULT_SPEC.evaluation.judge, o.onLine);
   log(`[vii] ${classifier.description}`);
   const real = o.real ?? { lpips: null, inception: null, missing: [] };
   for (const m of real.missing) log(`[vii] real metric not computed: ${m}`);
