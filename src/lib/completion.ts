@@ -106,6 +106,31 @@ export function completeSamples(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y
   return Array.from({ length: samples }, (_, k) => sampleCompletion(model, x, mask, y, options, k));
 }
 
+/**
+ * The per-pixel mean and standard deviation of K completions of the same input (sample k as
+ * completeSamples draws it): where the completions disagree the fill is least determined by what
+ * is observed. Welford's running moments keep memory at three images whatever K; observed pixels,
+ * copied in every completion, have std 0.
+ */
+export function completionSpread(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, samples: number): { mean: tf.Tensor4D; std: tf.Tensor4D } {
+  if (!Number.isInteger(samples) || samples < 2) throw new Error(`completionSpread: ${samples} samples; expected an integer ≥ 2 (a spread needs two)`);
+  let mean = tf.zerosLike(x) as tf.Tensor4D;
+  let m2 = tf.zerosLike(x) as tf.Tensor4D;
+  for (let k = 0; k < samples; k++) {
+    const c = sampleCompletion(model, x, mask, y, options, k);
+    const [nextMean, nextM2] = tf.tidy(() => {
+      const delta = tf.sub(c, mean);
+      const m = tf.add(mean, tf.div(delta, k + 1));
+      return [m, tf.add(m2, tf.mul(delta, tf.sub(c, m)))] as tf.Tensor4D[];
+    });
+    tf.dispose([c, mean, m2]);
+    [mean, m2] = [nextMean, nextM2];
+  }
+  const std = tf.tidy(() => tf.sqrt(tf.div(m2, samples - 1)) as tf.Tensor4D);
+  m2.dispose();
+  return { mean, std };
+}
+
 /** Sample k of completeSamples alone (its own seed; onStep follows the first sample's chain only), for writing samples as they are made. */
 export function sampleCompletion(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, k: number): tf.Tensor4D {
   return complete(model, x, mask, y, { ...options, trajectory: false, onStep: k === 0 ? options.onStep : undefined, seed: subSeed(options.seed, `sample-${k}`) }).completed;

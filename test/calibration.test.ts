@@ -1,0 +1,95 @@
+// Calibration of a completion's uncertainty (issue 36), each measure on a case with a known answer.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { coverage, erf, erfInv, expectedCalibrationError, fitScale, reliabilityDiagram, sparsification, spearman, type Predictive } from '../src/lib/metrics/calibration';
+import { completionSpread, completeSamples } from '../src/lib/completion';
+import { buildVae } from '../src/lib/models/vae';
+import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
+import { createRng } from '../src/lib/rng';
+import { tinyModel } from './helpers/tinyData';
+
+/** A model whose K samples are the truth's distribution: truth = μ + σε, samples μ + σε_k, per pixel σ known. */
+function gaussianCase(n: number, samples: number, seed: number, sigmaScale = 1): Predictive & { sigma: Float64Array } {
+  const rng = createRng(seed);
+  const mu = Float64Array.from({ length: n }, () => rng.next());
+  const sigma = Float64Array.from({ length: n }, () => 0.02 + 0.18 * rng.next());
+  const truth = Float64Array.from({ length: n }, (_, i) => mu[i] + sigma[i] * rng.normal());
+  const mean = new Float64Array(n);
+  const std = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const draws = Array.from({ length: samples }, () => mu[i] + sigma[i] * rng.normal());
+    const m = draws.reduce((a, b) => a + b, 0) / samples;
+    mean[i] = m;
+    std[i] = sigmaScale * Math.sqrt(draws.reduce((a, b) => a + (b - m) ** 2, 0) / (samples - 1));
+  }
+  return { mean, std, truth, sigma };
+}
+
+test('erf and its inverse: the Gaussian coverages of ±0.5σ, ±1σ, ±2σ', () => {
+  assert.ok(Math.abs(erf(1 / Math.SQRT2) - 0.682689) < 1e-6);
+  assert.ok(Math.abs(erf(2 / Math.SQRT2) - 0.954500) < 1e-6);
+  assert.ok(Math.abs(erf(0.5 / Math.SQRT2) - 0.382925) < 1e-6);
+  for (const p of [0.05, 0.5, 0.9, 0.99]) assert.ok(Math.abs(erf(erfInv(p)) - p) < 1e-9, `erfInv(${p})`);
+});
+
+test('spearman: monotone 1, reversed −1, ties averaged, constant NaN', () => {
+  assert.equal(spearman([1, 2, 3, 4], [10, 20, 30, 400]), 1);
+  assert.equal(spearman([1, 2, 3, 4], [4, 3, 2, 1]), -1);
+  assert.ok(Math.abs(spearman([1, 2, 2, 3], [1, 2, 3, 4]) - 0.9486833) < 1e-6);
+  assert.ok(Number.isNaN(spearman([1, 1, 1], [1, 2, 3])));
+});
+
+test('a model whose samples are the truth plus Gaussian noise of known σ is calibrated; one with σ halved is not, and the fitted scale says by how much', () => {
+  const p = gaussianCase(20_000, 200, 7);
+  for (const r of reliabilityDiagram(p)) assert.ok(Math.abs(r.observed - r.expected) < 0.015, `±${r.k}σ: ${r.observed} vs ${r.expected}`);
+  assert.ok(expectedCalibrationError(p) < 0.01, `ECE ${expectedCalibrationError(p)}`);
+  assert.ok(Math.abs(fitScale(p) - 1) < 0.02, `scale ${fitScale(p)}`);
+  // |error| grows with σ: their ranks agree (E|ε|σ against σ).
+  const err = Float64Array.from({ length: p.truth.length }, (_, i) => Math.abs(p.truth[i] - p.mean[i]));
+  assert.ok(spearman(p.std, err) > 0.3, `rank correlation ${spearman(p.std, err)}`);
+  const over = gaussianCase(20_000, 200, 7, 0.5);
+  assert.ok(Math.abs(coverage(over, 1) - erf(0.5 / Math.SQRT2)) < 0.015, 'σ halved: ±1σ covers what ±0.5σ should');
+  assert.ok(expectedCalibrationError(over) > 0.15);
+  assert.ok(Math.abs(fitScale(over) - 2) < 0.04, `scale ${fitScale(over)}`);
+  assert.ok(expectedCalibrationError(over, fitScale(over)) < 0.01, 'the fitted scale restores calibration');
+});
+
+test('sparsification: σ that orders the errors exactly is the oracle; σ unrelated to them removes nothing useful', () => {
+  const rng = createRng(3);
+  const n = 5000;
+  const mean = new Float64Array(n);
+  const truth = Float64Array.from({ length: n }, () => rng.normal() * 0.1);
+  const exact = sparsification({ mean, truth, std: truth.map(Math.abs) });
+  assert.ok(Math.abs(exact.ause) < 1e-12, `AUSE ${exact.ause}`);
+  assert.deepEqual(exact.model, exact.oracle);
+  const random = sparsification({ mean, truth, std: Float64Array.from({ length: n }, () => rng.next()) });
+  const meanErr = truth.reduce((a, b) => a + Math.abs(b), 0) / n;
+  for (const v of random.model) assert.ok(Math.abs(v - meanErr) < 0.15 * meanErr, `${v} vs ${meanErr}`);
+  random.model.forEach((v, i) => assert.ok(random.oracle[i] <= v + 1e-12, 'the oracle is never worse'));
+  assert.ok(random.ause > 0.3 * random.modelArea);
+});
+
+test('completionSpread: K completions\' per-pixel mean and std; std 0 on observed pixels; no tensor left behind', () => {
+  const model = buildVae(tinyModel('vae-partial'), 5);
+  const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+  const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), 2, 32);
+  const options = { steps: 2, latent: 'sample' as const, seed: 9 };
+  const before = tf.memory().numTensors;
+  const { mean, std } = completionSpread(model, x, mask, null, options, 4);
+  const samples = completeSamples(model, x, mask, null, options, 4);
+  const [m, s, obs, hole] = tf.tidy(() => {
+    const stack = tf.stack(samples);
+    const ref = tf.mean(stack, 0);
+    const refStd = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(stack, ref)), 0), 3));
+    return [tf.max(tf.abs(tf.sub(mean, ref))).dataSync()[0], tf.max(tf.abs(tf.sub(std, refStd))).dataSync()[0], tf.max(tf.mul(std, mask)).dataSync()[0], tf.mean(tf.mul(std, tf.sub(1, mask))).dataSync()[0]];
+  });
+  assert.ok(m < 1e-5 && s < 1e-4, `mean ${m}, std ${s} against the samples' own`);
+  assert.ok(obs < 1e-6, `observed pixels vary by ${obs}`);
+  assert.ok(hole > 0, 'the hole varies between samples');
+  tf.dispose([mean, std, ...samples]);
+  assert.equal(tf.memory().numTensors, before);
+  assert.throws(() => completionSpread(model, x, mask, null, options, 1), /expected an integer ≥ 2/);
+  tf.dispose([x, mask]);
+  model.dispose();
+});
