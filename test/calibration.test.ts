@@ -7,7 +7,14 @@ import { completionSpread, completeSamples } from '../src/lib/completion';
 import { buildVae } from '../src/lib/models/vae';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
 import { createRng } from '../src/lib/rng';
+import * as fs from 'fs';
+import * as path from 'path';
 import { tinyModel } from './helpers/tinyData';
+import { tempDir } from './helpers/fixtures';
+import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
+import { completeFolder } from '../src/lib/experiments/completeFolder';
+
+const root = path.resolve(__dirname, '..');
 
 /** A model whose K samples are the truth's distribution: truth = μ + σε, samples μ + σε_k, per pixel σ known. */
 function gaussianCase(n: number, samples: number, seed: number, sigmaScale = 1): Predictive & { sigma: Float64Array } {
@@ -92,4 +99,27 @@ test('completionSpread: K completions\' per-pixel mean and std; std 0 on observe
   assert.throws(() => completionSpread(model, x, mask, null, options, 1), /expected an integer ≥ 2/);
   tf.dispose([x, mask]);
   model.dispose();
+});
+
+test('vii complete --uncertainty K: a map and the raw std per image (0 on observed pixels), calibration against the photographs in run.json', async () => {
+  const faces = tempDir();
+  await writeSyntheticFaces({ dir: faces, count: 2, seed: 4 });
+  const out = path.join(tempDir(), 'out');
+  const result = await completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out, steps: 2, uncertainty: 4, log: () => {} });
+  const files = fs.readdirSync(path.join(out, 'uncertainty')).sort();
+  assert.deepEqual(files, ['000001.f32', '000001.png', '000002.f32', '000002.png']);
+  const raw = new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001.f32')).buffer.slice(0));
+  assert.equal(raw.length, 64 * 64, 'one std per pixel of the 64×64 model');
+  const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), 1, 64);
+  const m = mask.dataSync();
+  mask.dispose();
+  assert.ok(raw.every((v, p) => (m[p] > 0.5 ? v === 0 : v >= 0)), 'observed pixels have no spread');
+  assert.ok(raw.some((v) => v > 0), 'the hole does');
+  const u = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')).uncertaintyCalibration;
+  assert.equal(u.pixels, 2 * 32 * 32 * 3);
+  assert.deepEqual(u.coverage.map((c: { k: number }) => c.k), [0.5, 1, 2]);
+  assert.ok(u.coverage.every((c: { observed: number }) => c.observed >= 0 && c.observed <= 1));
+  assert.ok(Number.isFinite(u.ece) && u.scale > 0 && u.sparsification.oracleArea <= u.sparsification.modelArea + 1e-12);
+  assert.deepEqual(result.uncertainty, u);
+  await assert.rejects(() => completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out: path.join(tempDir(), 'o'), uncertainty: 1, log: () => {} }), /--uncertainty 1: expected an integer in 2\.\.256/);
 });

@@ -6,7 +6,7 @@ import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { complete, sampleCompletion, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
+import { complete, completionSpread, sampleCompletion, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
@@ -18,6 +18,9 @@ import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
+import sharp from 'sharp';
+import { inferno } from '../plots/colormap';
+import { expectedCalibrationError, fitScale, reliabilityDiagram, sparsification, spearman } from '../metrics/calibration';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -33,6 +36,12 @@ export interface CompleteFolderOptions {
   /** Force attributes of an attribute model, e.g. { Smiling: 1 } (1 = on, 0 = off). */
   set?: Record<string, number>;
   samples?: number;
+  /**
+   * K ≥ 2: also the per-pixel std over K completions (z ~ q along the chain): uncertainty/NAME.png
+   * (inferno over the hole, the observed pixels grey), NAME.f32 (std per pixel, channel-averaged,
+   * float32 row-major H×W) and, against the folder's photographs, its calibration in run.json.
+   */
+  uncertainty?: number;
   /** CelebA-format attribute file, required by attribute-conditioned models. */
   attrs?: string;
   seed?: number;
@@ -57,6 +66,8 @@ export interface CompleteFolderResult {
   scores: Record<string, { mean: number; std: number }> | null;
   /** Mean masked L1 of x'_t against the ground truth after each Gibbs step t = 1..T (first sample). */
   chainMaskedL1: number[];
+  /** With `uncertainty`: the calibration of the per-pixel std against the folder's photographs. */
+  uncertainty?: ReturnType<SpreadRecorder['summary']>;
   seconds: number;
 }
 
@@ -95,6 +106,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     // Each sample is a whole chain of every image: beyond these the run is a mistake, not a study.
     if (samples > MAX_SAMPLES) throw new Error(`--samples ${samples}: at most ${MAX_SAMPLES} (each sample is another ${steps}-step chain of every image)`);
     if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) throw new Error(`--steps ${steps}: expected an integer in 1..${MAX_STEPS} (the chain settles within about 10)`);
+    const spreadK = o.uncertainty ?? 0;
+    if (o.uncertainty !== undefined && !(Number.isInteger(spreadK) && spreadK >= 2 && spreadK <= MAX_SAMPLES)) throw new Error(`--uncertainty ${o.uncertainty}: expected an integer in 2..${MAX_SAMPLES} (the completions whose spread is measured)`);
     const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
@@ -119,7 +132,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const chain = chainRecorder();
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
     // A rerun into the same folder with other settings would label old images with the new ones.
-    const settings = { checkpoint: path.resolve(checkpoint), mask: formatMaskSpec(maskSpec), method, steps: method === 'oneshot' ? 1 : steps, latent: options.latent, encoderInput: options.encoderInput, set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])), samples, seed: options.seed, images: path.resolve(o.images) };
+    const settings = { checkpoint: path.resolve(checkpoint), mask: formatMaskSpec(maskSpec), method, steps: method === 'oneshot' ? 1 : steps, latent: options.latent, encoderInput: options.encoderInput, set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])), samples, uncertainty: spreadK || null, seed: options.seed, images: path.resolve(o.images) };
     const runFile = path.join(o.out, 'run.json');
     if (!o.force && fs.existsSync(runFile)) {
       let before: Record<string, unknown> = {};
@@ -133,7 +146,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     }
     // The last check, after every other: it creates the folder.
     assertWritable(o.out);
-    for (const d of ['gt', 'masked', 'mask', 'completed']) fs.mkdirSync(path.join(o.out, d), { recursive: true });
+    for (const d of ['gt', 'masked', 'mask', 'completed', ...(spreadK ? ['uncertainty'] : [])]) fs.mkdirSync(path.join(o.out, d), { recursive: true });
+    const spread = spreadK ? new SpreadRecorder() : null;
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
     const existing: string[] = [];
@@ -197,6 +211,11 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
           else t.dispose();
           if (samples > 1) bar.update(start, `sample ${k + 1}/${samples} of images ${start + 1}–${start + n}`);
         }
+        if (spread) {
+          const { mean, std } = completionSpread(model, x, mask, y, { ...batchOptions, onStep: undefined, seed: subSeed(batchOptions.seed, 'uncertainty') }, spreadK);
+          await spread.add(x, mask, mean, std, names, path.join(o.out, 'uncertainty'));
+          tf.dispose([mean, std]);
+        }
         if (o.score) {
           const [s, p, l1, pd, sharp] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x), holeSharpness(outs[0], x, mask)]));
           metrics.ssim.push(...s);
@@ -230,6 +249,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     // A Fréchet distance needs two covariances: at least 2 images (and is biased upwards for few).
     if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: NaN }; // one number, no spread (null in run.json)
     const seconds = (performance.now() - t0) / 1000;
+    const uncertainty = spread?.summary() ?? null;
     writeJsonAtomic(runFile, {
       ...settings,
       model: meta.model.name,
@@ -241,10 +261,11 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
       memory: { start: memoryStart, end: memoryEnd },
       scores,
       perceptualDistance: o.score?.description ?? null,
+      uncertaintyCalibration: uncertainty,
       frechet: features ? o.frechet!.description : null,
       seconds,
     });
-    return { completed: done, existing, skipped, scores, chainMaskedL1, seconds };
+    return { completed: done, existing, skipped, scores, chainMaskedL1, uncertainty, seconds };
   } finally {
     model.dispose();
   }
@@ -265,4 +286,67 @@ function assertWritable(out: string): void {
 function pngName(file: string, k?: number): string {
   const base = file.replace(IMAGE_EXT, '');
   return k === undefined ? `${base}.png` : `${base}_${k}.png`;
+}
+
+/** Colour scale of the uncertainty maps: std of pixel values in [0, 1], the top colour at 0.1 (measured spreads of the shipped models stay below it), the same for every image so maps compare. */
+export const UNCERTAINTY_VMAX = 0.1;
+
+/**
+ * Writes each image's uncertainty map and raw std, and gathers the hole's pixels for the folder's
+ * calibration: the per-face rank correlation of std with |error| (averaged), coverage at ±0.5, 1,
+ * 2σ, ECE and sparsification over all the hole pixels.
+ */
+class SpreadRecorder {
+  private readonly perFace: number[] = [];
+  private readonly mean: number[] = [];
+  private readonly std: number[] = [];
+  private readonly truth: number[] = [];
+
+  async add(x: tf.Tensor4D, mask: tf.Tensor4D, mean: tf.Tensor4D, std: tf.Tensor4D, names: string[], dir: string): Promise<void> {
+    const [n, h, w] = x.shape;
+    const [xs, ms, mus, sds] = (await readAndDispose([x.clone(), mask.clone(), mean.clone(), std.clone()])) as Float32Array[];
+    for (let i = 0; i < n; i++) {
+      const raw = new Float32Array(h * w);
+      const rgb = new Uint8Array(h * w * 3);
+      const face = { std: [] as number[], err: [] as number[] };
+      for (let p = 0; p < h * w; p++) {
+        const observed = ms[i * h * w + p] > 0.5;
+        let sum = 0;
+        for (let c = 0; c < 3; c++) {
+          const at = (i * h * w + p) * 3 + c;
+          sum += sds[at];
+          if (!observed) {
+            this.mean.push(mus[at]);
+            this.std.push(sds[at]);
+            this.truth.push(xs[at]);
+            face.std.push(sds[at]);
+            face.err.push(Math.abs(xs[at] - mus[at]));
+          }
+        }
+        raw[p] = observed ? 0 : sum / 3;
+        const grey = Math.round((0.299 * xs[(i * h * w + p) * 3] + 0.587 * xs[(i * h * w + p) * 3 + 1] + 0.114 * xs[(i * h * w + p) * 3 + 2]) * 127 + 64);
+        rgb.set(observed ? [grey, grey, grey] : inferno(raw[p] / UNCERTAINTY_VMAX), p * 3);
+      }
+      const r = face.std.length > 1 ? spearman(face.std, face.err) : NaN;
+      if (Number.isFinite(r)) this.perFace.push(r);
+      const stem = names[i].replace(/\.[^.]+$/, '');
+      writeFileAtomic(path.join(dir, `${stem}.f32`), Buffer.from(raw.buffer));
+      writeFileAtomic(path.join(dir, `${stem}.png`), await sharp(Buffer.from(rgb.buffer), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+    }
+  }
+
+  summary() {
+    const p = { mean: this.mean, std: this.std, truth: this.truth };
+    if (this.mean.length === 0) return null;
+    const sp = sparsification(p);
+    return {
+      vmax: UNCERTAINTY_VMAX,
+      pixels: this.mean.length,
+      spearmanPerFace: this.perFace.length ? this.perFace.reduce((a, b) => a + b, 0) / this.perFace.length : null,
+      coverage: reliabilityDiagram(p),
+      ece: expectedCalibrationError(p),
+      scale: fitScale(p),
+      sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause },
+    };
+  }
 }

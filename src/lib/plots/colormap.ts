@@ -1,0 +1,17 @@
+/** Anchors of the perceptually uniform "inferno" colour map (matplotlib), dark to bright. */
+const INFERNO: [number, number, number][] = [
+  [0, 0, 4],
+  [87, 16, 110],
+  [188, 55, 84],
+  [249, 142, 9],
+  [252, 255, 164],
+];
+
+/** t in [0, 1] (clamped) to an RGB byte triple, linear between the anchors. */
+export function inferno(t: number): [number, number, number] {
+  const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (INFERNO.length - 1);
+  const i = Math.min(INFERNO.length - 2, Math.floor(x));
+  const f = x - i;
+  const [a, b] = [INFERNO[i], INFERNO[i + 1]];
+  return [0, 1, 2].map((c) => Math.round(a[c] + f * (b[c] - a[c]))) as [number, number, number];
+}
