@@ -288,7 +288,7 @@ function pngName(file: string, k?: number): string {
   return k === undefined ? `${base}.png` : `${base}_${k}.png`;
 }
 
-/** Colour scale of the uncertainty maps: std of pixel values in [0, 1], the top colour at 0.1 (with K = 16, cropped-no-attr-perceptual on 8 held-out faces: mean 0.026, max 0.076), the same for every image so maps compare. */
+/** Colour scale of the uncertainty maps: std of pixel values in [0, 1], the top colour at 0.1 (with K = 16, cropped-no-attr-perceptual on the last 8 faces of ../shared/celeba: mean 0.026, max 0.076), the same for every image so maps compare. */
 export const UNCERTAINTY_VMAX = 0.1;
 
 /**
