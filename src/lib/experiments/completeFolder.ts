@@ -20,7 +20,7 @@ import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
 import { inferno } from '../plots/colormap';
-import { expectedCalibrationError, fitScale, reliabilityDiagram, sparsification, spearman } from '../metrics/calibration';
+import { calibrationSummary, spearman } from '../metrics/calibration';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -336,17 +336,9 @@ class SpreadRecorder {
   }
 
   summary() {
-    const p = { mean: this.mean, std: this.std, truth: this.truth };
     if (this.mean.length === 0) return null;
-    const sp = sparsification(p);
-    return {
-      vmax: UNCERTAINTY_VMAX,
-      pixels: this.mean.length,
-      spearmanPerFace: this.perFace.length ? this.perFace.reduce((a, b) => a + b, 0) / this.perFace.length : null,
-      coverage: reliabilityDiagram(p),
-      ece: expectedCalibrationError(p),
-      scale: fitScale(p),
-      sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause },
-    };
+    // Pooled over every hole pixel, and the rank correlation per face averaged (faces differ in how hard they are).
+    const { spearman: pooled, ...rest } = calibrationSummary({ mean: this.mean, std: this.std, truth: this.truth });
+    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled: pooled, spearmanPerFace: this.perFace.length ? this.perFace.reduce((a, b) => a + b, 0) / this.perFace.length : null };
   }
 }

@@ -6,7 +6,11 @@ import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import { makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { completeSamples } from '../completion';
+import { completeSamples, completionSpread } from '../completion';
+import { readAndDispose } from '../tensorReads';
+import { inferno } from '../plots/colormap';
+import { UNCERTAINTY_VMAX } from './completeFolder';
+import { calibrationSummary } from '../metrics/calibration';
 import { gridPng } from '../plots/imageGrid';
 import { DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -319,6 +323,56 @@ export class Experiment {
     }
   }
 
+  /**
+   * How far to trust each filled pixel: K completions of the first test faces by one trained model
+   * (z ~ q along the chain), as rows — truth, masked, their per-pixel mean, std, and |truth − mean|
+   * (std and error on the same inferno scale, so a calibrated model's two rows look alike) — and the
+   * calibration of the std on those faces' holes.
+   */
+  async uncertainty(o: { model?: number; k?: number; count?: number } = {}): Promise<{ png: Buffer; files: string[]; calibration: ReturnType<typeof calibrationSummary> }> {
+    const runs = this.runs();
+    const r = o.model === undefined ? this.trained()[0] : runs[o.model];
+    if (!r || r.source === 'untrained') throw new Error(`${this.spec.name}: ${o.model === undefined ? 'no trained model yet' : `model ${o.model} is not trained`}`);
+    const [k, s] = [o.k ?? 16, this.spec];
+    const data = await this.data();
+    const indices = data.splits.test.slice(0, o.count ?? 6);
+    const { model } = loadTrainedModel(r.runDir);
+    const batch = gatherBatch(data, indices, attributeIndices(data.attributeNames, model.config.attributes));
+    const mask = makeMaskBatch(parseMaskSpec(s.evaluation.mask), indices.length, s.data.size);
+    const y = model.config.attributes.length ? batch.y : null;
+    try {
+      const { mean, std } = completionSpread(model, batch.x, mask, y, { steps: s.completion.steps, latent: 'sample', seed: s.train.seed }, k);
+      const [xs, ms, mus, sds] = (await readAndDispose([batch.x.clone(), mask.clone(), mean, std])) as Float32Array[];
+      const n = indices.length;
+      const px = s.data.size * s.data.size;
+      const rows = new Uint8Array(5 * n * px * 3);
+      const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
+      const hole = { mean: [] as number[], std: [] as number[], truth: [] as number[] };
+      for (let i = 0; i < n; i++) {
+        for (let p = 0; p < px; p++) {
+          const at = (i * px + p) * 3;
+          const observed = ms[i * px + p] > 0.5;
+          const truth = [0, 1, 2].map((c) => Math.round(xs[at + c] * 255));
+          const sd = (sds[at] + sds[at + 1] + sds[at + 2]) / 3;
+          const err = (Math.abs(xs[at] - mus[at]) + Math.abs(xs[at + 1] - mus[at + 1]) + Math.abs(xs[at + 2] - mus[at + 2])) / 3;
+          put(0, i, p, truth);
+          put(1, i, p, observed ? truth : [128, 128, 128]);
+          put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
+          put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
+          put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
+          if (!observed) for (let c = 0; c < 3; c++) (hole.mean.push(mus[at + c]), hole.std.push(sds[at + c]), hole.truth.push(xs[at + c]));
+        }
+      }
+      const png = await gridPng({ data: rows, shape: [5 * n, s.data.size, s.data.size, 3] }, { columns: n, scale: s.data.size < 64 ? 2 : 1 });
+      const calibration = calibrationSummary(hole);
+      const files = exportGrid(png, `uncertainty-${r.name}`, { spec: s.name, run: r.name, rows: ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, `|truth − mean| (same scale)`], k, faces: `first ${n} test faces`, mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed, calibration }, this.paths.figures);
+      return { png, files, calibration };
+    } finally {
+      tf.dispose([batch.x, batch.y, mask]);
+      model.dispose();
+    }
+  }
+
   /** The experiment restricted to some of its models (its own output folder, as any other setting). */
   select(indices: number[]): Experiment {
     const bad = indices.find((i) => !Number.isInteger(i) || i < 0 || i >= this.spec.models.length);
@@ -388,3 +442,4 @@ export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (
 }
 
 export { SpecError };
+

@@ -151,3 +151,11 @@ export function fitScale(p: Predictive, floor = 1e-6): number {
   }
   return Math.sqrt(s / n);
 }
+
+/** Everything above for one set of hole pixels: what run.json, figures and tables record. */
+export function calibrationSummary(p: Predictive) {
+  const n = checkLengths(p);
+  const err = Array.from({ length: n }, (_, i) => Math.abs(p.truth[i] - p.mean[i]));
+  const sp = sparsification(p);
+  return { pixels: n, spearman: spearman(p.std, err), coverage: reliabilityDiagram(p), ece: expectedCalibrationError(p), scale: fitScale(p), sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause } };
+}

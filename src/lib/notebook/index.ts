@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { gridPng } from '../plots/imageGrid';
+import type { calibrationSummary } from '../metrics/calibration';
 
 export { Experiment, TINY_OVERRIDES, type ExperimentRun } from '../experiments/experiment';
 export { SpecError, type ExperimentSpec } from '../spec/experimentSpec';
@@ -210,6 +211,22 @@ export function attributeShares(data: FaceDataset): ResultTable {
   });
   shares.sort((a, b) => b.share - a.share);
   return { caption: `share of the ${n} faces with each attribute`, columns: ['share'], rows: shares.map((r) => ({ name: r.name, cells: [r.share] })) };
+}
+
+/** A calibration summary (Experiment.uncertainty, run.json of vii complete --uncertainty) as a table. */
+export function calibrationTable(c: ReturnType<typeof calibrationSummary>): ResultTable {
+  return {
+    caption: `calibration of the per-pixel std over ${c.pixels} hole values (Gaussian coverage beside each ±kσ; σ scale: the single factor that would calibrate it)`,
+    columns: ['value'],
+    digits: [3],
+    rows: [
+      { name: 'rank correlation std ↔ |error|', cells: [c.spearman] },
+      ...c.coverage.map((r) => ({ name: `within ±${r.k}σ (Gaussian ${r.expected.toFixed(3)})`, cells: [r.observed] })),
+      { name: 'ECE', cells: [c.ece] },
+      { name: 'σ scale', cells: [c.scale] },
+      { name: 'sparsification area, model / oracle', cells: [`${c.sparsification.modelArea.toFixed(4)} / ${c.sparsification.oracleArea.toFixed(4)}`] },
+    ],
+  };
 }
 
 /** The figure files of an experiment whose names match (e.g. the sweep grids). */
