@@ -33,7 +33,7 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
   for (const f of ['index.html', 'model.js', 'faces.js', 'model/config.json', 'model/weights.bin']) assert.ok(fs.existsSync(path.join(out, f)), f);
 
   const errors: string[] = [];
-  const { drawn, before, status, forced, unforced, centre } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
+  const { drawn, before, status, forced, unforced, centre, overlay } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
     const holes = () => page.evaluate(() => window.viiExplorer.state().holePixels);
@@ -59,12 +59,20 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
     await page.evaluate(() => window.viiExplorer.setMask('half:bottom'));
     await page.click('#attr-Smiling');
     await page.waitForFunction(() => /^step 3\/3/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
-    return { drawn, before, status, forced, unforced, centre };
+    // The uncertainty overlay: K samples' per-pixel std, shown when its box is checked.
+    await page.click('#uncertainty');
+    await page.evaluate(() => ((document.getElementById('samples') as HTMLInputElement).value = '3'));
+    await page.click('#sampleButton');
+    await page.waitForFunction(() => /uncertainty: their per-pixel std/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
+    const overlay = await page.evaluate(() => ({ hidden: document.getElementById('uncertaintyRow')!.hidden, maxStd: Number((document.getElementById('uncertaintyMap') as HTMLCanvasElement).dataset.maxStd) }));
+    return { drawn, before, status, forced, unforced, centre, overlay };
   });
   assert.deepEqual(errors, []);
   assert.ok(before > 0 && drawn > before + 50, `the stroke made the hole larger: ${before} → ${drawn} pixels`);
   assert.match(status, /masked L1 against the photograph \d\.\d{4}/);
   assert.equal(forced.iterates.length, 3);
+  assert.equal(overlay.hidden, false, 'the uncertainty map shows when its box is checked');
+  assert.ok(overlay.maxStd > 0, `the K samples differ in the hole (max std ${overlay.maxStd})`);
 
   // The same completion in Node: the page's model files, the face preprocessed by the CLI's code.
   const { model, meta } = loadTrainedModel(path.join(out, 'model'));

@@ -19,7 +19,7 @@ import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
-import { inferno } from '../plots/colormap';
+import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, spearman } from '../metrics/calibration';
 
 export interface CompleteFolderOptions {
@@ -288,8 +288,6 @@ function pngName(file: string, k?: number): string {
   return k === undefined ? `${base}.png` : `${base}_${k}.png`;
 }
 
-/** Colour scale of the uncertainty maps: std of pixel values in [0, 1], the top colour at 0.1 (with K = 16, cropped-no-attr-perceptual on the last 8 faces of ../shared/celeba: mean 0.026, max 0.076), the same for every image so maps compare. */
-export const UNCERTAINTY_VMAX = 0.1;
 
 /**
  * Writes each image's uncertainty map and raw std, and gathers the hole's pixels for the folder's

@@ -9,6 +9,7 @@ import { buildVae, type Vae } from '../models/vae';
 import { setModelWeights, type CheckpointMeta } from '../models/checkpoint';
 import { decodeTensors } from '../io/tensorFiles';
 import { complete, completeSamples, type LatentMode } from '../completion';
+import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { maskedL1 } from '../metrics/ssim';
 import type { ExplorerFace, ExplorerModel } from './explorerData';
@@ -202,7 +203,21 @@ function start(): ExplorerApi {
     const row = $('samplesRow');
     row.replaceChildren(...canvases);
     row.dataset.samples = String(outs.length);
-    status(`${outs.length} completions, each its own z ~ q and chain (${settings.steps} steps, seed ${settings.seed})`);
+    // Where the K samples disagree, the fill is least determined by what is observed: their per-pixel std.
+    const map = $('uncertaintyMap') as HTMLCanvasElement;
+    if (outs.length >= 2) {
+      const heat = tf.tidy(() => tf.mean(tf.sqrt(tf.moments(tf.stack(outs), 0).variance), -1)); // [1, H, W]
+      const sd = (await heat.data()) as Float32Array;
+      heat.dispose();
+      const rgb = new Float32Array(size * size * 3);
+      for (let i = 0; i < size * size; i++) rgb.set(mask[i] === 1 ? [0, 0, 0.02] : inferno(sd[i] / UNCERTAINTY_VMAX).map((v) => v / 255), 3 * i);
+      const img = tf.tensor4d(rgb, [1, size, size, 3]);
+      await paint(map, img);
+      img.dispose();
+      map.dataset.maxStd = String(Math.max(...Array.from(sd).filter((_, i) => mask[i] !== 1), 0));
+    }
+    $('uncertaintyRow').hidden = !(($('uncertainty') as HTMLInputElement).checked && outs.length >= 2);
+    status(`${outs.length} completions, each its own z ~ q and chain (${settings.steps} steps, seed ${settings.seed})${outs.length >= 2 ? '; uncertainty: their per-pixel std' : ''}`);
     tf.dispose([x, m, ...(y ? [y] : []), ...outs]);
   }
 
@@ -329,6 +344,7 @@ function start(): ExplorerApi {
     $('step').addEventListener('click', () => void onStep());
     $('play').addEventListener('click', () => void onPlay());
     $('sampleButton').addEventListener('click', () => void onSamples());
+    $('uncertainty').addEventListener('change', () => ($('uncertaintyRow').hidden = !(($('uncertainty') as HTMLInputElement).checked && $('samplesRow').childElementCount >= 2)));
     $('download').addEventListener('click', download);
     $('clear').addEventListener('click', () => void setMask(null));
     $('upload').addEventListener('change', (e) => {

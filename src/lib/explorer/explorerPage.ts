@@ -130,10 +130,11 @@ const BODY = `
     <button id="step">Step</button><button id="play">Play</button></fieldset>
   <fieldset><legend>attributes (forced)</legend><span id="attributes"></span></fieldset>
   <fieldset><legend>diversity</legend><label>K <input type="number" id="samples" value="4" min="1" max="16" style="width:4em"></label>
-    <button id="sampleButton">Draw K samples</button> <button id="download">Download PNG</button></fieldset>
+    <button id="sampleButton">Draw K samples</button> <label><input type="checkbox" id="uncertainty"> uncertainty</label> <button id="download">Download PNG</button></fieldset>
 </div>
 <div id="status"></div>
 <div class="row" id="samplesRow"></div>
+<div class="row" id="uncertaintyRow" hidden><canvas id="uncertaintyMap" title="per-pixel std of the K samples (inferno; top colour at std 0.1); observed pixels dark"></canvas></div>
 `;
 
 /** One HTML document; `inline` puts the data in it too (a notebook cell), else model.js / faces.js beside it. */

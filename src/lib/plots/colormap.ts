@@ -15,3 +15,10 @@ export function inferno(t: number): [number, number, number] {
   const [a, b] = [INFERNO[i], INFERNO[i + 1]];
   return [0, 1, 2].map((c) => Math.round(a[c] + f * (b[c] - a[c]))) as [number, number, number];
 }
+
+/**
+ * Colour scale of uncertainty maps: std of pixel values in [0, 1], the top colour at 0.1 (with
+ * K = 16, cropped-no-attr-perceptual on the last 8 faces of ../shared/celeba: mean 0.026, max
+ * 0.076), the same for every image so maps compare.
+ */
+export const UNCERTAINTY_VMAX = 0.1;
