@@ -13,6 +13,7 @@ import { tinyModel } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { completeFolder } from '../src/lib/experiments/completeFolder';
+import { Experiment } from '../src/lib/experiments/experiment';
 
 const root = path.resolve(__dirname, '..');
 
@@ -122,4 +123,27 @@ test('vii complete --uncertainty K: a map and the raw std per image (0 on observ
   assert.ok(Number.isFinite(u.ece) && u.scale > 0 && u.sparsification.oracleArea <= u.sparsification.modelArea + 1e-12);
   assert.deepEqual(result.uncertainty, u);
   await assert.rejects(() => completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out: path.join(tempDir(), 'o'), uncertainty: 1, log: () => {} }), /--uncertainty 1: expected an integer in 2\.\.256/);
+});
+
+test('the uncertainty stage: per model, the Gibbs chain and a single decode calibrated on held-out faces, the σ scale from validation faces; a rerun reads its file', { timeout: 300_000 }, async () => {
+  const faces = tempDir();
+  await writeSyntheticFaces({ dir: faces, count: 80, seed: 8 });
+  const root2 = tempDir();
+  const file = path.join(root2, 'spec.json');
+  const out = { runs: path.join(root2, 'runs'), logs: path.join(root2, 'logs'), figures: path.join(root2, 'figures'), tables: path.join(root2, 'tables') };
+  fs.writeFileSync(file, JSON.stringify({ name: 'unc', data: { dir: faces, size: 32 }, model: { perceptual: { net: 'none', weights: {} }, channels: [8, 16, 32], latentDim: 8 }, train: { epochs: 1, stepsPerEpoch: 2, batchSize: 8 }, models: [{ preset: 'vae-partial' }], completion: { steps: 2 }, evaluation: { images: 6, uncertaintySamples: 3, frechet: false }, stages: ['train', 'uncertainty', 'summary'], out }));
+  const lines: string[] = [];
+  const exp = Experiment.open(file, [], { tiny: false, log: (m) => lines.push(m) });
+  const first = await exp.runAll();
+  const rows = Object.values(first.uncertainty)[0];
+  assert.deepEqual(rows.map((r) => [r.method, r.steps]), [['chain', 2], ['single', 1]]);
+  for (const r of rows) {
+    assert.equal(r.test.pixels, 6 * 16 * 16 * 3, 'the holes of the six test faces');
+    assert.ok(Number.isFinite(r.spearmanPerFace) && r.scale > 0 && r.test.sparsification.oracleArea <= r.test.sparsification.modelArea + 1e-12);
+    assert.ok(r.scaledEce >= 0 && r.scaledEce <= 1 && r.scaledCoverage.length === 3, 'the test calibration with the validation scale');
+  }
+  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps[\s\S]*single decode/);
+  lines.length = 0;
+  await exp.runAll();
+  assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty')), 'a rerun with the same checkpoint reads the stage\'s file');
 });

@@ -17,7 +17,7 @@ import { disposeRun } from '../training/trainer';
 import { MODELS_DIR } from '../weights/shippedModel';
 import type { ResultTable } from '../export/table';
 import { trainModel } from './trainModel';
-import { chainFigure, chainStage, compareStage, entryRow, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
+import { chainFigure, chainStage, compareStage, uncertaintyStage, uncertaintyTable, entryRow, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
 import { loadSpec, resolvedModel, runName, settingsHash, specFrom, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
 import type { AttributeControl } from './attributeControl';
 import { comparisonGrids } from './fineTune';
@@ -408,6 +408,14 @@ export class Experiment {
     return new Experiment({ ...spec, name: `${this.spec.name}-finetune-${settingsHash({ ...spec, name: undefined, stages: undefined })}` }, this.options);
   }
 
+  /** The uncertainty stage: each trained model's calibration (Gibbs chain and single decode), and its table. */
+  async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable }> {
+    const data = await this.data();
+    const results: ExperimentOutputs['uncertainty'] = {};
+    for (const r of this.trained()) results[r.row] = await uncertaintyStage(this.spec, data, r, this.paths, this.log);
+    return { results, table: uncertaintyTable(results, this.spec.evaluation.uncertaintySamples) };
+  }
+
   /** Every stage the spec lists, in order, and its summary (what `vii run` does). */
   async runAll(o: { shouldStop?: () => boolean; phase?: (description: string, deferToStep: boolean) => void } = {}): Promise<ExperimentOutputs> {
     const spec = this.spec;
@@ -419,16 +427,17 @@ export class Experiment {
     if (has('train')) {
       o.phase?.('the train stage', true);
       await this.train({ shouldStop: o.shouldStop });
-      if (o.shouldStop?.()) return { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
+      if (o.shouldStop?.()) return { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
     }
     const untrained = this.runs().filter((r) => r.source === 'untrained');
     if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
-    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], summary: null };
+    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
     const stage = (name: string) => o.phase?.(`the ${name} stage`, false);
     if (has('chain')) stage('chain'), ({ chains: outputs.chains, files: outputs.chainFigure } = await this.chain());
     if (has('table1')) stage('table1'), (outputs.table = await this.table1());
     if (has('sweep')) stage('sweep'), (outputs.control = await this.sweep());
     if (has('compare')) stage('compare'), (outputs.compared = await this.compare());
+    if (has('uncertainty')) stage('uncertainty'), (outputs.uncertainty = (await this.uncertaintyStage()).results);
     stage('summary');
     if (has('summary')) outputs.summary = writeSummary(spec, outputs, this.paths);
     return outputs;

@@ -9,7 +9,12 @@ import { loadTrainedModel } from '../weights/loadModel';
 import { judgeFor } from '../metrics/pretrainedJudge';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
-import { tableMarkdown } from '../export/table';
+import { tableMarkdown, type Cell, type ResultTable } from '../export/table';
+import { completionSpread } from '../completion';
+import { readAndDispose } from '../tensorReads';
+import { subSeed } from '../rng';
+import type { Vae } from '../models/vae';
+import { calibrationSummary, expectedCalibrationError, fitScale, reliabilityDiagram, spearman } from '../metrics/calibration';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
 import { complete } from '../completion';
 import { chainRecorder } from './gibbsChain';
@@ -30,6 +35,8 @@ export interface ExperimentOutputs {
   /** The names of the compared models (two, or a sweep's), its table and figures, and a sweep's pick. */
   compared: { pair: string[]; table: string; figures: string[]; pick?: { rule: string; name: string } }[];
   chainFigure: string[];
+  /** Per model row: the uncertainty stage's calibration by completion method. */
+  uncertainty: Record<string, UncertaintyRow[]>;
   summary: string | null;
 }
 
@@ -164,7 +171,8 @@ export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { or
   const stampFile = path.join(p.logs, 'table1.stamp.json');
   const stamp = {
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
-    evaluation: spec.evaluation,
+    // Only what Table 1 depends on (the uncertainty stage's K is not: a stamp stays valid when it is added).
+    evaluation: { ...spec.evaluation, uncertaintySamples: undefined },
     completion: spec.completion,
     seed: spec.train.seed,
   };
@@ -218,6 +226,98 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   }
 }
 
+/** One completion method's calibration on the test faces, raw and with σ scaled by the factor fitted on the validation faces. */
+export interface UncertaintyRow {
+  method: 'chain' | 'single';
+  steps: number;
+  /** Spearman of std and |error| per face, averaged over faces. */
+  spearmanPerFace: number;
+  test: ReturnType<typeof calibrationSummary>;
+  /** The σ scale fitted on the validation faces (likelihood), and the test ECE and coverage with it. */
+  scale: number;
+  scaledEce: number;
+  scaledCoverage: ReturnType<typeof reliabilityDiagram>;
+}
+
+/** The hole pixels of K completions of some faces: per-face rank correlations and the pooled (mean, std, truth). */
+async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<{ perFace: number[]; mean: Float32Array; std: Float32Array; truth: Float32Array }> {
+  const perFace: number[] = [];
+  const parts: Float32Array[][] = [[], [], []];
+  for (let start = 0; start < indices.length; start += 50) {
+    const idx = indices.slice(start, start + 50);
+    const batch = gatherBatch(data, idx, cols);
+    const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, offset + start);
+    const y = cols.length ? batch.y : null;
+    const { mean, std } = completionSpread(model, batch.x, mask, y, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, spec.evaluation.uncertaintySamples);
+    const [xs, ms, mus, sds] = await readAndDispose([batch.x, mask, mean, std]);
+    batch.y.dispose();
+    const px = data.preprocess.size ** 2;
+    for (let i = 0; i < idx.length; i++) {
+      const face: number[][] = [[], [], []];
+      for (let q = 0; q < px; q++) {
+        if (ms[i * px + q] > 0.5) continue;
+        for (let c = 0; c < 3; c++) {
+          const at = (i * px + q) * 3 + c;
+          face[0].push(mus[at]);
+          face[1].push(sds[at]);
+          face[2].push(xs[at]);
+        }
+      }
+      const r = spearman(face[1], face[0].map((m, j) => Math.abs(face[2][j] - m)));
+      if (Number.isFinite(r)) perFace.push(r);
+      face.forEach((f, k) => parts[k].push(Float32Array.from(f)));
+    }
+  }
+  const join = (list: Float32Array[]) => {
+    const out = new Float32Array(list.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of list) (out.set(a, at), (at += a.length));
+    return out;
+  };
+  return { perFace, mean: join(parts[0]), std: join(parts[1]), truth: join(parts[2]) };
+}
+
+/**
+ * How far to trust each filled pixel: for each trained model, K completions of the held-out faces
+ * with the Gibbs chain and with a single decode (z ~ q both), the per-pixel std against the actual
+ * error — rank correlation per face, coverage at ±0.5, 1, 2σ, ECE, sparsification — and a single σ
+ * scale fitted on as many validation faces, applied to the test faces.
+ */
+export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<UncertaintyRow[]> {
+  const file = path.join(p.logs, `uncertainty-${r.name}.json`);
+  const images = Math.min(spec.evaluation.images ?? data.splits.test.length, data.splits.test.length, data.splits.val.length);
+  const stamp = { checkpoint: checkpointStamp(r.runDir), images, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: UncertaintyRow[] }).rows;
+  const { model, meta } = loadTrainedModel(r.runDir);
+  try {
+    const cols = attributeIndices(data.attributeNames, meta.model.attributes);
+    const rows: UncertaintyRow[] = [];
+    const methods = (meta.model.decoderSeesObserved ? [['single', 1]] : [['chain', spec.completion.steps], ['single', 1]]) as ['chain' | 'single', number][];
+    for (const [method, steps] of methods) {
+      const val = await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000);
+      const test = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
+      const scale = fitScale(val);
+      const row: UncertaintyRow = { method, steps, spearmanPerFace: test.perFace.reduce((a, b) => a + b, 0) / Math.max(1, test.perFace.length), test: calibrationSummary(test), scale, scaledEce: expectedCalibrationError(test, scale), scaledCoverage: reliabilityDiagram(test, [0.5, 1, 2], scale) };
+      rows.push(row);
+      log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)}, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)}, sparsification ${row.test.sparsification.modelArea.toFixed(4)} (oracle ${row.test.sparsification.oracleArea.toFixed(4)})`);
+    }
+    writeJsonAtomic(file, { stamp, rows });
+    return rows;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The uncertainty stage's table: one row per model and completion method. */
+export function uncertaintyTable(results: Record<string, UncertaintyRow[]>, k: number): ResultTable {
+  return {
+    caption: `Calibration of the per-pixel std over K = ${k} completions (z ~ q) on held-out test faces' holes. Rank corr.: Spearman of std and |error| per face, averaged. ±kσ: share of true values within (Gaussian 0.383 / 0.683 / 0.954). Sparsification: mean error left as the most uncertain pixels are removed (area; the oracle removes the largest errors first). σ scale: fitted on as many validation faces; ECE after it on the test faces.`,
+    columns: ['rank corr.', '±0.5σ', '±1σ', '±2σ', 'ECE', 'sparsification area', 'oracle area', 'σ scale', 'ECE scaled'],
+    digits: [3, 3, 3, 3, 3, 4, 4, 2, 3],
+    rows: Object.entries(results).flatMap(([name, rows]) => rows.map((u) => ({ name: `${name} (${u.method === 'chain' ? `Gibbs, ${u.steps} steps` : 'single decode'})`, cells: [u.spearmanPerFace, ...u.test.coverage.map((c) => c.observed), u.test.ece, u.test.sparsification.modelArea, u.test.sparsification.oracleArea, u.scale, u.scaledEce] as Cell[] }))),
+  };
+}
+
 export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Paths): string {
   const lines = [`# ${spec.name}`, '', `Spec: \`${path.join(p.logs, 'spec.json')}\` (runs under \`${spec.out.runs}\`).`, ''];
   if (Object.keys(o.chains).length) {
@@ -227,6 +327,7 @@ export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Path
   }
   if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
   if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
+  if (Object.keys(o.uncertainty).length) lines.push('## Uncertainty', '', tableMarkdown(uncertaintyTable(o.uncertainty, spec.evaluation.uncertaintySamples)), '');
   for (const c of o.compared) lines.push(`## ${c.pair.join(' | ')}`, '', fs.readFileSync(c.table, 'utf8'), '', ...(c.pick ? [`Picked: **${c.pick.name}** (${c.pick.rule}).`, ''] : []), ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;

@@ -45,6 +45,8 @@ export interface ExperimentSpec {
     /** Attributes swept (those a model has); an entry may name its own. */
     sweepAttributes: string[];
     sweepSamples: number;
+    /** Completions per face whose per-pixel std the uncertainty stage measures (K). */
+    uncertaintySamples: number;
   };
   stages: Stage[];
   /** Groups of model indices (a pair, or a sweep's list) shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
@@ -67,7 +69,9 @@ export interface ModelEntry {
   sweepAttributes?: string[];
 }
 
-export const STAGES = ['train', 'chain', 'table1', 'sweep', 'compare', 'summary'] as const;
+export const STAGES = ['train', 'chain', 'table1', 'sweep', 'compare', 'uncertainty', 'summary'] as const;
+/** What a spec runs when it names no stages: all but the uncertainty stage (K completions of every test face: opt in). */
+export const DEFAULT_STAGES: Stage[] = STAGES.filter((s) => s !== 'uncertainty');
 export type Stage = (typeof STAGES)[number];
 
 export const DEFAULT_SPEC: ExperimentSpec = {
@@ -77,8 +81,8 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   train: DEFAULT_TRAIN,
   models: [],
   completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
-  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100 },
-  stages: [...STAGES],
+  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16 },
+  stages: DEFAULT_STAGES,
   compare: [],
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
 };
@@ -179,6 +183,8 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
   count('evaluation.images', spec.evaluation.images, true);
   count('evaluation.chainImages', spec.evaluation.chainImages, false);
   count('evaluation.sweepSamples', spec.evaluation.sweepSamples, false);
+  count('evaluation.uncertaintySamples', spec.evaluation.uncertaintySamples, false);
+  if (spec.evaluation.uncertaintySamples < 2) throw new SpecError(`${source}: evaluation.uncertaintySamples ${spec.evaluation.uncertaintySamples}; expected an integer ≥ 2 (a spread needs two completions)`);
   for (const [i, e] of [[null, spec.train] as const, ...spec.models.map((m, j) => [j, resolvedModel(spec, m).train] as const)]) {
     const at = i === null ? 'train' : `models.${i}.train`;
     for (const k of ['epochs', 'batchSize'] as const) count(`${at}.${k}`, e[k], false);
