@@ -146,4 +146,13 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
   lines.length = 0;
   await exp.runAll();
   assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty')), 'a rerun with the same checkpoint reads the stage\'s file');
+  // Results of other faces (a stamp naming another data set) are never taken for these.
+  const stageFile = fs.readdirSync(out.logs + '/unc').find((f) => f.startsWith('uncertainty-'))!;
+  const saved = JSON.parse(fs.readFileSync(path.join(out.logs, 'unc', stageFile), 'utf8'));
+  assert.deepEqual(saved.stamp.data, { kind: 'synthetic', images: 80, test: 8 });
+  saved.stamp.data.kind = 'celeba';
+  fs.writeFileSync(path.join(out.logs, 'unc', stageFile), JSON.stringify(saved));
+  lines.length = 0;
+  await exp.runAll();
+  assert.ok(lines.some((l) => l.startsWith('[vii] uncertainty')), 'another data set\'s stamp is recomputed');
 });

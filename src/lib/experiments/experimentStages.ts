@@ -78,6 +78,15 @@ export function checkpointStamp(runDir: string): string {
   return `shipped ${(JSON.parse(fs.readFileSync(path.join(runDir, 'weights.json'), 'utf8')) as { sha256: string }).sha256}`;
 }
 
+/**
+ * Which faces a stage ran on, for its stamp: a shipped model evaluated on other data (generated
+ * faces where CelebA is missing) must not find another data set's results. Counts, not paths, so a
+ * committed result stays valid on another machine with the same data.
+ */
+export function dataIdentity(data: FaceDataset): { kind: string; images: number; test: number } {
+  return { kind: data.kind, images: data.images.length, test: data.splits.test.length };
+}
+
 /** Is `file` a stage output made from exactly these inputs? */
 function upToDate(file: string, stamp: unknown): boolean {
   if (!fs.existsSync(file)) return false;
@@ -91,7 +100,7 @@ function upToDate(file: string, stamp: unknown): boolean {
 /** The masked L1 after every Gibbs step on the first held-out test faces, z = μ and z ~ q. */
 export async function chainStage(spec: ExperimentSpec, data: FaceDataset, runDir: string, file: string, log: (m: string) => void): Promise<{ mean: number[]; sample: number[] }> {
   const indices = data.splits.test.slice(0, spec.evaluation.chainImages);
-  const stamp = { checkpoint: checkpointStamp(runDir), images: indices.length, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(runDir), images: indices.length, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   // Checked before the weights are read: a finished chain costs one small file read.
   if (upToDate(file, stamp)) return JSON.parse(fs.readFileSync(file, 'utf8')) as { mean: number[]; sample: number[] };
   const { model, meta } = loadTrainedModel(runDir);
@@ -137,7 +146,7 @@ export async function compareStage(spec: ExperimentSpec, data: FaceDataset, grou
   // Two runs keep their readable file name; a sweep's would pass a file name's length.
   const tag = group.length === 2 ? `${group[0].name}-vs-${group[1].name}` : `${group.length}-models-${settingsHash(group.map((r) => r.name))}`;
   const base = path.join(p.logs, `compare-${tag}`);
-  const stamp = { checkpoints: group.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoints: group.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
   const previous = `${base}.json`;
   if (upToDate(previous, stamp)) return (JSON.parse(fs.readFileSync(previous, 'utf8')) as { result: ExperimentOutputs['compared'][number] }).result;
   const models = group.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
@@ -170,6 +179,7 @@ export async function compareStage(spec: ExperimentSpec, data: FaceDataset, grou
 export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { origin?: string }, runs: Run[], p: Paths, log: (m: string) => void): Promise<string> {
   const stampFile = path.join(p.logs, 'table1.stamp.json');
   const stamp = {
+    data: dataIdentity(data),
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
     // Only what Table 1 depends on (the uncertainty stage's K is not: a stamp stays valid when it is added).
     evaluation: { ...spec.evaluation, uncertaintySamples: undefined },
@@ -207,7 +217,7 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
   const file = path.join(p.logs, `sweep-${r.name}.control.json`);
-  const stamp = { checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: spec.evaluation.judge, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: spec.evaluation.judge, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
   const { model } = loadTrainedModel(r.runDir);
   const classifier = await judgeFor(data, spec.evaluation.judge);
@@ -286,7 +296,7 @@ async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols
 export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<UncertaintyRow[]> {
   const file = path.join(p.logs, `uncertainty-${r.name}.json`);
   const images = Math.min(spec.evaluation.images ?? data.splits.test.length, data.splits.test.length, data.splits.val.length);
-  const stamp = { checkpoint: checkpointStamp(r.runDir), images, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), images, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: UncertaintyRow[] }).rows;
   const { model, meta } = loadTrainedModel(r.runDir);
   try {
