@@ -14,7 +14,7 @@ import { parseArgs } from '../src/cli/args';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { loadFaces } from '../src/lib/data/dataSource';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { tempDir } from './helpers/fixtures';
+import { tempDir, sharedCelebaSkip } from './helpers/fixtures';
 
 const CONFIGS = path.resolve(__dirname, '..', 'configs');
 const minimal = { models: [{ preset: 'vae-partial' }] };
@@ -229,4 +229,18 @@ test('smoke size (VII_TINY) is applied after the settings are checked: a bad epo
   const tiny = Experiment.open('configs/perceptual64.json', [], { tiny: true });
   assert.equal(tiny.spec.data.size, 32);
   assert.match(tiny.paths.figures, /^results\/tiny\//);
+});
+
+test('the committed 64×64 specs open on the shipped models and their stage outputs are current (a notebook reads them, no recomputation)', { skip: sharedCelebaSkip }, async () => {
+  const lines: string[] = [];
+  const exp = Experiment.open('configs/perceptual64.json', [], { useShipped: true, tiny: false, log: (m) => lines.push(m) });
+  const t0 = performance.now();
+  await exp.chain();
+  assert.equal(await exp.table1(), path.join('results', 'table1', 'perceptual64.md'));
+  assert.equal((await exp.compare()).length, 1);
+  const paper = Experiment.open('configs/paper64.json', [], { useShipped: true, tiny: false, log: (m) => lines.push(m) });
+  await paper.chain();
+  await paper.table1();
+  assert.ok(!lines.some((l) => /^\[vii\] (chain|Cropped|Complete|evaluate)/.test(l) || /pretrained judge|real metric/.test(l)), `a stage recomputed (a stamp no longer matches its committed output):\n${lines.join('\n')}`);
+  assert.ok(performance.now() - t0 < 60_000);
 });
