@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { coverage, erf, erfInv, expectedCalibrationError, fitScale, reliabilityDiagram, sparsification, spearman, type Predictive } from '../src/lib/metrics/calibration';
-import { completionSpread, completeSamples } from '../src/lib/completion';
+import { completionSpread, forEachSpreadChunk } from '../src/lib/completion';
 import { buildVae } from '../src/lib/models/vae';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
 import { createRng } from '../src/lib/rng';
@@ -78,24 +78,29 @@ test('sparsification: σ that orders the errors exactly is the oracle; σ unrela
   assert.ok(random.ause > 0.3 * random.modelArea);
 });
 
-test('completionSpread: K completions\' per-pixel mean and std; std 0 on observed pixels; no tensor left behind', () => {
+test('completionSpread: the per-pixel mean and std of the K batched completions; std 0 on observed pixels; no tensor left behind', () => {
   const model = buildVae(tinyModel('vae-partial'), 5);
   const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
   const mask = makeMaskBatch(parseMaskSpec('centre:0.5'), 2, 32);
   const options = { steps: 2, latent: 'sample' as const, seed: 9 };
   const before = tf.memory().numTensors;
   const { mean, std } = completionSpread(model, x, mask, null, options, 4);
-  const samples = completeSamples(model, x, mask, null, options, 4);
-  const [m, s, obs, hole] = tf.tidy(() => {
-    const stack = tf.stack(samples);
+  // The same K completions, kept: [K × faces] sample-major.
+  const kept: tf.Tensor4D[] = [];
+  forEachSpreadChunk(model, x, mask, null, options, 4, (chunk, count) => {
+    for (let j = 0; j < count; j++) kept.push(tf.slice(chunk, [j * 2, 0, 0, 0], [2, -1, -1, -1]));
+  });
+  const [m, s, obs, hole, distinct] = tf.tidy(() => {
+    const stack = tf.stack(kept);
     const ref = tf.mean(stack, 0);
     const refStd = tf.sqrt(tf.div(tf.sum(tf.square(tf.sub(stack, ref)), 0), 3));
-    return [tf.max(tf.abs(tf.sub(mean, ref))).dataSync()[0], tf.max(tf.abs(tf.sub(std, refStd))).dataSync()[0], tf.max(tf.mul(std, mask)).dataSync()[0], tf.mean(tf.mul(std, tf.sub(1, mask))).dataSync()[0]];
+    return [tf.max(tf.abs(tf.sub(mean, ref))).dataSync()[0], tf.max(tf.abs(tf.sub(std, refStd))).dataSync()[0], tf.max(tf.mul(std, mask)).dataSync()[0], tf.mean(tf.mul(std, tf.sub(1, mask))).dataSync()[0], tf.max(tf.abs(tf.sub(kept[0], kept[1]))).dataSync()[0]];
   });
-  assert.ok(m < 1e-5 && s < 1e-4, `mean ${m}, std ${s} against the samples' own`);
+  assert.equal(kept.length, 4);
+  assert.ok(m < 1e-5 && s < 1e-4, `mean ${m}, std ${s} against the completions' own`);
   assert.ok(obs < 1e-6, `observed pixels vary by ${obs}`);
-  assert.ok(hole > 0, 'the hole varies between samples');
-  tf.dispose([mean, std, ...samples]);
+  assert.ok(hole > 0 && distinct > 0, 'each copy draws its own z: the hole varies between samples');
+  tf.dispose([mean, std, ...kept]);
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => completionSpread(model, x, mask, null, options, 1), /expected an integer ≥ 2/);
   tf.dispose([x, mask]);

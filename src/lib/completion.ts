@@ -106,26 +106,55 @@ export function completeSamples(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y
   return Array.from({ length: samples }, (_, k) => sampleCompletion(model, x, mask, y, options, k));
 }
 
+/** At most this many images (faces × samples) go through one batched chain. */
+const SPREAD_BATCH = 256;
+
 /**
- * The per-pixel mean and standard deviation of K completions of the same input (sample k as
- * completeSamples draws it): where the completions disagree the fill is least determined by what
- * is observed. Welford's running moments keep memory at three images whatever K; observed pixels,
- * copied in every completion, have std 0.
+ * K completions of each input, drawn in batches (the input tiled, each copy its own z ~ q and
+ * chain): `onChunk` receives [samples × faces] completions, sample-major, and disposes nothing.
+ * Batching is what makes K = 16 completions of a face cost about one batched chain on a CPU.
+ */
+export function forEachSpreadChunk(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, samples: number, onChunk: (completions: tf.Tensor4D, count: number) => void): void {
+  const faces = x.shape[0];
+  const per = Math.max(1, Math.floor(SPREAD_BATCH / faces));
+  for (let k0 = 0; k0 < samples; k0 += per) {
+    const count = Math.min(per, samples - k0);
+    const tiled = tf.tidy(() => [tf.tile(x, [count, 1, 1, 1]), tf.tile(mask, [count, 1, 1, 1]), ...(y ? [tf.tile(y, [count, 1])] : [])]) as tf.Tensor[];
+    const c = complete(model, tiled[0] as tf.Tensor4D, tiled[1] as tf.Tensor4D, (tiled[2] as tf.Tensor2D | undefined) ?? null, { ...options, trajectory: false, onStep: undefined, seed: subSeed(options.seed, `spread-${k0}`) }).completed;
+    tf.dispose(tiled);
+    try {
+      onChunk(c, count);
+    } finally {
+      c.dispose();
+    }
+  }
+}
+
+/**
+ * The per-pixel mean and standard deviation of K completions of the same input: where the
+ * completions disagree the fill is least determined by what is observed. Welford's running
+ * moments keep memory at a few images per face whatever K; observed pixels, copied in every
+ * completion, have std 0.
  */
 export function completionSpread(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, y: tf.Tensor2D | null, options: CompletionOptions, samples: number): { mean: tf.Tensor4D; std: tf.Tensor4D } {
   if (!Number.isInteger(samples) || samples < 2) throw new Error(`completionSpread: ${samples} samples; expected an integer ≥ 2 (a spread needs two)`);
+  const faces = x.shape[0];
   let mean = tf.zerosLike(x) as tf.Tensor4D;
   let m2 = tf.zerosLike(x) as tf.Tensor4D;
-  for (let k = 0; k < samples; k++) {
-    const c = sampleCompletion(model, x, mask, y, options, k);
-    const [nextMean, nextM2] = tf.tidy(() => {
-      const delta = tf.sub(c, mean);
-      const m = tf.add(mean, tf.div(delta, k + 1));
-      return [m, tf.add(m2, tf.mul(delta, tf.sub(c, m)))] as tf.Tensor4D[];
-    });
-    tf.dispose([c, mean, m2]);
-    [mean, m2] = [nextMean, nextM2];
-  }
+  let seen = 0;
+  forEachSpreadChunk(model, x, mask, y, options, samples, (chunk, count) => {
+    for (let j = 0; j < count; j++) {
+      const [nextMean, nextM2] = tf.tidy(() => {
+        const c = tf.slice(chunk, [j * faces, 0, 0, 0], [faces, -1, -1, -1]);
+        const delta = tf.sub(c, mean);
+        const m = tf.add(mean, tf.div(delta, seen + 1));
+        return [m, tf.add(m2, tf.mul(delta, tf.sub(c, m)))] as tf.Tensor4D[];
+      });
+      tf.dispose([mean, m2]);
+      [mean, m2] = [nextMean, nextM2];
+      seen++;
+    }
+  });
   const std = tf.tidy(() => tf.sqrt(tf.div(m2, samples - 1)) as tf.Tensor4D);
   m2.dispose();
   return { mean, std };
