@@ -20,7 +20,7 @@ import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
-import { calibrationSummary, spearman } from '../metrics/calibration';
+import { calibrationSummary, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -295,38 +295,23 @@ function pngName(file: string, k?: number): string {
  * 2σ, ECE and sparsification over all the hole pixels.
  */
 class SpreadRecorder {
-  private readonly perFace: number[] = [];
-  private readonly mean: number[] = [];
-  private readonly std: number[] = [];
-  private readonly truth: number[] = [];
+  private readonly faces: HoleValues[] = [];
 
   async add(x: tf.Tensor4D, mask: tf.Tensor4D, mean: tf.Tensor4D, std: tf.Tensor4D, names: string[], dir: string): Promise<void> {
     const [n, h, w] = x.shape;
     const [xs, ms, mus, sds] = (await readAndDispose([x.clone(), mask.clone(), mean.clone(), std.clone()])) as Float32Array[];
+    this.faces.push(...holeValues(xs, ms, mus, sds, n));
     for (let i = 0; i < n; i++) {
+      // The map: the std averaged over channels in the hole (inferno), the photograph in grey around it.
       const raw = new Float32Array(h * w);
       const rgb = new Uint8Array(h * w * 3);
-      const face = { std: [] as number[], err: [] as number[] };
       for (let p = 0; p < h * w; p++) {
+        const at = (i * h * w + p) * 3;
         const observed = ms[i * h * w + p] > 0.5;
-        let sum = 0;
-        for (let c = 0; c < 3; c++) {
-          const at = (i * h * w + p) * 3 + c;
-          sum += sds[at];
-          if (!observed) {
-            this.mean.push(mus[at]);
-            this.std.push(sds[at]);
-            this.truth.push(xs[at]);
-            face.std.push(sds[at]);
-            face.err.push(Math.abs(xs[at] - mus[at]));
-          }
-        }
-        raw[p] = observed ? 0 : sum / 3;
-        const grey = Math.round((0.299 * xs[(i * h * w + p) * 3] + 0.587 * xs[(i * h * w + p) * 3 + 1] + 0.114 * xs[(i * h * w + p) * 3 + 2]) * 127 + 64);
+        raw[p] = observed ? 0 : (sds[at] + sds[at + 1] + sds[at + 2]) / 3;
+        const grey = Math.round((0.299 * xs[at] + 0.587 * xs[at + 1] + 0.114 * xs[at + 2]) * 127 + 64);
         rgb.set(observed ? [grey, grey, grey] : inferno(raw[p] / UNCERTAINTY_VMAX), p * 3);
       }
-      const r = face.std.length > 1 ? spearman(face.std, face.err) : NaN;
-      if (Number.isFinite(r)) this.perFace.push(r);
       const stem = names[i].replace(/\.[^.]+$/, '');
       writeFileAtomic(path.join(dir, `${stem}.f32`), Buffer.from(raw.buffer));
       writeFileAtomic(path.join(dir, `${stem}.png`), await sharp(Buffer.from(rgb.buffer), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
@@ -334,9 +319,10 @@ class SpreadRecorder {
   }
 
   summary() {
-    if (this.mean.length === 0) return null;
+    const pooled = poolHoles(this.faces);
+    if (pooled.mean.length === 0) return null;
     // Pooled over every hole pixel, and the rank correlation per face averaged (faces differ in how hard they are).
-    const { spearman: pooled, ...rest } = calibrationSummary({ mean: this.mean, std: this.std, truth: this.truth });
-    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled: pooled, spearmanPerFace: this.perFace.length ? this.perFace.reduce((a, b) => a + b, 0) / this.perFace.length : null };
+    const { spearman: spearmanPooled, ...rest } = calibrationSummary(pooled);
+    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces) };
   }
 }

@@ -9,16 +9,16 @@ import { makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
 import { completeSamples, completionSpread } from '../completion';
 import { readAndDispose } from '../tensorReads';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
-import { calibrationSummary } from '../metrics/calibration';
+import { calibrationSummary, holeValues, poolHoles } from '../metrics/calibration';
 import { gridPng } from '../plots/imageGrid';
-import { DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
+import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import { disposeRun } from '../training/trainer';
 import { MODELS_DIR } from '../weights/shippedModel';
 import type { ResultTable } from '../export/table';
 import { trainModel } from './trainModel';
-import { chainFigure, chainStage, compareStage, uncertaintyStage, uncertaintyTable, entryRow, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
-import { loadSpec, resolvedModel, runName, settingsHash, specFrom, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
+import { chainFigure, chainStage, compareStage, uncertaintyStage, uncertaintyTable, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
+import { loadSpec, resolvedModel, runFolderName, settingsHash, specFrom, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
 import type { AttributeControl } from './attributeControl';
 import { comparisonGrids } from './fineTune';
 import { findCheckpoint } from '../models/checkpoint';
@@ -120,11 +120,6 @@ export class Experiment {
     return new Experiment(spec, options);
   }
 
-  /** The same experiment with other settings (e.g. a λ_l), in its own output folder. */
-  with(file: string, overrides: string[]): Experiment {
-    return Experiment.open(file, overrides, this.options);
-  }
-
   /** The faces (loaded once per process for the same folder, limit, size and seed). */
   data(onLine?: (l: string) => void): Promise<FaceDataset & { origin: string }> {
     const s = this.spec;
@@ -141,12 +136,12 @@ export class Experiment {
   runs(): ExperimentRun[] {
     const spec = this.spec;
     const runs = spec.models.map((entry) => {
-      const name = runName(spec, entry);
+      const resolved = resolvedModel(spec, entry);
+      const name = runFolderName(resolved.model, resolved.train, spec.data.limit);
       const own = path.join(spec.out.runs, name);
-      const epochs = resolvedModel(spec, entry).train.epochs;
-      const base = { entry, name, row: entryRow(spec, entry), epochs };
+      const base = { entry, name, row: entry.row ?? configRow(resolved.model), epochs: resolved.train.epochs };
       if (fs.existsSync(path.join(own, 'latest.json'))) return { ...base, runDir: own, source: 'run' as const, epochsDone: epochsOf(own) };
-      const ready = this.options.useShipped ? shippedBySettings().get(settingsHash({ ...resolvedModel(spec, entry), limit: spec.data.limit })) : undefined;
+      const ready = this.options.useShipped ? shippedBySettings().get(settingsHash({ ...resolved, limit: spec.data.limit })) : undefined;
       if (ready) return { ...base, runDir: ready, source: 'shipped' as const, epochsDone: epochsOf(ready) };
       return { ...base, runDir: own, source: 'untrained' as const, epochsDone: 0 };
     });
@@ -160,7 +155,7 @@ export class Experiment {
     return this.runs().filter((r) => r.source !== 'untrained');
   }
 
-  /** One row per model: where its weights are and how far it is trained; what training the rest would take. */
+  /** One row per model: where its weights are and how far it is trained (trainingPlan() says what the rest would take). */
   status(): ResultTable {
     const columns = ['run (settings hash)', 'weights', 'epochs'];
     const rows = this.runs().map((r) => ({ name: r.row, cells: [r.name, r.source === 'shipped' ? `shipped: ${path.relative(process.cwd(), r.runDir)}` : r.source === 'run' ? r.runDir : 'not trained (train stage)', `${r.epochsDone}/${r.epochs}`] }));
@@ -346,7 +341,6 @@ export class Experiment {
       const px = s.data.size * s.data.size;
       const rows = new Uint8Array(5 * n * px * 3);
       const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
-      const hole = { mean: [] as number[], std: [] as number[], truth: [] as number[] };
       for (let i = 0; i < n; i++) {
         for (let p = 0; p < px; p++) {
           const at = (i * px + p) * 3;
@@ -359,11 +353,10 @@ export class Experiment {
           put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
           put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
           put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
-          if (!observed) for (let c = 0; c < 3; c++) (hole.mean.push(mus[at + c]), hole.std.push(sds[at + c]), hole.truth.push(xs[at + c]));
         }
       }
       const png = await gridPng({ data: rows, shape: [5 * n, s.data.size, s.data.size, 3] }, { columns: n, scale: s.data.size < 64 ? 2 : 1 });
-      const calibration = calibrationSummary(hole);
+      const calibration = calibrationSummary(poolHoles(holeValues(xs, ms, mus, sds, n)));
       const files = exportGrid(png, `uncertainty-${r.name}`, { spec: s.name, run: r.name, rows: ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, `|truth − mean| (same scale)`], k, faces: `first ${n} test faces`, mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed, calibration }, this.paths.figures);
       return { png, files, calibration };
     } finally {
@@ -395,11 +388,12 @@ export class Experiment {
     if (!(Number.isInteger(o.steps) && o.steps >= 1)) throw new SpecError(`fine-tune steps ${o.steps}: expected an integer ≥ 1`);
     const active = Object.values(o.lambdas).some((v) => v > 0);
     // Exactly these λ_l: a layer not named is 0 (a spec's weights merge over the defaults layer by layer).
-    const layers = Object.keys(resolvedModel(this.spec, parent.entry).model.perceptual.weights).concat(Object.keys(DEFAULT_MODEL.perceptual.weights));
+    const resolved = resolvedModel(this.spec, parent.entry);
+    const layers = Object.keys(resolved.model.perceptual.weights).concat(Object.keys(DEFAULT_MODEL.perceptual.weights));
     const perceptual = active ? { net: o.net ?? 'mobilenetv2', weights: { ...Object.fromEntries(layers.map((l) => [l, 0])), ...o.lambdas } } : { net: 'none', weights: {} };
     const base = JSON.parse(JSON.stringify(this.spec)) as ExperimentSpec;
     // `steps` steps: one short epoch, or whole epochs (as vii train --init-from counts them).
-    const perEpoch = batchesPerEpoch(await this.data(), 'train', resolvedModel(this.spec, parent.entry).train.batchSize);
+    const perEpoch = batchesPerEpoch(await this.data(), 'train', resolved.train.batchSize);
     const epochs = Math.ceil(o.steps / perEpoch);
     const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual }, train: { ...parent.entry.train, epochs, stepsPerEpoch: epochs === 1 ? o.steps : null, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${epochs === 1 ? o.steps : epochs * perEpoch} steps with λ_l ${lambdaTag(o.lambdas)}` };
     const raw = { ...base, name: 'finetune', models: [{ ...parent.entry, row: `${parent.row} (parent)` }, tuned], compare: [[0, 1]], evaluation: { ...base.evaluation, images: o.images ?? base.evaluation.images } };
@@ -427,11 +421,11 @@ export class Experiment {
     if (has('train')) {
       o.phase?.('the train stage', true);
       await this.train({ shouldStop: o.shouldStop });
-      if (o.shouldStop?.()) return { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
     }
+    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
+    if (o.shouldStop?.()) return outputs;
     const untrained = this.runs().filter((r) => r.source === 'untrained');
     if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
-    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
     const stage = (name: string) => o.phase?.(`the ${name} stage`, false);
     if (has('chain')) stage('chain'), ({ chains: outputs.chains, files: outputs.chainFigure } = await this.chain());
     if (has('table1')) stage('table1'), (outputs.table = await this.table1());

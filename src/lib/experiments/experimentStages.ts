@@ -3,7 +3,6 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
-import { configRow } from '../models/config';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
 import { judgeFor } from '../metrics/pretrainedJudge';
@@ -14,7 +13,7 @@ import { completionSpread } from '../completion';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import type { Vae } from '../models/vae';
-import { calibrationSummary, expectedCalibrationError, fitScale, reliabilityDiagram, spearman } from '../metrics/calibration';
+import { calibrationSummary, expectedCalibrationError, fitScale, holeValues, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, type HoleValues } from '../metrics/calibration';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
 import { complete } from '../completion';
 import { chainRecorder } from './gibbsChain';
@@ -52,11 +51,6 @@ export function experimentPaths(spec: ExperimentSpec) {
 
 export type Run = ExperimentOutputs['runs'][number];
 export type Paths = ReturnType<typeof experimentPaths>;
-
-/** The Table 1 row of an entry: the paper's name, with guidance when trained with it. */
-export function entryRow(spec: ExperimentSpec, entry: ModelEntry): string {
-  return entry.row ?? configRow(resolvedModel(spec, entry).model);
-}
 
 /** A log file that keeps every message and every 20th progress line (as the shell pipeline's logs did). */
 export function fileLogger(file: string) {
@@ -249,10 +243,9 @@ export interface UncertaintyRow {
   scaledCoverage: ReturnType<typeof reliabilityDiagram>;
 }
 
-/** The hole pixels of K completions of some faces: per-face rank correlations and the pooled (mean, std, truth). */
-async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<{ perFace: number[]; mean: Float32Array; std: Float32Array; truth: Float32Array }> {
-  const perFace: number[] = [];
-  const parts: Float32Array[][] = [[], [], []];
+/** The hole values of K completions of each of some faces (the calibration measures' input). */
+async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<HoleValues[]> {
+  const faces: HoleValues[] = [];
   for (let start = 0; start < indices.length; start += 50) {
     const idx = indices.slice(start, start + 50);
     const batch = gatherBatch(data, idx, cols);
@@ -261,30 +254,9 @@ async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols
     const { mean, std } = completionSpread(model, batch.x, mask, y, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, spec.evaluation.uncertaintySamples);
     const [xs, ms, mus, sds] = await readAndDispose([batch.x, mask, mean, std]);
     batch.y.dispose();
-    const px = data.preprocess.size ** 2;
-    for (let i = 0; i < idx.length; i++) {
-      const face: number[][] = [[], [], []];
-      for (let q = 0; q < px; q++) {
-        if (ms[i * px + q] > 0.5) continue;
-        for (let c = 0; c < 3; c++) {
-          const at = (i * px + q) * 3 + c;
-          face[0].push(mus[at]);
-          face[1].push(sds[at]);
-          face[2].push(xs[at]);
-        }
-      }
-      const r = spearman(face[1], face[0].map((m, j) => Math.abs(face[2][j] - m)));
-      if (Number.isFinite(r)) perFace.push(r);
-      face.forEach((f, k) => parts[k].push(Float32Array.from(f)));
-    }
+    faces.push(...holeValues(xs, ms, mus, sds, idx.length));
   }
-  const join = (list: Float32Array[]) => {
-    const out = new Float32Array(list.reduce((n, a) => n + a.length, 0));
-    let at = 0;
-    for (const a of list) (out.set(a, at), (at += a.length));
-    return out;
-  };
-  return { perFace, mean: join(parts[0]), std: join(parts[1]), truth: join(parts[2]) };
+  return faces;
 }
 
 /**
@@ -304,10 +276,11 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
     const rows: UncertaintyRow[] = [];
     const methods = (meta.model.decoderSeesObserved ? [['single', 1]] : [['chain', spec.completion.steps], ['single', 1]]) as ['chain' | 'single', number][];
     for (const [method, steps] of methods) {
-      const val = await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000);
-      const test = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
+      const val = poolHoles(await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000));
+      const testFaces = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
+      const test = poolHoles(testFaces);
       const scale = fitScale(val);
-      const row: UncertaintyRow = { method, steps, spearmanPerFace: test.perFace.reduce((a, b) => a + b, 0) / Math.max(1, test.perFace.length), test: calibrationSummary(test), scale, scaledEce: expectedCalibrationError(test, scale), scaledCoverage: reliabilityDiagram(test, [0.5, 1, 2], scale) };
+      const row: UncertaintyRow = { method, steps, spearmanPerFace: meanFaceRankCorrelation(testFaces) ?? 0, test: calibrationSummary(test), scale, scaledEce: expectedCalibrationError(test, scale), scaledCoverage: reliabilityDiagram(test, [0.5, 1, 2], scale) };
       rows.push(row);
       log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)}, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)}, sparsification ${row.test.sparsification.modelArea.toFixed(4)} (oracle ${row.test.sparsification.oracleArea.toFixed(4)})`);
     }

@@ -159,3 +159,45 @@ export function calibrationSummary(p: Predictive) {
   const sp = sparsification(p);
   return { pixels: n, spearman: spearman(p.std, err), coverage: reliabilityDiagram(p), ece: expectedCalibrationError(p), scale: fitScale(p), sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause } };
 }
+
+/** One face's hole values: its truth, the completions' per-pixel mean and std (channels interleaved). */
+export interface HoleValues {
+  mean: Float32Array;
+  std: Float32Array;
+  truth: Float32Array;
+}
+
+/**
+ * The hole's values of each face, from flat reads of [N, H, W, 3] truth, mean and std and the
+ * [N, H, W, 1] mask (1 = observed): what every calibration measure takes.
+ */
+export function holeValues(truth: Float32Array, mask: Float32Array, mean: Float32Array, std: Float32Array, faces: number): HoleValues[] {
+  const px = mask.length / faces;
+  return Array.from({ length: faces }, (_, i) => {
+    const at: number[] = [];
+    for (let p = 0; p < px; p++) if (mask[i * px + p] <= 0.5) for (let c = 0; c < 3; c++) at.push((i * px + p) * 3 + c);
+    return { mean: Float32Array.from(at, (j) => mean[j]), std: Float32Array.from(at, (j) => std[j]), truth: Float32Array.from(at, (j) => truth[j]) };
+  });
+}
+
+/** Spearman of std and |error| within one face's hole (NaN for a hole of fewer than two values or no spread). */
+export function faceRankCorrelation(h: HoleValues): number {
+  return h.mean.length > 1 ? spearman(h.std, Float32Array.from(h.mean, (m, j) => Math.abs(h.truth[j] - m))) : NaN;
+}
+
+/** Many faces' hole values as one pool. */
+export function poolHoles(faces: readonly HoleValues[]): HoleValues {
+  const join = (key: keyof HoleValues) => {
+    const out = new Float32Array(faces.reduce((n, f) => n + f[key].length, 0));
+    let at = 0;
+    for (const f of faces) (out.set(f[key], at), (at += f[key].length));
+    return out;
+  };
+  return { mean: join('mean'), std: join('std'), truth: join('truth') };
+}
+
+/** The average of the faces' rank correlations (faces differ in how hard they are); null when none is defined. */
+export function meanFaceRankCorrelation(faces: readonly HoleValues[]): number | null {
+  const r = faces.map(faceRankCorrelation).filter(Number.isFinite);
+  return r.length ? r.reduce((a, b) => a + b, 0) / r.length : null;
+}
