@@ -14,6 +14,7 @@ import { createTrainingRun, trainEpochs, trainStep, TrainingDivergedError, dispo
 import { loadCheckpoint } from '../src/lib/models/checkpoint';
 import { tinyFaces, tinyModel, tinyTrain } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
+import { wholeAndResumed } from './helpers/resumeRuns';
 
 const ready = selectBackend({ quiet: true });
 const facesPromise = tinyFaces(48);
@@ -156,23 +157,7 @@ test('a run killed mid-way and resumed ends with the same weights and history as
   const faces = await facesPromise;
   const model = tinyModel('attr1-both');
   const train = tinyTrain({ epochs: 2, stepsPerEpoch: 3, checkpointEvery: 2 });
-  const whole = path.join(tempDir(), 'whole');
-  const a = await createTrainingRun({ model, train, data: faces, runDir: whole });
-  await trainEpochs(a);
-  disposeRun(a);
-
-  const split = path.join(tempDir(), 'split');
-  const b = await createTrainingRun({ model, train, data: faces, runDir: split });
-  let steps = 0;
-  await trainEpochs(b, { shouldStop: () => ++steps === 4 }); // stops after step 4 (epoch 2, batch 1)
-  disposeRun(b);
-  assert.equal(JSON.parse(fs.readFileSync(path.join(split, 'latest.json'), 'utf8')).step, 4);
-  const c = await createTrainingRun({ model, train, data: faces, runDir: split });
-  assert.ok(c.resumedFrom, 'resumed from the checkpoint');
-  assert.equal(c.step, 4);
-  await trainEpochs(c);
-  disposeRun(c);
-
+  const { whole, split } = await wholeAndResumed(model, train, faces, 4); // stops after step 4 (epoch 2, batch 1)
   const [wa, wc] = [await weightsOf(whole), await weightsOf(split)];
   assert.equal(wa.length, wc.length);
   wa.forEach((w, i) => assert.deepEqual(wc[i], w, `weight ${i}`));

@@ -50,6 +50,7 @@ commands:
   train --preset NAME [--run DIR] [--data DIR] [--limit N] [--size 32|64] [--epochs N] [--batch N]
         [--lr X] [--seed S] [--latent N] [--beta X] [--lambda LAYER=X,...] [--feature-net mobilenetv2|vgg16|none]
         [--feature-net-path DIR] [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W] [--steps-per-epoch N] [--kl-warmup STEPS] [--prior-mixing P] [--attribute-guidance λ] [--attribute-guide plain|balanced] [--guidance-on decoded|completion]
+        [--upsampling transposed|resize|subpixel] [--adversarial λ_adv]
         [--init-from RUN]
         train (or resume, if DIR has a checkpoint) one model into DIR (default results/runs/PRESET-SIZE-λTAG-HASH,
         the folder a spec with the same settings uses); presets: the 8 Table 1 rows; --init-from starts
@@ -62,7 +63,7 @@ commands:
         [--samples K] [--uncertainty K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
-        skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD,
+        skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD, checkerboard,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
         [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|pretrained-means|plain|balanced]
@@ -80,10 +81,11 @@ commands:
 ${JUDGE_USAGE}
   report [--out FILE]
         rebuild results/REPORT.md (Table 1, the perceptual term, guidance, attribute control, the chain, speed) from the committed logs
-  run SPEC.json [KEY=VALUE ...]
+  run SPEC.json [--shipped] [KEY=VALUE ...]
         carry out an experiment spec (configs/*.json): train → Gibbs chain → Table 1 → sweeps → side-by-side compare → summary,
         resumable, skipping work done for the same checkpoints; KEY=VALUE overrides a setting by its
-        dotted name (train.epochs=2, data.limit=300, model.perceptual.weights.Conv1_relu=0.01, stages=["table1"])
+        dotted name (train.epochs=2, data.limit=300, model.perceptual.weights.Conv1_relu=0.01, stages=["table1"]);
+        --shipped: a shipped model with an entry's exact settings stands in for training it
   study [--full] [KEY=VALUE ...]
         vii run configs/study.json (the paper's 8 models at 32×32, 3 epochs of 3,000 faces; results/study/),
         or with --full configs/paper64.json (64×64, all faces, 10 epochs); KEY=VALUE as for run
@@ -126,7 +128,7 @@ const commands: Record<string, Command> = {
       process.exit(stop.code);
     }
     stop.dispose();
-    for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}${e.guidance ? ` guidance ${e.guidance.toFixed(2)}` : ''}`);
+    for (const e of epochMeans(run.history)) console.log(`epoch ${e.epoch + 1}: loss ${e.total.toFixed(2)} recon ${e.recon.toFixed(2)} perceptual ${e.perceptual.toFixed(2)} KL ${e.kl.toFixed(2)}${e.guidance ? ` guidance ${e.guidance.toFixed(2)}` : ''}${e.adversarial || e.discriminator ? ` adversarial ${e.adversarial.toFixed(2)} D ${e.discriminator.toFixed(3)}` : ''}`);
     console.log(`checkpoints and grids in ${runDir}`);
     disposeRun(run);
   },
@@ -318,13 +320,13 @@ const commands: Record<string, Command> = {
     return judgeCommand(argv, modelOrCheckpoint);
   },
   async run(argv) {
-    const args = parseArgs(argv, {}, { positional: true });
+    const args = parseArgs(argv, { shipped: 'switch' }, { positional: true });
     const [file, ...overrides] = args.positional;
     if (!file) throw new UsageError('run needs a spec file, e.g. vii run configs/paper64.json');
     const spec = asUsage(() => loadSpec(file, overrides));
     await selectBackend();
     const stop = interruptible();
-    const out = await runExperiment(spec, undefined, { shouldStop: stop.requested, phase: stop.phase });
+    const out = await runExperiment(spec, undefined, { shouldStop: stop.requested, phase: stop.phase, useShipped: args.flags.has('shipped') });
     if (stop.signal) process.exit(stop.code);
     stop.dispose();
     if (out.summary) console.log(`[vii] wrote ${out.summary}`);

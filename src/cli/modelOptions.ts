@@ -22,6 +22,8 @@ export const MODEL_FLAGS = {
   'attribute-guidance': 'value',
   'attribute-guide': 'value',
   'guidance-on': 'value',
+  upsampling: 'value',
+  adversarial: 'value',
   'init-from': 'value',
 } as const;
 
@@ -65,6 +67,9 @@ export function modelFromArgs(args: ParsedArgs): ModelConfig {
   if (guide !== undefined && guide !== 'plain') overrides.attributeGuide = guide as 'balanced'; // validated by modelConfig
   const on = stringFlag(args, 'guidance-on');
   if (on !== undefined && on !== 'decoded') overrides.guidanceOn = on as 'completion'; // validated by modelConfig
+  const upsampling = stringFlag(args, 'upsampling');
+  if (upsampling !== undefined) overrides.upsampling = upsampling as ModelConfig['upsampling']; // validated by modelConfig
+  if (args.flags.has('adversarial')) overrides.adversarial = numberFlag(args, 'adversarial', 0);
   return asUsage(() => modelConfig(preset, overrides));
 }
 

@@ -14,6 +14,7 @@ import { meanStd } from '../metrics/meanStd';
 import type { PerceptualDistance } from '../metrics/lpips';
 import { ProgressBar } from '../progress';
 import { holeSharpness } from '../metrics/sharpness';
+import { checkerboardRatio, nyquistFraction } from '../metrics/checkerboard';
 import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
@@ -154,7 +155,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const memory = () => ({ rssMB: Math.round(process.memoryUsage().rss / 2 ** 20), tensors: tf.memory().numTensors });
     const memoryStart = memory();
     log(`[vii] complete: ${files.length} images; at start RSS ${memoryStart.rssMB} MB, ${memoryStart.tensors} tensors`);
-    const metrics = { ssim: [] as number[], psnr: [] as number[], maskedL1: [] as number[], perceptual: [] as number[], sharpness: [] as number[] };
+    const metrics = { ssim: [] as number[], psnr: [] as number[], maskedL1: [] as number[], perceptual: [] as number[], sharpness: [] as number[], nyquist: [] as number[], realNyquist: [] as number[] };
     const features = o.score && o.frechet ? { completed: new FeatureSet(o.frechet), real: new FeatureSet(o.frechet) } : null;
     const batchSize = o.batchSize ?? 64;
     const bar = new ProgressBar('complete', files.length, o.onLine ?? null);
@@ -217,7 +218,14 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
           tf.dispose([mean, std]);
         }
         if (o.score) {
-          const [s, p, l1, pd, sharp] = await readAndDispose(tf.tidy(() => [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x), holeSharpness(outs[0], x, mask)]));
+          const [s, p, l1, pd, sharp, nyq, realNyq] = await readAndDispose(
+            tf.tidy(() => {
+              const hole = tf.sub(1, mask) as tf.Tensor4D;
+              return [ssim(outs[0], x), psnr(outs[0], x), maskedL1(outs[0], x, mask), o.score!.distance(outs[0], x), holeSharpness(outs[0], x, mask), nyquistFraction(outs[0], hole), nyquistFraction(x, hole)];
+            }),
+          );
+          metrics.nyquist.push(...nyq);
+          metrics.realNyquist.push(...realNyq);
           metrics.ssim.push(...s);
           metrics.psnr.push(...p);
           metrics.maskedL1.push(...l1);
@@ -246,6 +254,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const scores: Record<string, { mean: number; std: number }> | null =
       o.score && done.length ? { SSIM: meanStd(metrics.ssim), 'PSNR (dB)': meanStd(metrics.psnr), 'masked L1': meanStd(metrics.maskedL1), [o.score.name]: meanStd(metrics.perceptual) } : null;
     if (scores && metrics.sharpness.length) scores['hole sharpness (1 = real)'] = meanStd(metrics.sharpness);
+    const checkerboard = checkerboardRatio(metrics.nyquist, metrics.realNyquist);
+    if (scores && Number.isFinite(checkerboard.mean)) scores['checkerboard (1 = real)'] = checkerboard;
     // A Fréchet distance needs two covariances: at least 2 images (and is biased upwards for few).
     if (scores && features && features.real.count >= 2) scores[`${o.frechet!.name} (${features.real.count} images)`] = { mean: features.completed.distanceTo(features.real), std: NaN }; // one number, no spread (null in run.json)
     const seconds = (performance.now() - t0) / 1000;

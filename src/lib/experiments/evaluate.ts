@@ -11,6 +11,7 @@ import { meanStd, type MeanStd } from '../metrics/meanStd';
 import { ProgressBar } from '../progress';
 import { readAndDispose } from '../tensorReads';
 import { holeSharpness } from '../metrics/sharpness';
+import { checkerboardRatio, nyquistFraction } from '../metrics/checkerboard';
 import { FeatureSet, type FrechetNet } from '../metrics/frechetNet';
 import { generate, samplePrior } from '../generation';
 import type { Vae } from '../models/vae';
@@ -61,6 +62,8 @@ export interface RowMetrics {
   maskedL1: Stat;
   /** Hole sharpness: the fill's Laplacian energy over the photograph's, per image (1 = as sharp). */
   sharpness: Stat;
+  /** Checkerboard: the fills' energy at the stride-2 (Nyquist) frequencies over the photographs' in the same holes (1 = as a photograph). */
+  checkerboard: Stat;
   /** Fréchet distance of the completions to the real images, by network name. */
   frechet: Record<string, number>;
   attributeAccuracy: number | null;
@@ -80,7 +83,7 @@ export function evaluationIndices(s: EvalSettings): number[] {
 export async function evaluateRow(name: string, complete: Completer, s: EvalSettings): Promise<RowMetrics> {
   const indices = evaluationIndices(s);
   const size = s.data.preprocess.size;
-  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[], lpips: [] as number[], sharp: [] as number[] };
+  const per = { ssim: [] as number[], psnr: [] as number[], l1: [] as number[], pd: [] as number[], lpips: [] as number[], sharp: [] as number[], nyquist: [] as number[], realNyquist: [] as number[] };
   const features = (s.frechet ?? []).map((f) => new FeatureSet(f.net));
   const probs: number[] = [];
   const inceptionProbs: number[] = [];
@@ -103,8 +106,12 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
       s.real?.lpips ? s.real.lpips.distance(out, batch.x) : tf.zeros([0]),
       s.real?.inception ? s.real.inception.probabilities(out) : tf.zeros([0]),
       holeSharpness(out, batch.x, mask),
+      nyquistFraction(out, tf.sub(1, mask) as tf.Tensor4D),
+      nyquistFraction(batch.x, tf.sub(1, mask) as tf.Tensor4D),
     ]);
-    const [vSsim, vPsnr, vL1, vPd, vProbs, vHits, vLpips, vInception, vSharp] = await readAndDispose(computed);
+    const [vSsim, vPsnr, vL1, vPd, vProbs, vHits, vLpips, vInception, vSharp, vNyquist, vRealNyquist] = await readAndDispose(computed);
+    per.nyquist.push(...vNyquist);
+    per.realNyquist.push(...vRealNyquist);
     // Holes without interior or over a flat photograph have no sharpness ratio (NaN).
     per.sharp.push(...Array.from(vSharp).filter(Number.isFinite));
     for (const f of features) await f.add(out);
@@ -145,6 +152,7 @@ export async function evaluateRow(name: string, complete: Completer, s: EvalSett
     psnr: meanStd(per.psnr),
     maskedL1: meanStd(per.l1),
     sharpness: per.sharp.length ? meanStd(per.sharp) : { mean: NaN, std: NaN },
+    checkerboard: checkerboardRatio(per.nyquist, per.realNyquist),
     frechet: Object.fromEntries(features.map((f, i) => [f.net.name, f.distanceTo(s.frechet![i].reference)])),
     attributeAccuracy: s.classifier ? attrHits / attrTotal : null,
     diversity: pairwise.length ? meanStd(pairwise) : null,
@@ -166,24 +174,36 @@ export async function realFeatureSets(s: EvalSettings, nets: FrechetNet[]): Prom
   return nets.map((net, i) => ({ net, reference: sets[i] }));
 }
 
+/** Prior samples' quality: their Fréchet distance to the real images (by network) and their checkerboard against the same real faces'. */
+export interface GenerationScores {
+  frechet: Record<string, number>;
+  checkerboard: Stat;
+}
+
 /**
  * Generation quality: as many prior samples z ~ N(0, I) as evaluated images (attribute models
- * decode them with those images' attributes), their Fréchet distance to the real images. Null for
- * the one-shot models, whose decoder needs observed pixels a prior sample does not have.
+ * decode them with those images' attributes): their Fréchet distance to the real images, and
+ * their checkerboard over the real images' (whole images). Null for the one-shot models, whose
+ * decoder needs observed pixels a prior sample does not have.
  */
-export async function generationFrechet(model: Vae, s: EvalSettings): Promise<Record<string, number> | null> {
-  if (model.config.decoderSeesObserved || !s.frechet?.length) return null;
+export async function generationScores(model: Vae, s: EvalSettings): Promise<GenerationScores | null> {
+  if (model.config.decoderSeesObserved) return null;
   const indices = evaluationIndices(s);
   const cols = attributeIndices(s.data.attributeNames, model.config.attributes);
-  const sets = s.frechet.map((f) => new FeatureSet(f.net));
+  const sets = (s.frechet ?? []).map((f) => new FeatureSet(f.net));
+  const nyquist: number[] = [];
+  const realNyquist: number[] = [];
   for (let start = 0; start < indices.length; start += s.batchSize) {
     const batch = gatherBatch(s.data, indices.slice(start, start + s.batchSize), cols);
     const z = samplePrior(batch.x.shape[0], model.config.latentDim, subSeed(s.seed, `prior-${start}`));
     const images = generate(model, z, batch.y);
     for (const set of sets) await set.add(images);
+    const [fake, real] = await readAndDispose([nyquistFraction(images), nyquistFraction(batch.x)]);
+    nyquist.push(...fake);
+    realNyquist.push(...real);
     tf.dispose([batch.x, batch.y, z, images]);
   }
-  return Object.fromEntries(sets.map((set, i) => [set.net.name, set.distanceTo(s.frechet![i].reference)]));
+  return { frechet: Object.fromEntries(sets.map((set, i) => [set.net.name, set.distanceTo(s.frechet![i].reference)])), checkerboard: checkerboardRatio(nyquist, realNyquist) };
 }
 
 /** A model's Completer for evaluateRow: its own method (Gibbs chain or one pass), sampled z, y from the faces' attributes. */

@@ -438,9 +438,10 @@ export class Experiment {
   }
 }
 
-/** `vii run`: every stage of a spec, training its own models. */
-export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m), o: Parameters<Experiment['runAll']>[0] = {}): Promise<ExperimentOutputs> {
-  return new Experiment(spec, { useShipped: false, log }).runAll(o);
+/** `vii run`: every stage of a spec, training its own models (with `useShipped`, a shipped model of an entry's exact settings stands in for its training, as in the notebooks). */
+export function runExperiment(spec: ExperimentSpec, log: (m: string) => void = (m) => console.log(m), o: Parameters<Experiment['runAll']>[0] & { useShipped?: boolean } = {}): Promise<ExperimentOutputs> {
+  const { useShipped, ...run } = o;
+  return new Experiment(spec, { useShipped: useShipped ?? false, log }).runAll(run);
 }
 
 export { SpecError };

@@ -10,7 +10,7 @@ import { complete, reconstructOnce, DEFAULT_COMPLETION } from '../completion';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec } from '../masks';
 import { generate, samplePrior } from '../generation';
 import { gridPng } from '../plots/imageGrid';
-import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
+import { evaluateRow, evaluationIndices, generationScores, modelCompleter, type GenerationScores, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { loadMobileNetV2 } from '../weights/featureNet';
 import { unlearnedPerceptualDistance } from '../metrics/lpips';
 import { nsfwjsInceptionFrechetNet } from '../metrics/frechetNet';
@@ -128,29 +128,36 @@ export interface QuickComparison {
   table: ResultTable;
 }
 
+/** Completions per input and inputs of the comparison's diversity column (as Table 1's). */
+const DIVERSITY = { samples: 3, images: 100 };
+
 /**
  * The blur-sensitive metrics of several models on the same held-out faces, holes and seeds, in
- * minutes: masked L1, hole sharpness, the Fréchet substitute (completions and prior samples) and
- * PD. No attribute classifier (no AS): for the λ_l sweep and the notebooks' before | after.
+ * minutes: masked L1, SSIM, PSNR, hole sharpness, checkerboard (completions and prior samples), the
+ * Fréchet substitute (completions and prior samples), PD and diversity. No attribute classifier
+ * (no AS): for the λ sweeps, the notebooks' before | after and the compare stage.
  */
 export async function quickCompare(models: { name: string; model: Vae }[], data: FaceDataset, o: { images?: number; seed?: number; mask?: string; steps?: number; onLine?: (l: string) => void } = {}): Promise<QuickComparison> {
   const perceptual = unlearnedPerceptualDistance(await loadMobileNetV2([...MOBILENET_LAYERS]));
   const substitute = await nsfwjsInceptionFrechetNet();
   try {
-    const settings: EvalSettings = { data, split: 'test', mask: parseMaskSpec(o.mask ?? 'centre:0.5'), seed: o.seed ?? 0, limit: o.images ?? 300, batchSize: 100, perceptual, classifier: null, diversitySamples: 0, diversityImages: 0, onLine: o.onLine };
+    const settings: EvalSettings = { data, split: 'test', mask: parseMaskSpec(o.mask ?? 'centre:0.5'), seed: o.seed ?? 0, limit: o.images ?? 300, batchSize: 100, perceptual, classifier: null, diversitySamples: DIVERSITY.samples, diversityImages: DIVERSITY.images, onLine: o.onLine };
     settings.frechet = await realFeatureSets(settings, [substitute]);
     const rows: RowMetrics[] = [];
-    const prior: (number | null)[] = [];
+    const prior: (GenerationScores | null)[] = [];
     for (const { name, model } of models) {
       rows.push(await evaluateRow(name, modelCompleter(model, data.attributeNames, o.steps ?? DEFAULT_COMPLETION.steps), settings));
-      prior.push((await generationFrechet(model, settings))?.[substitute.name] ?? null);
+      prior.push(await generationScores(model, settings));
     }
     const images = evaluationIndices(settings).length;
     const table: ResultTable = {
-      caption: `${images} held-out faces (${data.root}, test split), ${formatMaskSpec(settings.mask)} holes, ${o.steps ?? DEFAULT_COMPLETION.steps} Gibbs steps with sampled z, seed ${settings.seed}. Sharpness: the fill's mean |Laplacian| over the photograph's in the hole (1 = as sharp). ${substitute.description}. PD: ${perceptual.description} (substitute, not LPIPS).`,
-      columns: ['masked L1 ↓', 'sharpness (1 = real)', `${substitute.name} completions ↓`, `${substitute.name} prior ↓`, `${perceptual.name} ↓`],
-      digits: [4, 3, 2, 2, 4],
-      rows: rows.map((r, i) => ({ name: r.name, cells: [r.maskedL1, r.sharpness, r.frechet[substitute.name], prior[i], r.perceptual] })),
+      caption:
+        `${images} held-out faces (${data.root}, test split), ${formatMaskSpec(settings.mask)} holes, ${o.steps ?? DEFAULT_COMPLETION.steps} Gibbs steps with sampled z, seed ${settings.seed}. ` +
+        `Sharpness: the fill's mean |Laplacian| over the photograph's in the hole (1 = as sharp). Checkerboard: luma energy at the stride-2 (Nyquist) frequencies, fills over the photographs' in the same holes, prior samples over the real faces' (1 = as a photograph; above, a checkerboard). ` +
+        `${substitute.description}. PD: ${perceptual.description} (substitute, not LPIPS). Diversity: mean pairwise PD of ${DIVERSITY.samples} completions of the first ${Math.min(DIVERSITY.images, images)} inputs.`,
+      columns: ['masked L1 ↓', 'SSIM ↑', 'PSNR (dB) ↑', 'sharpness (1 = real)', 'checkerboard (1 = real)', 'checkerboard prior', `${substitute.name} completions ↓`, `${substitute.name} prior ↓`, `${perceptual.name} ↓`, 'diversity'],
+      digits: [4, 3, 2, 3, 2, 2, 2, 2, 4, 4],
+      rows: rows.map((r, i) => ({ name: r.name, cells: [r.maskedL1, r.ssim, r.psnr, r.sharpness, r.checkerboard, prior[i]?.checkerboard ?? null, r.frechet[substitute.name], prior[i]?.frechet[substitute.name] ?? null, r.perceptual, r.diversity] })),
     };
     return { images, rows, table };
   } finally {

@@ -12,7 +12,7 @@ import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
 import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';
-import { evaluateRow, evaluationIndices, generationFrechet, modelCompleter, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
+import { evaluateRow, evaluationIndices, generationScores, modelCompleter, type GenerationScores, realFeatureSets, type EvalSettings, type RowMetrics } from './evaluate';
 import { writeTable, type ResultTable } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import type { RealMetrics } from '../metrics/realMetrics';
@@ -58,7 +58,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const substitute = withFrechet ? (o.frechetSubstitute ?? (await nsfwjsInceptionFrechetNet())) : null;
   const frechetNets = substitute ? [...(real.inception ? [inceptionPoolFrechetNet(real.inception)] : []), substitute] : [];
   settings.frechet = frechetNets.length ? await realFeatureSets(settings, frechetNets) : [];
-  const generation = new Map<string, Record<string, number> | null>();
+  const generation = new Map<string, GenerationScores | null>();
   const throughPd = new Set<string>();
   const rows: RowMetrics[] = [];
   const notes: string[] = [];
@@ -71,7 +71,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     const method = completionMethod(meta.model);
     const row = await evaluateRow(m.name, modelCompleter(model, o.data.attributeNames, o.steps ?? DEFAULT_COMPLETION.steps), settings);
     rows.push(row);
-    generation.set(m.name, await generationFrechet(model, settings));
+    generation.set(m.name, await generationScores(model, settings));
     if (trainedThroughPdNet(meta.model)) throughPd.add(m.name);
     notes.push(`${m.name}: ${checkpoint} (epoch ${meta.epoch}, step ${meta.step}, ${method}${method === 'gibbs' ? ` ${o.steps ?? DEFAULT_COMPLETION.steps} steps` : ''}, perceptual net ${meta.featureNet})`);
     model.dispose();
@@ -93,6 +93,7 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
     `AS: the Inception-score formula with the attribute judge (16 joint classes of ${SCORE_ATTRIBUTES.join('×')}) in place of Inception-v3's classes (substitute, not the Inception score). ` +
     `PD: ${perceptual.description} (substitute, not LPIPS)${throughPd.size ? '; ‡ = the model was trained with a perceptual loss through this network, so its PD is not an independent judgement' : ''}. ` +
     `Sharpness: mean |Laplacian| of the fill's luma in the hole's interior over the photograph's (1 = as sharp as the photograph; network-free). ` +
+    `Checkerboard: the luma energy at the stride-2 (Nyquist) frequencies, the fills' in the hole over the photographs' in the same hole, and prior samples' over the real test faces' (1 = as a photograph; network-free). ` +
     (frechetNets.length
       ? `${frechetNets.map((f) => `${f.name}: ${f.description}`).join('. ')}; "completions" against the ${n} real test images, "prior" for ${n} prior samples z ~ N(0, I) (with those images' attributes; — for the one-shot models, whose decoder needs observed pixels).`
       : 'Fréchet distances not computed here (`vii table1` computes them).') +
@@ -103,10 +104,10 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
   const table: ResultTable = {
     caption,
     columns: [
-      ...(real.inception ? ['IS ↑'] : []), ...(real.lpips ? [`${real.lpips.name} ↓`] : []), 'AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'sharpness (1 = real)',
+      ...(real.inception ? ['IS ↑'] : []), ...(real.lpips ? [`${real.lpips.name} ↓`] : []), 'AS ↑', `${perceptual.name} ↓`, 'SSIM ↑', 'PSNR (dB) ↑', 'masked L1 ↓', 'sharpness (1 = real)', 'checkerboard (1 = real)', 'checkerboard prior',
       ...frechetNets.flatMap((f) => [`${f.name} completions ↓`, `${f.name} prior ↓`]), 'attr. acc. ↑', 'diversity',
     ],
-    digits: [...(real.inception ? [3] : []), ...(real.lpips ? [4] : []), 3, 4, 3, 2, 4, 3, ...frechetNets.flatMap(() => [2, 2]), 3, 4],
+    digits: [...(real.inception ? [3] : []), ...(real.lpips ? [4] : []), 3, 4, 3, 2, 4, 3, 2, 2, ...frechetNets.flatMap(() => [2, 2]), 3, 4],
     rows: rows.map((r, i) => ({
       name: r.name,
       rule: i === paperRows + baselines.length && extraNames.size > 0,
@@ -116,14 +117,15 @@ export async function buildTable1(o: Table1Options): Promise<{ rows: RowMetrics[
         r.score,
         isReal(r) ? null : throughPd.has(r.name) ? { ...r.perceptual, note: '‡' } : r.perceptual,
         isReal(r) ? null : r.ssim, isReal(r) ? null : r.psnr, isReal(r) ? null : r.maskedL1, isReal(r) ? null : r.sharpness,
-        ...frechetNets.flatMap((f) => [isReal(r) ? null : r.frechet[f.name], generation.get(r.name)?.[f.name] ?? null]),
+        isReal(r) ? null : r.checkerboard, generation.get(r.name)?.checkerboard ?? null,
+        ...frechetNets.flatMap((f) => [isReal(r) ? null : r.frechet[f.name], generation.get(r.name)?.frechet[f.name] ?? null]),
         r.attributeAccuracy, r.diversity,
       ],
     })),
   };
   fs.mkdirSync(path.dirname(o.outBase), { recursive: true });
   const files = writeTable(o.outBase, table);
-  writeJsonAtomic(`${o.outBase}.json`, { caption, rows: rows.map((r) => ({ ...r, generationFrechet: generation.get(r.name) ?? null, trainedThroughPd: throughPd.has(r.name) })), notes, frechet: frechetNets.map((f) => f.description), classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
+  writeJsonAtomic(`${o.outBase}.json`, { caption, rows: rows.map((r) => ({ ...r, generationFrechet: generation.get(r.name)?.frechet ?? null, priorCheckerboard: generation.get(r.name)?.checkerboard ?? null, trainedThroughPd: throughPd.has(r.name) })), notes, frechet: frechetNets.map((f) => f.description), classifier: classifier.description, perceptual: perceptual.description, lpips: real.lpips?.description ?? null, inception: real.inception?.description ?? null, mask: formatMaskSpec(mask), seed, images: n, size, data: { kind: o.data.kind, root: o.data.root, origin: o.data.origin } });
   files.push(path.resolve(`${o.outBase}.json`));
   disposeClassifier(classifier);
   if (substitute && !o.frechetSubstitute) substitute.dispose();

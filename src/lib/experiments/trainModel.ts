@@ -96,7 +96,7 @@ export async function trainModel(options: TrainModelOptions): Promise<TrainingRu
         bar = new ProgressBar(`${options.model.name} epoch ${row.epoch + 1}/${run.train.epochs}`, stepsInEpoch, options.onLine ?? null);
         barEpoch = row.epoch;
       }
-      bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}${row.guidance ? `, guide ${row.guidance.toFixed(1)}` : ''}) ${row.ms.toFixed(0)} ms/step`);
+      bar!.update(stepInEpoch, `loss ${row.total.toFixed(1)} (recon ${row.recon.toFixed(1)}, perc ${row.perceptual.toFixed(1)}, KL ${row.kl.toFixed(1)}${row.guidance ? `, guide ${row.guidance.toFixed(1)}` : ''}${row.discriminator ? `, adv ${row.adversarial.toFixed(1)}, D ${row.discriminator.toFixed(2)}` : ''}) ${row.ms.toFixed(0)} ms/step`);
     },
     onEpochEnd: (epoch) => epochEnd(run, options.runDir, epoch, options.keepEpochs ?? [1]),
     shouldStop: options.shouldStop,

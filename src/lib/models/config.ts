@@ -1,5 +1,6 @@
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { formatMaskSpec, parseMaskSpec, validateMaskForSize } from '../masks';
+import { UPSAMPLINGS, type Upsampling } from './upsampling';
 
 /** Where the 40 (or a chosen subset of) attributes y enter the model. */
 export type AttributePlacement = 'none' | 'encoder' | 'decoder' | 'both';
@@ -63,6 +64,18 @@ export interface ModelConfig {
    */
   guidanceOn?: 'completion';
   perceptual: FeatureNetConfig;
+  /**
+   * How the decoder doubles its resolution (models/upsampling.ts): absent = `transposed`, the
+   * paper's 4×4/2 transposed convolution (every Table 1 preset); `resize` (nearest ×2 + 3×3 conv)
+   * or `subpixel` (2×2 conv + depth-to-space), at the same parameter budget within 10 %.
+   */
+  upsampling?: Upsampling;
+  /**
+   * Weight λ_adv of the adversarial term (0 or absent = off): a patch discriminator on the
+   * completed image (training/adversarial.ts), scaled like a perceptual layer (λ_adv = 1 weighs
+   * it like the pixel term).
+   */
+  adversarial?: number;
   /** Mask used for training masked models, in the CLI syntax (e.g. centre:0.5). */
   mask: string;
 }
@@ -259,6 +272,11 @@ export function validateModelConfig(c: ModelConfig): void {
   if (c.attributeGuide !== undefined && !(c.attributeGuidance > 0)) fail('attributeGuide needs attributeGuidance > 0');
   if (c.guidanceOn !== undefined && c.guidanceOn !== 'completion') fail(`guidanceOn "${String(c.guidanceOn)}": expected completion (or absent: the decoded image)`);
   if (c.guidanceOn !== undefined && !(c.attributeGuidance > 0 && c.trainInput === 'masked')) fail('guidanceOn needs attributeGuidance > 0 and a masked model');
+  // The defaults are stored as absent, so configs (and their hashes) from before these settings stay as they were.
+  if (c.upsampling === 'transposed') delete c.upsampling;
+  if (c.upsampling !== undefined && !UPSAMPLINGS.includes(c.upsampling)) fail(`upsampling "${String(c.upsampling)}": expected ${UPSAMPLINGS.join(', ')}`);
+  if (c.adversarial === 0) delete c.adversarial;
+  if (c.adversarial !== undefined && !(typeof c.adversarial === 'number' && c.adversarial > 0 && Number.isFinite(c.adversarial))) fail(`adversarial ${String(c.adversarial)}: expected λ_adv ≥ 0`);
   if (c.placement !== 'none' && c.attributes.length === 0) fail(`placement "${c.placement}" needs at least one attribute`);
   if (c.placement === 'none' && c.attributes.length > 0) fail('attributes are given but placement is "none"');
   for (const a of c.attributes) if (!(ALL as string[]).includes(a)) fail(`unknown attribute "${a}"`);
@@ -282,7 +300,7 @@ export function validateModelConfig(c: ModelConfig): void {
  * The settings that fix a model's weights' shapes and meaning: a checkpoint can seed a run
  * (TrainConfig.initFrom) only of a model equal in these; λ_l, β, guidance, masks may differ.
  */
-export const ARCHITECTURE_KEYS = ['imageSize', 'latentDim', 'channels', 'trainInput', 'decoderSeesObserved', 'attributes', 'placement'] as const;
+export const ARCHITECTURE_KEYS = ['imageSize', 'latentDim', 'channels', 'trainInput', 'decoderSeesObserved', 'attributes', 'placement', 'upsampling'] as const;
 
 /** Layers with λ_l > 0 (the ones the feature net must compute). */
 export function activePerceptualLayers(c: ModelConfig): string[] {

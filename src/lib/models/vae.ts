@@ -2,10 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { decoderAttributes, encoderAttributes, type ModelConfig } from './config';
 import { InputConv2d } from './inputConv2d';
 import { tfSeed } from '../rng';
+import { decoderWidths, tieSubpixelPhases, upsampleBlock } from './upsampling';
 
 /**
  * The one model family of the paper. A DCGAN-style conv encoder (4×4/2 convs, leaky ReLU) to
- * μ, log σ² and a mirrored transposed-conv decoder with a sigmoid output. The configuration adds
+ * μ, log σ² and a mirrored decoder (4×4/2 transposed convs by default; ModelConfig.upsampling) with a sigmoid output. The configuration adds
  * the mask channel to the encoder (masked training), y to the encoder and/or decoder, and the
  * observed image x' (with its mask, resized to every decoder stage) to the decoder of the
  * one-shot model.
@@ -73,7 +74,8 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
     obsIn = tf.input({ shape: [S, S, 4], name: 'dec_observed' });
     decInputs.push(obsIn);
   }
-  const outWidths = [...widths.slice(1), 3];
+  const upsampling = config.upsampling ?? 'transposed';
+  const outWidths = decoderWidths(config.channels, upsampling);
   outWidths.forEach((ch, i) => {
     const last = i === outWidths.length - 1;
     // y modulates every decoder block (FiLM): concatenated once with z it was ignored, because the
@@ -86,11 +88,10 @@ export function buildVae(config: ModelConfig, seed: number): Vae {
       const obs = factor > 1 ? (tf.layers.averagePooling2d({ poolSize: [factor, factor], strides: [factor, factor] }).apply(obsIn) as tf.SymbolicTensor) : obsIn;
       d = tf.layers.concatenate().apply([d, obs]) as tf.SymbolicTensor;
     }
-    d = tf.layers
-      .conv2dTranspose({ filters: ch, kernelSize: 4, strides: 2, padding: 'same', activation: last ? 'sigmoid' : 'relu', kernelInitializer: init(), name: `dec_deconv${i}` })
-      .apply(d) as tf.SymbolicTensor;
+    d = upsampleBlock(d, { filters: ch, activation: last ? 'sigmoid' : 'relu', init: init(), name: `dec_deconv${i}`, upsampling });
   });
   const decoder = tf.model({ inputs: decInputs, outputs: d, name: 'decoder' });
+  if (upsampling === 'subpixel') outWidths.forEach((_, i) => tieSubpixelPhases(decoder.getLayer(`dec_deconv${i}`)));
 
   return {
     config,

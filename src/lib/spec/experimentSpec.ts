@@ -100,7 +100,7 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 /** Keys whose default is null, and the type they take otherwise. */
 const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['train.stepsPerEpoch', 'number']]);
 /** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
-const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn']));
+const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn', 'upsampling', 'adversarial']));
 
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
@@ -281,13 +281,14 @@ export function runName(spec: ExperimentSpec, entry: ModelEntry): string {
   return runFolderName(model, train, spec.data.limit);
 }
 
-/** The one run-folder name (specs, notebooks, fine-tunes and `vii train`): preset, size, λ_l, guidance, settings hash. */
+/** The one run-folder name (specs, notebooks, fine-tunes and `vii train`): preset, size, λ_l, guidance, upsampling, λ_adv, settings hash. */
 export function runFolderName(model: ModelConfig, train: TrainConfig, limit: number | null): string {
   const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
+  const sharp = `${model.upsampling ? `-${model.upsampling}` : ''}${model.adversarial ? `-adv${model.adversarial}` : ''}`;
   const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
   // A parent is named by its weights' digest, not its path, so the same fine-tune has the same folder on every machine.
   const identity = train.initFrom ? { ...train, initFrom: { step: train.initFrom.step, weights: parentDigest(train.initFrom.checkpoint) } } : train;
-  return `${model.name}-${model.imageSize}-${lambdas}${g}-${settingsHash({ model, train: identity, limit })}`;
+  return `${model.name}-${model.imageSize}-${lambdas}${g}${sharp}-${settingsHash({ model, train: identity, limit })}`;
 }
 
 function parentDigest(checkpoint: string): string {

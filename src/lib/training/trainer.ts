@@ -18,6 +18,7 @@ import { hasCheckpoint, loadCheckpoint, removeOrphans, saveCheckpoint, setModelW
 import { historyCsv, parseHistoryCsv, type HistoryRow } from './history';
 import { selectBackend, describeBackend } from '../backend/selectBackend';
 import { acquireRunLock } from './runLock';
+import { buildDiscriminator, discriminatorGradients, discriminatorState, generatorLoss, patchWeights, restoreDiscriminator, withoutDiscriminatorState, type Discriminator } from './adversarial';
 
 export class TrainingDivergedError extends Error {}
 
@@ -28,6 +29,8 @@ export interface TrainingRun {
   lambdas: number[];
   /** The frozen guide classifier of the attribute-guidance term (null when the term is off). */
   guide: AttributeGuide | null;
+  /** The patch discriminator of the adversarial term (null when λ_adv is 0), with its own Adam. */
+  discriminator: Discriminator | null;
   optimizer: FusedAdamOptimizer;
   data: FaceDataset;
   attributeColumns: number[];
@@ -74,6 +77,7 @@ async function buildRun(options: { train: TrainConfig; data: FaceDataset; resume
     featureNet,
     guide: guide ? { classifier: guide, columns: attributeIndices(guide.attributeNames, modelConfig.attributes) } : null,
     lambdas: layers.map((l) => modelConfig.perceptual.weights[l]),
+    discriminator: modelConfig.adversarial ? buildDiscriminator(options.train.learningRate, options.train.seed) : null,
     optimizer: new FusedAdamOptimizer(options.train.learningRate),
     data: options.data,
     attributeColumns: attributeIndices(options.data.attributeNames, modelConfig.attributes),
@@ -139,8 +143,10 @@ async function restore(run: TrainingRun, runDir: string): Promise<void> {
     throw new Error(`${ckpt.dir}: it was trained on ${meta.data.images} faces, this data set has ${run.data.images.length} (--limit changes the train/test split); resume with the same --limit, or use a new run folder`);
   }
   setModelWeights(run.model, ckpt.weights, ckpt.dir);
+  const discriminator = run.discriminator ? await restoreDiscriminator(run.discriminator, ckpt.weights, ckpt.optimizer, ckpt.dir) : true;
   tf.dispose(Object.values(ckpt.weights));
-  await run.optimizer.setExactState(ckpt.optimizer!);
+  if (!discriminator) throw new Error(`${ckpt.dir}: the run trains with an adversarial term but its checkpoint holds no discriminator (damaged?); use a new run folder`);
+  await run.optimizer.setExactState(withoutDiscriminatorState(ckpt.optimizer!));
   run.step = meta.step;
   run.epoch = meta.epoch;
   run.batchInEpoch = meta.batchInEpoch;
@@ -165,12 +171,13 @@ export async function checkpoint(run: TrainingRun): Promise<string | null> {
     batchInEpoch: run.batchInEpoch,
     savedAt: new Date().toISOString(),
   };
-  const optimizerState = await run.optimizer.getExactState();
+  const disc = run.discriminator ? await discriminatorState(run.discriminator) : { weights: [], optimizer: [] };
+  const optimizerState = [...(await run.optimizer.getExactState()), ...disc.optimizer];
   try {
-    return await saveCheckpoint(run.runDir, meta, modelWeights(run.model), optimizerState, { 'history.csv': historyCsv(run.history) });
+    return await saveCheckpoint(run.runDir, meta, [...modelWeights(run.model), ...disc.weights], optimizerState, { 'history.csv': historyCsv(run.history) });
   } finally {
     // The iteration count and the β^t copies are fresh tensors; the moments are the live variables.
-    tf.dispose(optimizerState.filter((s) => s.name === 'iter' || s.name.startsWith('adam/')).map((s) => s.tensor));
+    tf.dispose(optimizerState.filter((s) => /^(discriminator:)?(iter$|adam\/)/.test(s.name)).map((s) => s.tensor));
   }
 }
 
@@ -199,32 +206,48 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
   let terms: tf.Tensor1D | null = null;
   // Images decoded from the prior this step (priorMixing), drawn from the step's seed.
   const fromPrior = c.priorMixing > 0 ? priorMixingMask(x.shape[0], c.priorMixing, seed) : null;
+  // The adversarial term judges the completion (the fill in the hole; a complete-image model's whole decode).
+  const disc = run.discriminator;
+  const patch = disc ? patchWeights(observation.mask, c.trainInput === 'complete') : null;
+  let completed: tf.Tensor4D | null = null;
   const { value, grads } = tf.variableGrads(() => {
     const { xHat, mu, logVar } = reconstructOnce(run.model, current, observation, yIn, 'sample', seed, 'estimate', fromPrior);
     const klWeights = fromPrior ? (tf.sub(1, tf.squeeze(fromPrior, [1])) as tf.Tensor1D) : null;
     const loss = negativeElbo({ xHat, x, mu, logVar, beta: klWeightAt(c.beta, run.step, run.train.klWarmupSteps), net: run.featureNet, lambdas: run.lambdas, klWeights });
     const guidance = run.guide && yIn ? attributeGuidanceLoss(run.model, run.guide, yIn, { mu, logVar }, c.decoderSeesObserved ? observation : null, seed, obs) : tf.scalar(0);
-    const total = tf.add(loss.total, guidance) as tf.Scalar;
-    terms = tf.keep(tf.stack([total, loss.recon, loss.perceptual, loss.kl, guidance]) as tf.Tensor1D);
+    let adversarial: tf.Scalar = tf.scalar(0);
+    if (disc) {
+      completed = tf.keep(c.trainInput === 'complete' ? xHat : fillHole(observation, xHat));
+      adversarial = tf.mul(generatorLoss(disc, completed, observation.mask, patch!), c.adversarial! * x.shape[1] * x.shape[2] * x.shape[3]) as tf.Scalar;
+    }
+    const total = tf.addN([loss.total, guidance, adversarial]) as tf.Scalar;
+    terms = tf.keep(tf.stack([total, loss.recon, loss.perceptual, loss.kl, guidance, adversarial]) as tf.Tensor1D);
     return total;
   }, run.model.trainableWeights());
+  // D's step on this step's completions, detached (made on the VAE's tape, used here as data); applied with the VAE's below.
+  const dStep = disc ? discriminatorGradients(disc, x, completed!, observation.mask, patch!) : null;
   // The loss terms are read every step (asynchronously: webgpu has no synchronous read) because
   // a NaN must stop the step before Adam touches the weights or its moments.
-  tf.dispose([value, fromPrior ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
-  const values = Array.from((await readAndDispose([terms!]))[0]);
+  tf.dispose([value, fromPrior ?? [], patch ?? [], completed ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
+  const values = Array.from((await readAndDispose([tf.concat([terms!, dStep ? tf.reshape(dStep.loss, [1]) : tf.zeros([1])])]))[0]);
+  tf.dispose([terms!, dStep?.loss ?? []]);
   if (!values.every(Number.isFinite)) {
-    tf.dispose(Object.values(grads));
-    const names = ['total', 'recon', 'perceptual', 'kl', 'guidance'];
+    tf.dispose([...Object.values(grads), ...Object.values(dStep?.grads ?? {})]);
+    const names = ['total', 'recon', 'perceptual', 'kl', 'guidance', 'adversarial', 'discriminator'];
     const bad = names.filter((_, i) => !Number.isFinite(values[i] ?? NaN) && i > 0);
     throw new TrainingDivergedError(
-      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms total=${values[0]} recon=${values[1]} perceptual=${values[2]} kl=${values[3]} guidance=${values[4]}. ` +
+      `training "${c.name}" diverged at step ${run.step} (epoch ${run.epoch}): the ${bad.length ? bad.join(' and ') : 'total'} term${bad.length > 1 ? 's are' : ' is'} ${values[names.indexOf(bad[0] ?? 'total')]}; loss terms ${names.map((n, i) => `${n}=${values[i]}`).join(' ')}. ` +
         `Nothing was applied; the last good checkpoint is kept${run.runDir ? ` in ${run.runDir}` : ''}. ` +
         (run.runDir ? `To go on with a lower learning rate or smaller λ, start a new run from it: vii train … --init-from ${run.runDir} --lr LOWER --run NEW_FOLDER (a rerun into the same folder keeps its settings).` : 'Try a lower learning rate or smaller λ.'),
     );
   }
   run.optimizer.applyGradients(grads as Record<string, tf.Variable>);
   tf.dispose(Object.values(grads));
-  const row: HistoryRow = { step: run.step, epoch: run.epoch, total: values[0], recon: values[1], perceptual: values[2], kl: values[3], guidance: values[4], ms: performance.now() - t0 };
+  if (dStep) {
+    disc!.optimizer.applyGradients(dStep.grads as Record<string, tf.Variable>);
+    tf.dispose(Object.values(dStep.grads));
+  }
+  const row: HistoryRow = { step: run.step, epoch: run.epoch, total: values[0], recon: values[1], perceptual: values[2], kl: values[3], guidance: values[4], adversarial: values[5], discriminator: values[6], ms: performance.now() - t0 };
   run.history.push(row);
   run.step++;
   return row;
@@ -289,4 +312,5 @@ export function disposeRun(run: TrainingRun): void {
   run.optimizer.dispose();
   run.featureNet?.dispose();
   run.guide?.classifier.model.dispose();
+  run.discriminator?.dispose();
 }
