@@ -13,11 +13,12 @@ function emptyData(size: number): FaceDataset {
 }
 
 /** The peer's architecture: 4 (64×64) or 3 (32×32) encoder convs, 4×4×256 decoder base at 64. */
-function referenceModel(size: 32 | 64, perceptual: boolean): ModelConfig {
+function referenceModel(size: 32 | 64, perceptual: boolean, overrides: Partial<ModelConfig>): ModelConfig {
   return modelConfig('vae-complete', {
     imageSize: size,
     channels: size === 64 ? [32, 64, 128, 256] : [32, 64, 128],
     perceptual: perceptual ? DEFAULT_PERCEPTUAL : { net: 'none', weights: {} },
+    ...overrides,
   });
 }
 
@@ -28,9 +29,9 @@ export interface ReferenceRun {
   dispose(): void;
 }
 
-/** A training run of the reference model and its fixed batch (x, no attributes y). */
-export async function referenceRun(size: 32 | 64, perceptual: boolean, batch = BATCH): Promise<ReferenceRun> {
-  const run = await createTrainingRun({ model: referenceModel(size, perceptual), train: { ...DEFAULT_TRAIN, batchSize: batch }, data: emptyData(size), runDir: null });
+/** A training run of the reference model (with `overrides`: a decoder or loss variant) and its fixed batch (x, no attributes y). */
+export async function referenceRun(size: 32 | 64, perceptual: boolean, batch = BATCH, overrides: Partial<ModelConfig> = {}): Promise<ReferenceRun> {
+  const run = await createTrainingRun({ model: referenceModel(size, perceptual, overrides), train: { ...DEFAULT_TRAIN, batchSize: batch }, data: emptyData(size), runDir: null });
   const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.zeros([batch, 0]) as tf.Tensor2D;
   return {

@@ -92,6 +92,10 @@ test('the discriminator\'s step reaches only its own weights; the VAE\'s adversa
   // D's step of trainStep changed D; the VAE's weights changed too (its own step).
   assert.ok(d.weights.some((v, i) => v.dataSync().some((x, j) => x !== before[i][j])), 'D was updated');
   assert.ok(run.model.trainableWeights().some((v, i) => v.dataSync().some((x, j) => x !== vaeBefore[i][j])), 'the VAE was updated');
+  // More steps leave no tensors behind (D's patch weights, the kept completion, D's loss and gradients).
+  const tensors = tf.memory().numTensors;
+  for (let i = 1; i < 4; i++) await trainStep(run, batch.x, batch.y, i * 8);
+  assert.equal(tf.memory().numTensors, tensors, 'the tensor count stays flat over adversarial steps');
   tf.dispose([batch.x, batch.y, mask, fake, w]);
   disposeRun(run);
 });

@@ -229,7 +229,7 @@ export async function trainStep(run: TrainingRun, x: tf.Tensor4D, y: tf.Tensor2D
   // The loss terms are read every step (asynchronously: webgpu has no synchronous read) because
   // a NaN must stop the step before Adam touches the weights or its moments.
   tf.dispose([value, fromPrior ?? [], patch ?? [], completed ?? [], current === x ? [] : current, obs ? obs.x : [], mask ?? [], obs ? [] : observation.mask]);
-  const values = Array.from((await readAndDispose([tf.concat([terms!, dStep ? tf.reshape(dStep.loss, [1]) : tf.zeros([1])])]))[0]);
+  const values = Array.from((await readAndDispose([tf.tidy(() => tf.concat([terms!, dStep ? tf.reshape(dStep.loss, [1]) : tf.zeros([1])]))]))[0]);
   tf.dispose([terms!, dStep?.loss ?? []]);
   if (!values.every(Number.isFinite)) {
     tf.dispose([...Object.values(grads), ...Object.values(dStep?.grads ?? {})]);
