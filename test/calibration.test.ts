@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { coverage, erf, erfInv, expectedCalibrationError, fitScale, reliabilityDiagram, sparsification, spearman, type Predictive } from '../src/lib/metrics/calibration';
+import { coverage, erf, erfInv, expectedCalibrationError, fitScale, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, sparsification, spearman, type HoleValues, type Predictive } from '../src/lib/metrics/calibration';
+import { fitErrorModel, idealTruths, withErrorModel } from '../src/lib/metrics/errorModel';
 import { completionSpread, forEachSpreadChunk } from '../src/lib/completion';
 import { buildVae } from '../src/lib/models/vae';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
@@ -146,8 +147,12 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
     assert.equal(r.test.pixels, 6 * 16 * 16 * 3, 'the holes of the six test faces');
     assert.ok(Number.isFinite(r.spearmanPerFace) && r.scale > 0 && r.test.sparsification.oracleArea <= r.test.sparsification.modelArea + 1e-12);
     assert.ok(r.scaledEce >= 0 && r.scaledEce <= 1 && r.scaledCoverage.length === 3, 'the test calibration with the validation scale');
+    const w = r.errorModel.weights;
+    assert.ok([w.std, w.gradient, w.position, w.bias, r.errorModel.scale].every(Number.isFinite) && r.errorModel.positionMap.length === 32 * 32 * 3, 'the error model fitted on the validation faces');
+    assert.equal(r.calibrated.test.pixels, r.test.pixels, 'the error model is scored on the same test holes');
+    assert.ok(r.ideal.sparsificationRatio >= 1 && r.calibrated.ideal.sparsificationRatio >= 1, 'an ideal σ is never better than the oracle');
   }
-  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps[\s\S]*single decode/);
+  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps\): std[\s\S]*Gibbs, 2 steps\): error model[\s\S]*single decode/);
   lines.length = 0;
   await exp.runAll();
   assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty')), 'a rerun with the same checkpoint reads the stage\'s file');
@@ -160,4 +165,49 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
   lines.length = 0;
   await exp.runAll();
   assert.ok(lines.some((l) => l.startsWith('[vii] uncertainty')), 'another data set\'s stamp is recomputed');
+});
+
+/**
+ * Faces whose errors are set by position (σ_pos) and by the mean's gradient, with an uninformative
+ * raw std: truth = mean + σ ε, σ = 0.02 · (1 + 4·[position in the left half]) · (1 + 10 |∇mean|).
+ */
+function positionalFaces(n: number, seed: number): { faces: HoleValues[]; sigma: Float32Array[] } {
+  const rng = createRng(seed);
+  const size = 8;
+  const faces: HoleValues[] = [];
+  const sigma: Float32Array[] = [];
+  for (let f = 0; f < n; f++) {
+    const position = Int32Array.from({ length: size * size * 3 }, (_, j) => j);
+    const gradient = Float32Array.from(position, () => 0.05 * rng.next());
+    const s = Float32Array.from(position, (j, i) => 0.02 * (1 + 4 * Number(Math.floor(j / 3) % size < size / 2)) * (1 + 10 * gradient[i]));
+    const mean = Float32Array.from(position, () => rng.next());
+    faces.push({ mean, truth: Float32Array.from(mean, (m, i) => m + s[i] * rng.normal()), std: Float32Array.from(position, () => 0.01 + 0.05 * rng.next()), gradient, position });
+    sigma.push(s);
+  }
+  return { faces, sigma };
+}
+
+test('the error model learns where errors are from position and the mean\'s gradient, ignores an uninformative std, and is calibrated on new faces', () => {
+  const train = positionalFaces(200, 3);
+  const model = fitErrorModel(train.faces, 8 * 8 * 3);
+  assert.ok(Math.abs(model.weights.std) < 0.05, `std weight ${model.weights.std} (the std carries nothing here)`);
+  assert.ok(model.weights.position > 0.8, `position weight ${model.weights.position}`);
+  assert.ok(model.weights.gradient > 0, `gradient weight ${model.weights.gradient}`);
+  const test = positionalFaces(100, 4);
+  const calibrated = test.faces.map((f) => withErrorModel(model, f));
+  const pooled = poolHoles(calibrated);
+  assert.ok(expectedCalibrationError(pooled) < 0.03, `test ECE ${expectedCalibrationError(pooled)} (the fitted scale calibrates new faces)`);
+  const raw = meanFaceRankCorrelation(test.faces)!;
+  const fitted = meanFaceRankCorrelation(calibrated)!;
+  const truthSigma = meanFaceRankCorrelation(test.faces.map((f, i) => ({ ...f, std: test.sigma[i] })))!;
+  assert.ok(Math.abs(raw) < 0.05, `raw std rank ${raw}`);
+  assert.ok(fitted > 0.9 * truthSigma, `error model rank ${fitted} against the true σ's ${truthSigma}`);
+});
+
+test('idealTruths: truths drawn from the predicted σ are calibrated, and even then the sparsification stays above the oracle\'s', () => {
+  const { faces } = positionalFaces(50, 5);
+  const ideal = poolHoles(faces.map((f, i) => idealTruths(f, 100 + i)));
+  for (const r of reliabilityDiagram(ideal)) assert.ok(Math.abs(r.observed - r.expected) < 0.02, `±${r.k}σ: ${r.observed} vs ${r.expected}`);
+  const sp = sparsification(ideal);
+  assert.ok(sp.modelArea > 1.2 * sp.oracleArea, `an ideal σ still orders |error| only in expectation: ${sp.modelArea} vs oracle ${sp.oracleArea}`);
 });

@@ -13,7 +13,8 @@ import { completionSpread } from '../completion';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import type { Vae } from '../models/vae';
-import { calibrationSummary, expectedCalibrationError, fitScale, holeValues, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, type HoleValues } from '../metrics/calibration';
+import { calibrationSummary, expectedCalibrationError, fitScale, holeValues, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, sparsification, type HoleValues } from '../metrics/calibration';
+import { fitErrorModel, idealTruths, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
 import { complete } from '../completion';
 import { chainRecorder } from './gibbsChain';
@@ -230,17 +231,41 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   }
 }
 
-/** One completion method's calibration on the test faces, raw and with σ scaled by the factor fitted on the validation faces. */
-export interface UncertaintyRow {
-  method: 'chain' | 'single';
-  steps: number;
-  /** Spearman of std and |error| per face, averaged over faces. */
+/** One σ's calibration on the test faces, and what a perfectly calibrated σ of the same spread would score there. */
+export interface SigmaScores {
+  /** Spearman of σ and |error| per face, averaged over faces. */
   spearmanPerFace: number;
   test: ReturnType<typeof calibrationSummary>;
+  /** The same σ with truths drawn from N(mean, σ²): the most this σ's spread allows. */
+  ideal: { spearmanPerFace: number; sparsificationRatio: number };
+}
+
+/** One completion method's calibration on the test faces: the raw std (and with σ scaled by the factor fitted on the validation faces), and the error model's σ. */
+export interface UncertaintyRow extends SigmaScores {
+  method: 'chain' | 'single';
+  steps: number;
   /** The σ scale fitted on the validation faces (likelihood), and the test ECE and coverage with it. */
   scale: number;
   scaledEce: number;
   scaledCoverage: ReturnType<typeof reliabilityDiagram>;
+  /** The error model (std, |∇ mean|, position prior) fitted on the validation faces, and its σ on the test faces. */
+  errorModel: ErrorModel;
+  calibrated: SigmaScores;
+}
+
+function sigmaScores(faces: HoleValues[], seed: number): SigmaScores {
+  const ideal = faces.map((f, i) => idealTruths(f, subSeed(seed, `ideal-${i}`)));
+  const sp = sparsification(poolHoles(ideal));
+  return {
+    spearmanPerFace: meanFaceRankCorrelation(faces) ?? 0,
+    test: calibrationSummary(poolHoles(faces)),
+    ideal: { spearmanPerFace: meanFaceRankCorrelation(ideal) ?? 0, sparsificationRatio: sp.modelArea / sp.oracleArea },
+  };
+}
+
+/** The error model with its map rounded (a stage's JSON stays small). */
+function rounded(m: ErrorModel): ErrorModel {
+  return { ...m, positionMap: m.positionMap.map((v) => Number(v.toPrecision(4))) };
 }
 
 /** The hole values of K completions of each of some faces (the calibration measures' input). */
@@ -268,7 +293,7 @@ async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols
 export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<UncertaintyRow[]> {
   const file = path.join(p.logs, `uncertainty-${r.name}.json`);
   const images = Math.min(spec.evaluation.images ?? data.splits.test.length, data.splits.test.length, data.splits.val.length);
-  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), images, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), images, errorModel: 1, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: UncertaintyRow[] }).rows;
   const { model, meta } = loadTrainedModel(r.runDir);
   try {
@@ -276,13 +301,25 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
     const rows: UncertaintyRow[] = [];
     const methods = (meta.model.decoderSeesObserved ? [['single', 1]] : [['chain', spec.completion.steps], ['single', 1]]) as ['chain' | 'single', number][];
     for (const [method, steps] of methods) {
-      const val = poolHoles(await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000));
+      const valFaces = await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000);
       const testFaces = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
       const test = poolHoles(testFaces);
-      const scale = fitScale(val);
-      const row: UncertaintyRow = { method, steps, spearmanPerFace: meanFaceRankCorrelation(testFaces) ?? 0, test: calibrationSummary(test), scale, scaledEce: expectedCalibrationError(test, scale), scaledCoverage: reliabilityDiagram(test, [0.5, 1, 2], scale) };
+      const scale = fitScale(poolHoles(valFaces));
+      const errorModel = fitErrorModel(valFaces, data.preprocess.size ** 2 * 3);
+      const seed = subSeed(spec.train.seed, `ideal-${method}`);
+      const row: UncertaintyRow = {
+        method,
+        steps,
+        ...sigmaScores(testFaces, seed),
+        scale,
+        scaledEce: expectedCalibrationError(test, scale),
+        scaledCoverage: reliabilityDiagram(test, [0.5, 1, 2], scale),
+        errorModel: rounded(errorModel),
+        calibrated: sigmaScores(testFaces.map((f) => withErrorModel(errorModel, f)), seed),
+      };
       rows.push(row);
-      log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)}, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)}, sparsification ${row.test.sparsification.modelArea.toFixed(4)} (oracle ${row.test.sparsification.oracleArea.toFixed(4)})`);
+      const ratio = (t: SigmaScores) => (t.test.sparsification.modelArea / t.test.sparsification.oracleArea).toFixed(2);
+      log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)} → ${row.calibrated.spearmanPerFace.toFixed(3)} with the error model, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)} → ${row.calibrated.test.ece.toFixed(3)} with the error model, sparsification ${ratio(row)}× → ${ratio(row.calibrated)}× the oracle's (an ideal σ of that spread: ${row.calibrated.ideal.sparsificationRatio.toFixed(2)}×)`);
     }
     writeJsonAtomic(file, { stamp, rows });
     return rows;
@@ -291,13 +328,34 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
   }
 }
 
-/** The uncertainty stage's table: one row per model and completion method. */
+/** The uncertainty stage's table: per model and completion method, the raw std and the error model's σ. */
 export function uncertaintyTable(results: Record<string, UncertaintyRow[]>, k: number): ResultTable {
+  const cells = (t: SigmaScores, scale: number, scaledEce: number): Cell[] => [
+    t.spearmanPerFace,
+    ...t.test.coverage.map((c) => c.observed),
+    t.test.ece,
+    t.test.sparsification.modelArea / t.test.sparsification.oracleArea,
+    t.ideal.spearmanPerFace,
+    t.ideal.sparsificationRatio,
+    scale,
+    scaledEce,
+  ];
   return {
-    caption: `Calibration of the per-pixel std over K = ${k} completions (z ~ q) on held-out test faces' holes. Rank corr.: Spearman of std and |error| per face, averaged. ±kσ: share of true values within (Gaussian 0.383 / 0.683 / 0.954). Sparsification: mean error left as the most uncertain pixels are removed (area; the oracle removes the largest errors first). σ scale: fitted on as many validation faces; ECE after it on the test faces.`,
-    columns: ['rank corr.', '±0.5σ', '±1σ', '±2σ', 'ECE', 'sparsification area', 'oracle area', 'σ scale', 'ECE scaled'],
-    digits: [3, 3, 3, 3, 3, 4, 4, 2, 3],
-    rows: Object.entries(results).flatMap(([name, rows]) => rows.map((u) => ({ name: `${name} (${u.method === 'chain' ? `Gibbs, ${u.steps} steps` : 'single decode'})`, cells: [u.spearmanPerFace, ...u.test.coverage.map((c) => c.observed), u.test.ece, u.test.sparsification.modelArea, u.test.sparsification.oracleArea, u.scale, u.scaledEce] as Cell[] }))),
+    caption:
+      `Calibration of a completion's per-pixel σ on held-out test faces' holes, K = ${k} completions (z ~ q). "std": the completions' std; "error model": log σ fitted on as many validation faces from the std, the mean's gradient and a position prior (metrics/errorModel.ts). ` +
+      `Rank corr.: Spearman of σ and |error| per face, averaged. ±kσ: share of true values within (Gaussian 0.383 / 0.683 / 0.954). Sparsification: the area under the mean error left as the most uncertain pixels are removed, over the oracle's (which removes the largest errors first; 1 = the oracle). ` +
+      `Ideal: the same σ with truths drawn from N(mean, σ²), the most a σ of that spread can score. σ scale: fitted on the validation faces (likelihood); ECE scaled: on the test faces with it.`,
+    columns: ['rank corr.', '±0.5σ', '±1σ', '±2σ', 'ECE', 'sparsification ÷ oracle', 'ideal rank corr.', 'ideal sparsification ÷ oracle', 'σ scale', 'ECE scaled'],
+    digits: [3, 3, 3, 3, 3, 2, 3, 2, 2, 3],
+    rows: Object.entries(results).flatMap(([name, rows]) =>
+      rows.flatMap((u) => {
+        const method = u.method === 'chain' ? `Gibbs, ${u.steps} steps` : 'single decode';
+        return [
+          { name: `${name} (${method}): std`, cells: cells(u, u.scale, u.scaledEce) },
+          { name: `${name} (${method}): error model`, cells: cells(u.calibrated, u.errorModel.scale, u.calibrated.test.ece) },
+        ];
+      }),
+    ),
   };
 }
 

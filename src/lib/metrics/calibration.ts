@@ -160,11 +160,27 @@ export function calibrationSummary(p: Predictive) {
   return { pixels: n, spearman: spearman(p.std, err), coverage: reliabilityDiagram(p), ece: expectedCalibrationError(p), scale: fitScale(p), sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause } };
 }
 
-/** One face's hole values: its truth, the completions' per-pixel mean and std (channels interleaved). */
+/**
+ * One face's hole values (channels interleaved): its truth, the completions' per-pixel mean and std,
+ * the mean image's gradient magnitude there (central differences, per channel) and each value's
+ * position in the image (pixel·3 + channel), what the error model (errorModel.ts) reads.
+ */
 export interface HoleValues {
   mean: Float32Array;
   std: Float32Array;
   truth: Float32Array;
+  gradient: Float32Array;
+  position: Int32Array;
+}
+
+/** |∇| of channel c of image i of a flat [N, S, S, 3] array at (y, x): central differences, one-sided at the border. */
+function gradientAt(a: Float32Array, base: number, size: number, y: number, x: number, c: number): number {
+  const at = (yy: number, xx: number) => a[base + (yy * size + xx) * 3 + c];
+  const [y0, y1] = [Math.max(0, y - 1), Math.min(size - 1, y + 1)];
+  const [x0, x1] = [Math.max(0, x - 1), Math.min(size - 1, x + 1)];
+  const gy = (at(y1, x) - at(y0, x)) / Math.max(1, y1 - y0);
+  const gx = (at(y, x1) - at(y, x0)) / Math.max(1, x1 - x0);
+  return Math.sqrt(gx * gx + gy * gy);
 }
 
 /**
@@ -173,10 +189,18 @@ export interface HoleValues {
  */
 export function holeValues(truth: Float32Array, mask: Float32Array, mean: Float32Array, std: Float32Array, faces: number): HoleValues[] {
   const px = mask.length / faces;
+  const size = Math.round(Math.sqrt(px));
   return Array.from({ length: faces }, (_, i) => {
     const at: number[] = [];
-    for (let p = 0; p < px; p++) if (mask[i * px + p] <= 0.5) for (let c = 0; c < 3; c++) at.push((i * px + p) * 3 + c);
-    return { mean: Float32Array.from(at, (j) => mean[j]), std: Float32Array.from(at, (j) => std[j]), truth: Float32Array.from(at, (j) => truth[j]) };
+    for (let p = 0; p < px; p++) if (mask[i * px + p] <= 0.5) for (let c = 0; c < 3; c++) at.push(p * 3 + c);
+    const base = i * px * 3;
+    return {
+      mean: Float32Array.from(at, (j) => mean[base + j]),
+      std: Float32Array.from(at, (j) => std[base + j]),
+      truth: Float32Array.from(at, (j) => truth[base + j]),
+      gradient: Float32Array.from(at, (j) => gradientAt(mean, base, size, Math.floor(j / 3 / size), Math.floor(j / 3) % size, j % 3)),
+      position: Int32Array.from(at),
+    };
   });
 }
 
@@ -187,13 +211,14 @@ export function faceRankCorrelation(h: HoleValues): number {
 
 /** Many faces' hole values as one pool. */
 export function poolHoles(faces: readonly HoleValues[]): HoleValues {
-  const join = (key: keyof HoleValues) => {
-    const out = new Float32Array(faces.reduce((n, f) => n + f[key].length, 0));
+  const join = <K extends keyof HoleValues>(key: K, make: (n: number) => HoleValues[K]): HoleValues[K] => {
+    const out = make(faces.reduce((n, f) => n + f[key].length, 0));
     let at = 0;
-    for (const f of faces) (out.set(f[key], at), (at += f[key].length));
+    for (const f of faces) (out.set(f[key] as never, at), (at += f[key].length));
     return out;
   };
-  return { mean: join('mean'), std: join('std'), truth: join('truth') };
+  const floats = (n: number) => new Float32Array(n);
+  return { mean: join('mean', floats), std: join('std', floats), truth: join('truth', floats), gradient: join('gradient', floats), position: join('position', (n) => new Int32Array(n)) };
 }
 
 /** The average of the faces' rank correlations (faces differ in how hard they are); null when none is defined. */
