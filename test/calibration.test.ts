@@ -112,7 +112,7 @@ test('vii complete --uncertainty K: a map and the raw std per image (0 on observ
   const faces = tempDir();
   await writeSyntheticFaces({ dir: faces, count: 2, seed: 4 });
   const out = path.join(tempDir(), 'out');
-  const result = await completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out, steps: 2, uncertainty: 4, log: () => {} });
+  const result = await completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out, steps: 2, uncertainty: 4, errorModel: null, log: () => {} });
   const files = fs.readdirSync(path.join(out, 'uncertainty')).sort();
   assert.deepEqual(files, ['000001.f32', '000001.png', '000002.f32', '000002.png']);
   const raw = new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001.f32')).buffer.slice(0));
@@ -129,6 +129,29 @@ test('vii complete --uncertainty K: a map and the raw std per image (0 on observ
   assert.ok(Number.isFinite(u.ece) && u.scale > 0 && u.sparsification.oracleArea <= u.sparsification.modelArea + 1e-12);
   assert.deepEqual(result.uncertainty, u);
   await assert.rejects(() => completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out: path.join(tempDir(), 'o'), uncertainty: 1, log: () => {} }), /--uncertainty 1: expected an integer in 2\.\.256/);
+});
+
+test('vii complete --uncertainty K --error-model FILE: calibrated σ maps beside the raw ones and their calibration; a malformed file is refused before anything is written', async () => {
+  const faces = tempDir();
+  await writeSyntheticFaces({ dir: faces, count: 2, seed: 4 });
+  const images = path.join(faces, 'img_align_celeba');
+  const checkpoint = path.join(root, 'models', 'cropped-no-attr');
+  const positionMap = Array.from({ length: 64 * 64 * 3 }, (_, j) => (Math.floor(j / 3) % 64 < 32 ? 0.02 : 0.2));
+  const file = path.join(tempDir(), 'error-model.json');
+  fs.writeFileSync(file, JSON.stringify({ errorModel: { weights: { std: 0, gradient: 0, position: 1, bias: 0 }, scale: 2, positionMap, faces: 10 } }));
+  const out = path.join(tempDir(), 'out');
+  const result = await completeFolder({ checkpoint, images, out, steps: 2, uncertainty: 3, errorModel: file, log: () => {} });
+  const sigma = new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001-calibrated.f32')).buffer.slice(0));
+  // σ = scale · exp(log(e_pos + ε)) ≈ 2 e_pos: the left half of the hole 0.04, the right 0.4.
+  const hole = (y: number, x: number) => sigma[y * 64 + x];
+  assert.ok(Math.abs(hole(32, 20) - 0.04) < 1e-3 && Math.abs(hole(32, 40) - 0.4) < 1e-3, `calibrated σ ${hole(32, 20)}, ${hole(32, 40)}`);
+  assert.equal(hole(2, 2), 0, 'observed pixels carry no σ');
+  assert.ok(fs.existsSync(path.join(out, 'uncertainty', '000001-calibrated.png')) && fs.existsSync(path.join(out, 'uncertainty', '000001.png')));
+  assert.ok(result.uncertainty?.calibrated && Number.isFinite(result.uncertainty.calibrated.ece), 'the calibrated σ is scored too');
+  fs.writeFileSync(file, JSON.stringify({ weights: { std: 0, gradient: 0, position: 1, bias: 0 }, scale: 1, positionMap: [1, 2] }));
+  const bad = path.join(tempDir(), 'bad');
+  await assert.rejects(() => completeFolder({ checkpoint, images, out: bad, uncertainty: 3, errorModel: file, log: () => {} }), /error-model\.json: positionMap must be 12288 non-negative numbers/);
+  assert.ok(!fs.existsSync(bad), 'nothing written');
 });
 
 test('the uncertainty stage: per model, the Gibbs chain and a single decode calibrated on held-out faces, the σ scale from validation faces; a rerun reads its file', { timeout: 300_000 }, async () => {

@@ -60,7 +60,7 @@ commands:
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
-        [--samples K] [--uncertainty K] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
+        [--samples K] [--uncertainty K] [--error-model FILE|none] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
         masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD, checkerboard,
@@ -160,7 +160,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', uncertainty: 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', uncertainty: 'value', 'error-model': 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new UsageError(`--${name} is required; see vii --help`);
@@ -195,6 +195,7 @@ const commands: Record<string, Command> = {
       set,
       samples: intFlag(args, 'samples', 1, 1),
       uncertainty: args.flags.has('uncertainty') ? intFlag(args, 'uncertainty', 16, 2) : undefined,
+      errorModel: stringFlag(args, 'error-model') === 'none' ? null : stringFlag(args, 'error-model'),
       attrs: stringFlag(args, 'attrs'),
       seed: intFlag(args, 'seed', 0),
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 1) : undefined,
@@ -211,6 +212,7 @@ const commands: Record<string, Command> = {
     if (result.uncertainty) {
       const u = result.uncertainty;
       console.log(`uncertainty (K completions): maps in ${path.join(out, 'uncertainty')}; rank correlation std ↔ |error| per face ${u.spearmanPerFace?.toFixed(3) ?? '—'}; coverage ${u.coverage.map((c) => `±${c.k}σ ${c.observed.toFixed(3)} (Gaussian ${c.expected.toFixed(3)})`).join(', ')}; ECE ${u.ece.toFixed(3)}; σ scale ${u.scale.toFixed(2)}`);
+      if (u.calibrated) console.log(`calibrated σ (error model; NAME-calibrated maps): rank correlation per face ${u.calibrated.spearmanPerFace?.toFixed(3) ?? '—'}; coverage ${u.calibrated.coverage.map((c) => `±${c.k}σ ${c.observed.toFixed(3)}`).join(', ')}; ECE ${u.calibrated.ece.toFixed(3)}`);
     }
   },
   async sweep(argv) {

@@ -22,6 +22,7 @@ import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
+import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -43,6 +44,11 @@ export interface CompleteFolderOptions {
    * float32 row-major H×W) and, against the folder's photographs, its calibration in run.json.
    */
   uncertainty?: number;
+  /**
+   * With `uncertainty`: an error model file (metrics/errorModel.ts) for the calibrated σ maps
+   * (NAME-calibrated.png / .f32); default the model folder's error-model.json when it has one; null: none.
+   */
+  errorModel?: string | null;
   /** CelebA-format attribute file, required by attribute-conditioned models. */
   attrs?: string;
   seed?: number;
@@ -109,6 +115,11 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS) throw new Error(`--steps ${steps}: expected an integer in 1..${MAX_STEPS} (the chain settles within about 10)`);
     const spreadK = o.uncertainty ?? 0;
     if (o.uncertainty !== undefined && !(Number.isInteger(spreadK) && spreadK >= 2 && spreadK <= MAX_SAMPLES)) throw new Error(`--uncertainty ${o.uncertainty}: expected an integer in 2..${MAX_SAMPLES} (the completions whose spread is measured)`);
+    // A model folder's error model (the uncertainty stage's fit) gives the calibrated σ too.
+    const errorModelFile = o.errorModel === undefined ? path.join(o.checkpoint, ERROR_MODEL_FILE) : o.errorModel;
+    const errorModel = spreadK && errorModelFile && fs.existsSync(errorModelFile) ? readErrorModel(errorModelFile, size * size * 3) : null;
+    if (spreadK && o.errorModel && !errorModel) throw new Error(`--error-model ${o.errorModel}: file not found`);
+    if (errorModel) log(`[vii] calibrated σ from ${errorModelFile} (fitted on ${errorModel.faces} validation faces)`);
     const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
@@ -148,7 +159,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     // The last check, after every other: it creates the folder.
     assertWritable(o.out);
     for (const d of ['gt', 'masked', 'mask', 'completed', ...(spreadK ? ['uncertainty'] : [])]) fs.mkdirSync(path.join(o.out, d), { recursive: true });
-    const spread = spreadK ? new SpreadRecorder() : null;
+    const spread = spreadK ? new SpreadRecorder(errorModel) : null;
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
     const existing: string[] = [];
@@ -306,25 +317,33 @@ function pngName(file: string, k?: number): string {
  */
 class SpreadRecorder {
   private readonly faces: HoleValues[] = [];
+  private readonly calibrated: HoleValues[] = [];
+
+  /** `errorModel`: also the calibrated σ (NAME-calibrated.png / .f32) and its calibration. */
+  constructor(private readonly errorModel: ErrorModel | null) {}
 
   async add(x: tf.Tensor4D, mask: tf.Tensor4D, mean: tf.Tensor4D, std: tf.Tensor4D, names: string[], dir: string): Promise<void> {
     const [n, h, w] = x.shape;
     const [xs, ms, mus, sds] = (await readAndDispose([x.clone(), mask.clone(), mean.clone(), std.clone()])) as Float32Array[];
-    this.faces.push(...holeValues(xs, ms, mus, sds, n));
+    const faces = holeValues(xs, ms, mus, sds, n);
+    this.faces.push(...faces);
     for (let i = 0; i < n; i++) {
-      // The map: the std averaged over channels in the hole (inferno), the photograph in grey around it.
-      const raw = new Float32Array(h * w);
-      const rgb = new Uint8Array(h * w * 3);
-      for (let p = 0; p < h * w; p++) {
-        const at = (i * h * w + p) * 3;
-        const observed = ms[i * h * w + p] > 0.5;
-        raw[p] = observed ? 0 : (sds[at] + sds[at + 1] + sds[at + 2]) / 3;
-        const grey = Math.round((0.299 * xs[at] + 0.587 * xs[at + 1] + 0.114 * xs[at + 2]) * 127 + 64);
-        rgb.set(observed ? [grey, grey, grey] : inferno(raw[p] / UNCERTAINTY_VMAX), p * 3);
-      }
       const stem = names[i].replace(/\.[^.]+$/, '');
-      writeFileAtomic(path.join(dir, `${stem}.f32`), Buffer.from(raw.buffer));
-      writeFileAtomic(path.join(dir, `${stem}.png`), await sharp(Buffer.from(rgb.buffer), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
+      const grey = (p: number) => {
+        const at = (i * h * w + p) * 3;
+        return Math.round((0.299 * xs[at] + 0.587 * xs[at + 1] + 0.114 * xs[at + 2]) * 127 + 64);
+      };
+      // The raw std, channel-averaged in the hole.
+      const raw = new Float32Array(h * w);
+      for (let p = 0; p < h * w; p++) if (ms[i * h * w + p] <= 0.5) raw[p] = (sds[(i * h * w + p) * 3] + sds[(i * h * w + p) * 3 + 1] + sds[(i * h * w + p) * 3 + 2]) / 3;
+      await writeMap(dir, stem, raw, ms.subarray(i * h * w, (i + 1) * h * w), grey, w, h);
+      if (this.errorModel) {
+        const c = withErrorModel(this.errorModel, faces[i]);
+        this.calibrated.push(c);
+        const sigma = new Float32Array(h * w);
+        c.std.forEach((v, j) => (sigma[Math.floor(c.position[j] / 3)] += v / 3));
+        await writeMap(dir, `${stem}-calibrated`, sigma, ms.subarray(i * h * w, (i + 1) * h * w), grey, w, h);
+      }
     }
   }
 
@@ -333,6 +352,18 @@ class SpreadRecorder {
     if (pooled.mean.length === 0) return null;
     // Pooled over every hole pixel, and the rank correlation per face averaged (faces differ in how hard they are).
     const { spearman: spearmanPooled, ...rest } = calibrationSummary(pooled);
-    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces) };
+    const calibrated = this.calibrated.length ? { ...calibrationSummary(poolHoles(this.calibrated)), spearmanPerFace: meanFaceRankCorrelation(this.calibrated) } : null;
+    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces), calibrated };
   }
+}
+
+/** One σ map: inferno over the hole (σ / UNCERTAINTY_VMAX), the photograph in grey around it; and the values as float32 H×W. */
+async function writeMap(dir: string, stem: string, sigma: Float32Array, mask: Float32Array, grey: (p: number) => number, w: number, h: number): Promise<void> {
+  const rgb = new Uint8Array(h * w * 3);
+  for (let p = 0; p < h * w; p++) {
+    const g = grey(p);
+    rgb.set(mask[p] > 0.5 ? [g, g, g] : inferno(sigma[p] / UNCERTAINTY_VMAX), p * 3);
+  }
+  writeFileAtomic(path.join(dir, `${stem}.f32`), Buffer.from(sigma.buffer));
+  writeFileAtomic(path.join(dir, `${stem}.png`), await sharp(Buffer.from(rgb.buffer), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());
 }

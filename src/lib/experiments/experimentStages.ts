@@ -322,6 +322,9 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
       log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)} → ${row.calibrated.spearmanPerFace.toFixed(3)} with the error model, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)} → ${row.calibrated.test.ece.toFixed(3)} with the error model, sparsification ${ratio(row)}× → ${ratio(row.calibrated)}× the oracle's (an ideal σ of that spread: ${row.calibrated.ideal.sparsificationRatio.toFixed(2)}×)`);
     }
     writeJsonAtomic(file, { stamp, rows });
+    // The chain's error model as `vii complete --uncertainty` reads it (copy it into a model folder as error-model.json).
+    const chain = rows.find((row) => row.method === 'chain') ?? rows[0];
+    writeJsonAtomic(path.join(p.logs, `error-model-${r.name}.json`), { fittedOn: { run: r.name, faces: images, split: 'val', k: spec.evaluation.uncertaintySamples, method: chain.method, steps: chain.steps, mask: spec.evaluation.mask, stage: path.basename(file) }, errorModel: chain.errorModel });
     return rows;
   } finally {
     model.dispose();

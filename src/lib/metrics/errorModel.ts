@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { Matrix, solve } from 'ml-matrix';
 import { fitScale, type HoleValues, type Predictive } from './calibration';
 import { createRng } from '../rng';
@@ -106,4 +107,27 @@ function predictive(model: ErrorModel, faces: readonly HoleValues[]): Predictive
 export function idealTruths(h: HoleValues, seed: number): HoleValues {
   const rng = createRng(seed);
   return { ...h, truth: Float32Array.from(h.mean, (m, j) => m + h.std[j] * rng.normal()) };
+}
+
+/** The file a model folder may hold: its error model, fitted by the uncertainty stage (models/NAME/error-model.json). */
+export const ERROR_MODEL_FILE = 'error-model.json';
+
+/** Read an error model for images of `values` = S·S·3 values; a clear one-line error names the file and what is wrong. */
+export function readErrorModel(file: string, values: number): ErrorModel {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not a readable JSON error model (${(e as Error).message})`);
+  }
+  const m = (raw as { errorModel?: unknown }).errorModel ?? raw;
+  const o = m as Partial<ErrorModel>;
+  const w = o.weights as Record<string, unknown> | undefined;
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (!w || !['std', 'gradient', 'position', 'bias'].every((k) => finite(w[k]))) throw new Error(`${file}: weights must hold finite numbers std, gradient, position, bias`);
+  if (!finite(o.scale) || !(o.scale! > 0)) throw new Error(`${file}: scale ${JSON.stringify(o.scale)}; expected a positive number`);
+  if (!Array.isArray(o.positionMap) || o.positionMap.length !== values || !o.positionMap.every((v) => finite(v) && v >= 0)) {
+    throw new Error(`${file}: positionMap must be ${values} non-negative numbers (one per pixel and channel of these images), got ${Array.isArray(o.positionMap) ? o.positionMap.length : typeof o.positionMap}`);
+  }
+  return { weights: { std: w.std as number, gradient: w.gradient as number, position: w.position as number, bias: w.bias as number }, scale: o.scale!, positionMap: o.positionMap, faces: finite(o.faces) ? o.faces! : 0 };
 }
