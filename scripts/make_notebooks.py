@@ -103,11 +103,13 @@ code("""// Eight completions of one hole per model (z ~ q along the chain)
 vii.showPng((await exp.diversity(8)).png);"""),
 md("""How far to trust each filled pixel: K completions of the same held-out faces by the first trained model.
 Rows: truth, masked, the completions' per-pixel mean, their std, and |truth − mean| — std and error on one
-colour scale, so where the model is unsure should be where it is wrong. Below: how well the std ranks and
-covers the actual errors (a Gaussian's coverage beside each ±kσ)."""),
+colour scale, so where the model is unsure should be where it is wrong. Where the uncertainty stage fitted
+an error model for the run (std, the mean's gradient and a position prior, on validation faces), a last row
+shows its calibrated σ. Below: how well each ranks and covers the actual errors (a Gaussian's coverage
+beside each ±kσ)."""),
 code("""const u = await exp.uncertainty({ k: vii.TINY ? 2 : 16 });
 vii.showPng(u.png);
-vii.showTable(vii.calibrationTable(u.calibration));"""),
+vii.showTable(vii.calibrationTable(u.calibration, u.calibrated));"""),
 md("""## Try it: the completion explorer
 Draw a hole on a held-out face with the mouse (or pick a mask), step or play the Gibbs chain (masked
 L1 against the photograph after each step), draw K samples, upload a photograph of your own, download

@@ -10,6 +10,7 @@ import { completeSamples, completionSpread } from '../completion';
 import { readAndDispose } from '../tensorReads';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, holeValues, poolHoles } from '../metrics/calibration';
+import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { gridPng } from '../plots/imageGrid';
 import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -318,16 +319,28 @@ export class Experiment {
   }
 
   /**
-   * How far to trust each filled pixel: K completions of the first test faces by one trained model
-   * (z ~ q along the chain), as rows — truth, masked, their per-pixel mean, std, and |truth − mean|
-   * (std and error on the same inferno scale, so a calibrated model's two rows look alike) — and the
-   * calibration of the std on those faces' holes.
+   * A run's error model (metrics/errorModel.ts), if one was fitted: the uncertainty stage's for this
+   * run, else the model folder's error-model.json (shipped models); null when neither exists.
    */
-  async uncertainty(o: { model?: number; k?: number; count?: number } = {}): Promise<{ png: Buffer; files: string[]; calibration: ReturnType<typeof calibrationSummary> }> {
+  errorModel(r: Run): ErrorModel | null {
+    const values = this.spec.data.size ** 2 * 3;
+    for (const file of [path.join(this.paths.logs, `error-model-${r.name}.json`), path.join(r.runDir, ERROR_MODEL_FILE)]) if (fs.existsSync(file)) return readErrorModel(file, values);
+    return null;
+  }
+
+  /**
+   * How far to trust each filled pixel: K completions of the first test faces by one trained model
+   * (z ~ q along the chain), as rows — truth, masked, their per-pixel mean, std, |truth − mean| and,
+   * where the run has an error model, the calibrated σ (all on the same inferno scale, so a
+   * calibrated σ's row looks like the error's) — and the calibration of the std (and of the
+   * calibrated σ) on those faces' holes.
+   */
+  async uncertainty(o: { model?: number; k?: number; count?: number } = {}): Promise<{ png: Buffer; files: string[]; calibration: ReturnType<typeof calibrationSummary>; calibrated: ReturnType<typeof calibrationSummary> | null }> {
     const runs = this.runs();
     const r = o.model === undefined ? this.trained()[0] : runs[o.model];
     if (!r || r.source === 'untrained') throw new Error(`${this.spec.name}: ${o.model === undefined ? 'no trained model yet' : `model ${o.model} is not trained`}`);
     const [k, s] = [o.k ?? 16, this.spec];
+    const errorModel = this.errorModel(r);
     const data = await this.data();
     const indices = data.splits.test.slice(0, o.count ?? 6);
     const { model } = loadTrainedModel(r.runDir);
@@ -339,7 +352,12 @@ export class Experiment {
       const [xs, ms, mus, sds] = (await readAndDispose([batch.x.clone(), mask.clone(), mean, std])) as Float32Array[];
       const n = indices.length;
       const px = s.data.size * s.data.size;
-      const rows = new Uint8Array(5 * n * px * 3);
+      const faces = holeValues(xs, ms, mus, sds, n);
+      const calibratedFaces = errorModel ? faces.map((f) => withErrorModel(errorModel, f)) : null;
+      const sigma = new Float32Array(n * px);
+      calibratedFaces?.forEach((f, i) => f.std.forEach((v, j) => (sigma[i * px + Math.floor(f.position[j] / 3)] += v / 3)));
+      const rowCount = errorModel ? 6 : 5;
+      const rows = new Uint8Array(rowCount * n * px * 3);
       const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
       for (let i = 0; i < n; i++) {
         for (let p = 0; p < px; p++) {
@@ -353,12 +371,15 @@ export class Experiment {
           put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
           put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
           put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
+          if (errorModel) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i * px + p] / UNCERTAINTY_VMAX));
         }
       }
-      const png = await gridPng({ data: rows, shape: [5 * n, s.data.size, s.data.size, 3] }, { columns: n, scale: s.data.size < 64 ? 2 : 1 });
-      const calibration = calibrationSummary(poolHoles(holeValues(xs, ms, mus, sds, n)));
-      const files = exportGrid(png, `uncertainty-${r.name}`, { spec: s.name, run: r.name, rows: ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, `|truth − mean| (same scale)`], k, faces: `first ${n} test faces`, mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed, calibration }, this.paths.figures);
-      return { png, files, calibration };
+      const png = await gridPng({ data: rows, shape: [rowCount * n, s.data.size, s.data.size, 3] }, { columns: n, scale: s.data.size < 64 ? 2 : 1 });
+      const calibration = calibrationSummary(poolHoles(faces));
+      const calibrated = calibratedFaces ? calibrationSummary(poolHoles(calibratedFaces)) : null;
+      const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, '|truth − mean| (same scale)', ...(errorModel ? ['calibrated σ (error model, same scale)'] : [])];
+      const files = exportGrid(png, `uncertainty-${r.name}`, { spec: s.name, run: r.name, rows: labels, k, faces: `first ${n} test faces`, mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed, calibration, calibrated }, this.paths.figures);
+      return { png, files, calibration, calibrated };
     } finally {
       tf.dispose([batch.x, batch.y, mask]);
       model.dispose();

@@ -213,18 +213,23 @@ export function attributeShares(data: FaceDataset): ResultTable {
   return { caption: `share of the ${n} faces with each attribute`, columns: ['share'], rows: shares.map((r) => ({ name: r.name, cells: [r.share] })) };
 }
 
-/** A calibration summary (Experiment.uncertainty, run.json of vii complete --uncertainty) as a table. */
-export function calibrationTable(c: ReturnType<typeof calibrationSummary>): ResultTable {
+/**
+ * A calibration summary (Experiment.uncertainty, run.json of vii complete --uncertainty) as a table;
+ * with `calibrated` (the error model's σ on the same holes) a second column beside the raw std's.
+ */
+export function calibrationTable(c: ReturnType<typeof calibrationSummary>, calibrated: ReturnType<typeof calibrationSummary> | null = null): ResultTable {
+  const all = calibrated ? [c, calibrated] : [c];
+  const ratio = (x: typeof c) => `${x.sparsification.modelArea.toFixed(4)} / ${x.sparsification.oracleArea.toFixed(4)}`;
   return {
-    caption: `calibration of the per-pixel std over ${c.pixels} hole values (Gaussian coverage beside each ±kσ; σ scale: the single factor that would calibrate it)`,
-    columns: ['value'],
-    digits: [3],
+    caption: `calibration of the per-pixel σ over ${c.pixels} hole values (Gaussian coverage beside each ±kσ; σ scale: the single factor that would calibrate it)`,
+    columns: calibrated ? ['std', 'calibrated σ (error model)'] : ['std'],
+    digits: all.map(() => 3),
     rows: [
-      { name: 'rank correlation std ↔ |error|', cells: [c.spearman] },
-      ...c.coverage.map((r) => ({ name: `within ±${r.k}σ (Gaussian ${r.expected.toFixed(3)})`, cells: [r.observed] })),
-      { name: 'ECE', cells: [c.ece] },
-      { name: 'σ scale', cells: [c.scale] },
-      { name: 'sparsification area, model / oracle', cells: [`${c.sparsification.modelArea.toFixed(4)} / ${c.sparsification.oracleArea.toFixed(4)}`] },
+      { name: 'rank correlation σ ↔ |error|', cells: all.map((x) => x.spearman) },
+      ...c.coverage.map((r, i) => ({ name: `within ±${r.k}σ (Gaussian ${r.expected.toFixed(3)})`, cells: all.map((x) => x.coverage[i].observed) })),
+      { name: 'ECE', cells: all.map((x) => x.ece) },
+      { name: 'σ scale', cells: all.map((x) => x.scale) },
+      { name: 'sparsification area, model / oracle', cells: all.map(ratio) },
     ],
   };
 }
