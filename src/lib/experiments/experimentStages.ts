@@ -231,6 +231,13 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   }
 }
 
+/**
+ * Validation faces the σ scale and the error model are fitted on (at most): four weights, a scale and
+ * a per-pixel mean over 300 faces' holes are settled, and the K-completion chains of the fit are a
+ * third of the stage's time at 900.
+ */
+export const UNCERTAINTY_FIT_FACES = 300;
+
 /** One σ's calibration on the test faces, and what a perfectly calibrated σ of the same spread would score there. */
 export interface SigmaScores {
   /** Spearman of σ and |error| per face, averaged over faces. */
@@ -288,12 +295,13 @@ async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols
  * How far to trust each filled pixel: for each trained model, K completions of the held-out faces
  * with the Gibbs chain and with a single decode (z ~ q both), the per-pixel std against the actual
  * error — rank correlation per face, coverage at ±0.5, 1, 2σ, ECE, sparsification — and a single σ
- * scale fitted on as many validation faces, applied to the test faces.
+ * scale and the error model fitted on up to UNCERTAINTY_FIT_FACES validation faces, applied to the test faces.
  */
 export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, r: Run, p: Paths, log: (m: string) => void): Promise<UncertaintyRow[]> {
   const file = path.join(p.logs, `uncertainty-${r.name}.json`);
-  const images = Math.min(spec.evaluation.images ?? data.splits.test.length, data.splits.test.length, data.splits.val.length);
-  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), images, errorModel: 1, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const images = Math.min(spec.evaluation.images ?? data.splits.test.length, data.splits.test.length);
+  const fitImages = Math.min(images, data.splits.val.length, UNCERTAINTY_FIT_FACES);
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), images, fitImages, k: spec.evaluation.uncertaintySamples, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { rows: UncertaintyRow[] }).rows;
   const { model, meta } = loadTrainedModel(r.runDir);
   try {
@@ -301,7 +309,7 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
     const rows: UncertaintyRow[] = [];
     const methods = (meta.model.decoderSeesObserved ? [['single', 1]] : [['chain', spec.completion.steps], ['single', 1]]) as ['chain' | 'single', number][];
     for (const [method, steps] of methods) {
-      const valFaces = await holeSpread(model, data, data.splits.val.slice(0, images), cols, spec, steps, 100_000);
+      const valFaces = await holeSpread(model, data, data.splits.val.slice(0, fitImages), cols, spec, steps, 100_000);
       const testFaces = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
       const test = poolHoles(testFaces);
       const scale = fitScale(poolHoles(valFaces));
@@ -319,12 +327,12 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
       };
       rows.push(row);
       const ratio = (t: SigmaScores) => (t.test.sparsification.modelArea / t.test.sparsification.oracleArea).toFixed(2);
-      log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} faces): rank correlation ${row.spearmanPerFace.toFixed(3)} → ${row.calibrated.spearmanPerFace.toFixed(3)} with the error model, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)} → ${row.calibrated.test.ece.toFixed(3)} with the error model, sparsification ${ratio(row)}× → ${ratio(row.calibrated)}× the oracle's (an ideal σ of that spread: ${row.calibrated.ideal.sparsificationRatio.toFixed(2)}×)`);
+      log(`[vii] uncertainty ${r.row} (${method}, K = ${spec.evaluation.uncertaintySamples}, ${images} test faces, fitted on ${fitImages} validation faces): rank correlation ${row.spearmanPerFace.toFixed(3)} → ${row.calibrated.spearmanPerFace.toFixed(3)} with the error model, ECE ${row.test.ece.toFixed(3)} → ${row.scaledEce.toFixed(3)} with σ × ${scale.toFixed(2)} → ${row.calibrated.test.ece.toFixed(3)} with the error model, sparsification ${ratio(row)}× → ${ratio(row.calibrated)}× the oracle's (an ideal σ of that spread: ${row.calibrated.ideal.sparsificationRatio.toFixed(2)}×)`);
     }
     writeJsonAtomic(file, { stamp, rows });
     // The chain's error model as `vii complete --uncertainty` reads it (copy it into a model folder as error-model.json).
     const chain = rows.find((row) => row.method === 'chain') ?? rows[0];
-    writeJsonAtomic(path.join(p.logs, `error-model-${r.name}.json`), { fittedOn: { run: r.name, faces: images, split: 'val', k: spec.evaluation.uncertaintySamples, method: chain.method, steps: chain.steps, mask: spec.evaluation.mask, stage: path.basename(file) }, errorModel: chain.errorModel });
+    writeJsonAtomic(path.join(p.logs, `error-model-${r.name}.json`), { fittedOn: { run: r.name, faces: fitImages, split: 'val', k: spec.evaluation.uncertaintySamples, method: chain.method, steps: chain.steps, mask: spec.evaluation.mask, stage: path.basename(file) }, errorModel: chain.errorModel });
     return rows;
   } finally {
     model.dispose();
@@ -345,7 +353,7 @@ export function uncertaintyTable(results: Record<string, UncertaintyRow[]>, k: n
   ];
   return {
     caption:
-      `Calibration of a completion's per-pixel σ on held-out test faces' holes, K = ${k} completions (z ~ q). "std": the completions' std; "error model": log σ fitted on as many validation faces from the std, the mean's gradient and a position prior (metrics/errorModel.ts). ` +
+      `Calibration of a completion's per-pixel σ on held-out test faces' holes, K = ${k} completions (z ~ q). "std": the completions' std; "error model": log σ fitted on up to ${UNCERTAINTY_FIT_FACES} validation faces from the std, the mean's gradient and a position prior (metrics/errorModel.ts). ` +
       `Rank corr.: Spearman of σ and |error| per face, averaged. ±kσ: share of true values within (Gaussian 0.383 / 0.683 / 0.954). Sparsification: the area under the mean error left as the most uncertain pixels are removed, over the oracle's (which removes the largest errors first; 1 = the oracle). ` +
       `Ideal: the same σ with truths drawn from N(mean, σ²), the most a σ of that spread can score. σ scale: fitted on the validation faces (likelihood); ECE scaled: on the test faces with it.`,
     columns: ['rank corr.', '±0.5σ', '±1σ', '±2σ', 'ECE', 'sparsification ÷ oracle', 'ideal rank corr.', 'ideal sparsification ÷ oracle', 'σ scale', 'ECE scaled'],
