@@ -402,7 +402,7 @@ export class Experiment {
    * `train.initFrom`, so its run folder is named by its settings like any other), compared on the
    * same faces by the compare stage. Train it, then compare; the same λ and steps reload the run.
    */
-  async fineTune(index: number, o: { lambdas: Record<string, number>; steps: number; net?: 'mobilenetv2' | 'vgg16'; images?: number }): Promise<Experiment> {
+  async fineTune(index: number, o: { lambdas: Record<string, number>; steps: number; net?: 'mobilenetv2' | 'vgg16'; images?: number; adversarial?: number }): Promise<Experiment> {
     const parent = this.runs()[index];
     if (!parent) throw new SpecError(`${this.spec.name}: no model ${index}; expected 0..${this.spec.models.length - 1}`);
     if (parent.source === 'untrained') throw new SpecError(`${this.spec.name}: model ${index} (${parent.row}) is not trained; train it first (or open a spec whose model ships)`);
@@ -416,7 +416,9 @@ export class Experiment {
     // `steps` steps: one short epoch, or whole epochs (as vii train --init-from counts them).
     const perEpoch = batchesPerEpoch(await this.data(), 'train', resolved.train.batchSize);
     const epochs = Math.ceil(o.steps / perEpoch);
-    const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual }, train: { ...parent.entry.train, epochs, stepsPerEpoch: epochs === 1 ? o.steps : null, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${epochs === 1 ? o.steps : epochs * perEpoch} steps with λ_l ${lambdaTag(o.lambdas)}` };
+    // λ_adv: as given (0 turns the adversarial term off), else the parent's.
+    const adversarial = o.adversarial ?? resolved.model.adversarial ?? 0;
+    const tuned = { ...parent.entry, model: { ...parent.entry.model, perceptual, ...(o.adversarial !== undefined ? { adversarial } : {}) }, train: { ...parent.entry.train, epochs, stepsPerEpoch: epochs === 1 ? o.steps : null, initFrom: parent.runDir }, row: `${parent.row}, fine-tuned ${epochs === 1 ? o.steps : epochs * perEpoch} steps with λ_l ${lambdaTag(o.lambdas)}${adversarial ? `, λ_adv ${adversarial}` : ''}` };
     const raw = { ...base, name: 'finetune', models: [{ ...parent.entry, row: `${parent.row} (parent)` }, tuned], compare: [[0, 1]], evaluation: { ...base.evaluation, images: o.images ?? base.evaluation.images } };
     const spec = specFrom(raw, `fine-tune of ${this.spec.name} model ${index}`);
     // Named by the parent and everything that fixes the fine-tune, so another λ never overwrites this one's figures.
