@@ -12,14 +12,14 @@ import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, holeValues, poolHoles } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { gridPng } from '../plots/imageGrid';
-import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig } from '../models/config';
+import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig, type TrainConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import { disposeRun } from '../training/trainer';
 import { MODELS_DIR } from '../weights/shippedModel';
 import type { ResultTable } from '../export/table';
 import { trainModel } from './trainModel';
 import { chainFigure, chainStage, compareStage, uncertaintyStage, uncertaintyTable, experimentPaths, fileLogger, sweepStage, table1Stage, writeSummary, type ExperimentOutputs, type Paths, type Run } from './experimentStages';
-import { loadSpec, resolvedModel, runFolderName, settingsHash, specFrom, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
+import { loadSpec, resolvedModel, runFolderName, settingsHash, specFrom, trainIdentity, SpecError, type ExperimentSpec, type Stage } from '../spec/experimentSpec';
 import type { AttributeControl } from './attributeControl';
 import { comparisonGrids } from './fineTune';
 import { findCheckpoint } from '../models/checkpoint';
@@ -50,9 +50,9 @@ function shippedBySettings(): Map<string, string> {
   for (const name of fs.readdirSync(MODELS_DIR).sort()) {
     const file = path.join(MODELS_DIR, name, 'config.json');
     if (!fs.existsSync(file)) continue;
-    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { model: { name: string }; train: unknown };
-    // The same hash as runName's: a shipped model is "the same model" when every setting that fixes its weights agrees.
-    shipped.set(settingsHash({ model: modelConfig(c.model.name, c.model as never), train: c.train, limit: null }), path.join(MODELS_DIR, name));
+    const c = JSON.parse(fs.readFileSync(file, 'utf8')) as { model: { name: string }; train: TrainConfig };
+    // The same hash as runName's: a shipped model is "the same model" when every setting that fixes its weights agrees (a fine-tune's parent by its weights' digest).
+    shipped.set(settingsHash({ model: modelConfig(c.model.name, c.model as never), train: trainIdentity(c.train), limit: null }), path.join(MODELS_DIR, name));
   }
   return shipped;
 }
@@ -142,7 +142,7 @@ export class Experiment {
       const own = path.join(spec.out.runs, name);
       const base = { entry, name, row: entry.row ?? configRow(resolved.model), epochs: resolved.train.epochs };
       if (fs.existsSync(path.join(own, 'latest.json'))) return { ...base, runDir: own, source: 'run' as const, epochsDone: epochsOf(own) };
-      const ready = this.options.useShipped ? shippedBySettings().get(settingsHash({ ...resolved, limit: spec.data.limit })) : undefined;
+      const ready = this.options.useShipped ? shippedBySettings().get(settingsHash({ model: resolved.model, train: trainIdentity(resolved.train), limit: spec.data.limit })) : undefined;
       if (ready) return { ...base, runDir: ready, source: 'shipped' as const, epochsDone: epochsOf(ready) };
       return { ...base, runDir: own, source: 'untrained' as const, epochsDone: 0 };
     });

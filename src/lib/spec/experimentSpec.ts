@@ -286,9 +286,12 @@ export function runFolderName(model: ModelConfig, train: TrainConfig, limit: num
   const g = model.attributeGuidance > 0 ? `-g${model.attributeGuidance}${model.attributeGuide === 'balanced' ? 'b' : ''}` : '';
   const sharp = `${model.upsampling ? `-${model.upsampling}` : ''}${model.adversarial ? `-adv${model.adversarial}` : ''}`;
   const lambdas = model.perceptual.net === 'none' ? 'nolambda' : lambdaTag(model.perceptual.weights);
-  // A parent is named by its weights' digest, not its path, so the same fine-tune has the same folder on every machine.
-  const identity = train.initFrom ? { ...train, initFrom: { step: train.initFrom.step, weights: parentDigest(train.initFrom.checkpoint) } } : train;
-  return `${model.name}-${model.imageSize}-${lambdas}${g}${sharp}-${settingsHash({ model, train: identity, limit })}`;
+  return `${model.name}-${model.imageSize}-${lambdas}${g}${sharp}-${settingsHash({ model, train: trainIdentity(train), limit })}`;
+}
+
+/** The training settings as they fix the weights: a parent is named by its weights' digest, not its path, so the same fine-tune is the same on every machine. */
+export function trainIdentity(train: TrainConfig): unknown {
+  return train.initFrom ? { ...train, initFrom: { step: train.initFrom.step, weights: parentDigest(train.initFrom.checkpoint) } } : train;
 }
 
 function parentDigest(checkpoint: string): string {
