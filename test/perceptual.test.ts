@@ -133,10 +133,11 @@ test('fineTune + quickCompare: the λ_l sweep\'s fine-tune and its blur-sensitiv
   const before = tf.memory().numTensors;
   const { table, rows } = await quickCompare([{ name: 'λ = 0', model: parent.model }, { name: 'λ > 0', model: tuned.model }], data, { images: 6 });
   assert.equal(tf.memory().numTensors, before, 'quickCompare leaks no tensors');
-  assert.deepEqual(table.columns, ['masked L1 ↓', 'sharpness (1 = real)', 'FD-InceptionV3 (nsfwjs) completions ↓', 'FD-InceptionV3 (nsfwjs) prior ↓', 'PD-mobilenetv2 (unlearned) ↓']);
+  assert.deepEqual(table.columns, ['masked L1 ↓', 'SSIM ↑', 'PSNR (dB) ↑', 'sharpness (1 = real)', 'checkerboard (1 = real)', 'checkerboard prior', 'FD-InceptionV3 (nsfwjs) completions ↓', 'FD-InceptionV3 (nsfwjs) prior ↓', 'PD-mobilenetv2 (unlearned) ↓', 'diversity']);
   assert.doesNotMatch(table.columns.join(), /\bFID\b/);
   for (const r of rows) {
     assert.ok(r.maskedL1.mean > 0 && Number.isFinite(r.sharpness.mean) && r.frechet['FD-InceptionV3 (nsfwjs)'] > 0, JSON.stringify(r));
+    assert.ok(r.checkerboard.mean > 0 && r.diversity!.mean > 0, `checkerboard ${r.checkerboard.mean}, diversity ${r.diversity?.mean}`);
     assert.equal(r.score, null);
   }
   const grids = await comparisonGrids([{ name: 'a', model: parent.model }, { name: 'b', model: tuned.model }], data, { count: 4 });
