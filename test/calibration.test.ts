@@ -175,7 +175,10 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
     assert.equal(r.calibrated.test.pixels, r.test.pixels, 'the error model is scored on the same test holes');
     assert.ok(r.ideal.sparsificationRatio >= 1 && r.calibrated.ideal.sparsificationRatio >= 1, 'an ideal σ is never better than the oracle');
   }
-  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps\): std[\s\S]*Gibbs, 2 steps\): error model[\s\S]*single decode/);
+  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps\): std[\s\S]*Gibbs, 2 steps\): error model[\s\S]*single decode[\s\S]*!\[uncertainty-vae-partial/);
+  const maps = first.uncertaintyFigures.find((f) => /uncertainty-vae-partial.*\.png$/.test(f))!;
+  assert.ok(maps && fs.readFileSync(maps).subarray(1, 4).toString() === 'PNG', 'each model\'s maps (with the calibrated σ row) are a figure of the stage');
+  assert.equal(JSON.parse(fs.readFileSync(maps.replace(/\.png$/, '.json'), 'utf8')).config.rows.length, 6, 'truth, masked, mean, std, error, calibrated σ');
   lines.length = 0;
   await exp.runAll();
   assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty')), 'a rerun with the same checkpoint reads the stage\'s file');

@@ -6,11 +6,10 @@ import { CELEBA_CROP_FRACTION } from '../data/preprocess';
 import { batchesPerEpoch, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
 import { makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { completeSamples, completionSpread } from '../completion';
-import { readAndDispose } from '../tensorReads';
-import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
-import { calibrationSummary, holeValues, poolHoles } from '../metrics/calibration';
-import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
+import { completeSamples } from '../completion';
+import { calibrationSummary } from '../metrics/calibration';
+import { ERROR_MODEL_FILE, readErrorModel, type ErrorModel } from '../metrics/errorModel';
+import { uncertaintyMaps } from './uncertaintyMaps';
 import { gridPng } from '../plots/imageGrid';
 import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig, type TrainConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -25,7 +24,7 @@ import { comparisonGrids } from './fineTune';
 import { findCheckpoint } from '../models/checkpoint';
 import { parseHistoryCsv } from '../training/history';
 import { loadTrainedModel } from '../weights/loadModel';
-import { lossCurves, type Figure } from '../plots/plotly';
+import { lossCurves, reliabilityCurves, sparsificationCurves, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 
 /** Where a model's trained weights are: its own run folder, a shipped model of the same settings, or nowhere yet. */
@@ -339,51 +338,9 @@ export class Experiment {
     const runs = this.runs();
     const r = o.model === undefined ? this.trained()[0] : runs[o.model];
     if (!r || r.source === 'untrained') throw new Error(`${this.spec.name}: ${o.model === undefined ? 'no trained model yet' : `model ${o.model} is not trained`}`);
-    const [k, s] = [o.k ?? 16, this.spec];
-    const errorModel = this.errorModel(r);
-    const data = await this.data();
-    const indices = data.splits.test.slice(0, o.count ?? 6);
-    const { model } = loadTrainedModel(r.runDir);
-    const batch = gatherBatch(data, indices, attributeIndices(data.attributeNames, model.config.attributes));
-    const mask = makeMaskBatch(parseMaskSpec(s.evaluation.mask), indices.length, s.data.size);
-    const y = model.config.attributes.length ? batch.y : null;
-    try {
-      const { mean, std } = completionSpread(model, batch.x, mask, y, { steps: s.completion.steps, latent: 'sample', seed: s.train.seed }, k);
-      const [xs, ms, mus, sds] = (await readAndDispose([batch.x.clone(), mask.clone(), mean, std])) as Float32Array[];
-      const n = indices.length;
-      const px = s.data.size * s.data.size;
-      const faces = holeValues(xs, ms, mus, sds, n);
-      const calibratedFaces = errorModel ? faces.map((f) => withErrorModel(errorModel, f)) : null;
-      const sigma = new Float32Array(n * px);
-      calibratedFaces?.forEach((f, i) => f.std.forEach((v, j) => (sigma[i * px + Math.floor(f.position[j] / 3)] += v / 3)));
-      const rowCount = errorModel ? 6 : 5;
-      const rows = new Uint8Array(rowCount * n * px * 3);
-      const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
-      for (let i = 0; i < n; i++) {
-        for (let p = 0; p < px; p++) {
-          const at = (i * px + p) * 3;
-          const observed = ms[i * px + p] > 0.5;
-          const truth = [0, 1, 2].map((c) => Math.round(xs[at + c] * 255));
-          const sd = (sds[at] + sds[at + 1] + sds[at + 2]) / 3;
-          const err = (Math.abs(xs[at] - mus[at]) + Math.abs(xs[at + 1] - mus[at + 1]) + Math.abs(xs[at + 2] - mus[at + 2])) / 3;
-          put(0, i, p, truth);
-          put(1, i, p, observed ? truth : [128, 128, 128]);
-          put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
-          put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
-          put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
-          if (errorModel) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i * px + p] / UNCERTAINTY_VMAX));
-        }
-      }
-      const png = await gridPng({ data: rows, shape: [rowCount * n, s.data.size, s.data.size, 3] }, { columns: n, scale: s.data.size < 64 ? 2 : 1 });
-      const calibration = calibrationSummary(poolHoles(faces));
-      const calibrated = calibratedFaces ? calibrationSummary(poolHoles(calibratedFaces)) : null;
-      const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, '|truth − mean| (same scale)', ...(errorModel ? ['calibrated σ (error model, same scale)'] : [])];
-      const files = exportGrid(png, `uncertainty-${r.name}`, { spec: s.name, run: r.name, rows: labels, k, faces: `first ${n} test faces`, mask: s.evaluation.mask, steps: s.completion.steps, seed: s.train.seed, calibration, calibrated }, this.paths.figures);
-      return { png, files, calibration, calibrated };
-    } finally {
-      tf.dispose([batch.x, batch.y, mask]);
-      model.dispose();
-    }
+    const maps = await uncertaintyMaps(this.spec, await this.data(), r.runDir, this.errorModel(r), { k: o.k ?? 16, count: o.count ?? 6 });
+    const files = exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures);
+    return { png: maps.png, files, calibration: maps.calibration, calibrated: maps.calibrated };
   }
 
   /** The experiment restricted to some of its models (its own output folder, as any other setting). */
@@ -426,11 +383,25 @@ export class Experiment {
   }
 
   /** The uncertainty stage: each trained model's calibration (Gibbs chain and single decode), and its table. */
-  async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable }> {
+  async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable; figures: string[] }> {
     const data = await this.data();
     const results: ExperimentOutputs['uncertainty'] = {};
-    for (const r of this.trained()) results[r.row] = await uncertaintyStage(this.spec, data, r, this.paths, this.log);
-    return { results, table: uncertaintyTable(results, this.spec.evaluation.uncertaintySamples) };
+    const trained = this.trained();
+    for (const r of trained) results[r.row] = await uncertaintyStage(this.spec, data, r, this.paths, this.log);
+    // Figures: reliability and sparsification of the chain's σ (std and error model) per model, and each model's maps.
+    const figures: string[] = [];
+    const chain = Object.entries(results).flatMap(([row, rows]) => rows.filter((u) => u.method === 'chain').flatMap((u) => [{ name: `${row}: std`, s: u }, { name: `${row}: error model`, s: u.calibrated }]));
+    const k = this.spec.evaluation.uncertaintySamples;
+    const config = { spec: this.spec.name, k, mask: this.spec.evaluation.mask, steps: this.spec.completion.steps, models: Object.keys(results) };
+    if (chain.length && (await findBrowser())) {
+      figures.push(...(await exportFigure(reliabilityCurves(chain.map((c) => ({ name: c.name, points: c.s.test.coverage }))), 'uncertainty-reliability', config, this.paths.figures, [820, 460])));
+      figures.push(...(await exportFigure(sparsificationCurves(chain.map((c) => ({ name: c.name, ...c.s.test.sparsification }))), 'uncertainty-sparsification', config, this.paths.figures, [820, 460])));
+    }
+    for (const r of trained) {
+      const maps = await uncertaintyMaps(this.spec, data, r.runDir, this.errorModel(r), { k, count: 8 });
+      figures.push(...exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures));
+    }
+    return { results, table: uncertaintyTable(results, k), figures: figures.filter((f) => f.endsWith('.png')) };
   }
 
   /** Every stage the spec lists, in order, and its summary (what `vii run` does). */
@@ -445,7 +416,7 @@ export class Experiment {
       o.phase?.('the train stage', true);
       await this.train({ shouldStop: o.shouldStop });
     }
-    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, summary: null };
+    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, uncertaintyFigures: [], summary: null };
     if (o.shouldStop?.()) return outputs;
     const untrained = this.runs().filter((r) => r.source === 'untrained');
     if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
@@ -454,7 +425,12 @@ export class Experiment {
     if (has('table1')) stage('table1'), (outputs.table = await this.table1());
     if (has('sweep')) stage('sweep'), (outputs.control = await this.sweep());
     if (has('compare')) stage('compare'), (outputs.compared = await this.compare());
-    if (has('uncertainty')) stage('uncertainty'), (outputs.uncertainty = (await this.uncertaintyStage()).results);
+    if (has('uncertainty')) {
+      stage('uncertainty');
+      const u = await this.uncertaintyStage();
+      outputs.uncertainty = u.results;
+      outputs.uncertaintyFigures = u.figures;
+    }
     stage('summary');
     if (has('summary')) outputs.summary = writeSummary(spec, outputs, this.paths);
     return outputs;

@@ -37,6 +37,8 @@ export interface ExperimentOutputs {
   chainFigure: string[];
   /** Per model row: the uncertainty stage's calibration by completion method. */
   uncertainty: Record<string, UncertaintyRow[]>;
+  /** The uncertainty stage's figures (reliability, sparsification, each model's maps), PNG. */
+  uncertaintyFigures: string[];
   summary: string | null;
 }
 
@@ -379,7 +381,7 @@ export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Path
   }
   if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
   if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
-  if (Object.keys(o.uncertainty).length) lines.push('## Uncertainty', '', tableMarkdown(uncertaintyTable(o.uncertainty, spec.evaluation.uncertaintySamples)), '');
+  if (Object.keys(o.uncertainty).length) lines.push('## Uncertainty', '', tableMarkdown(uncertaintyTable(o.uncertainty, spec.evaluation.uncertaintySamples)), '', ...o.uncertaintyFigures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   for (const c of o.compared) lines.push(`## ${c.pair.join(' | ')}`, '', fs.readFileSync(c.table, 'utf8'), '', ...(c.pick ? [`Picked: **${c.pick.name}** (${c.pick.rule}).`, ''] : []), ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;

@@ -157,7 +157,8 @@ export function calibrationSummary(p: Predictive) {
   const n = checkLengths(p);
   const err = Array.from({ length: n }, (_, i) => Math.abs(p.truth[i] - p.mean[i]));
   const sp = sparsification(p);
-  return { pixels: n, spearman: spearman(p.std, err), coverage: reliabilityDiagram(p), ece: expectedCalibrationError(p), scale: fitScale(p), sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause } };
+  const round = (v: number[]) => v.map((x) => Number(x.toPrecision(5)));
+  return { pixels: n, spearman: spearman(p.std, err), coverage: reliabilityDiagram(p), ece: expectedCalibrationError(p), scale: fitScale(p), sparsification: { modelArea: sp.modelArea, oracleArea: sp.oracleArea, ause: sp.ause, fractions: round(sp.fractions), model: round(sp.model), oracle: round(sp.oracle) } };
 }
 
 /**

@@ -87,3 +87,32 @@ function padded(values: number[], share: number): [number, number] {
   const pad = (hi - lo || Math.abs(hi) * 0.1 || 1) * share;
   return [lo - pad, hi + pad];
 }
+
+/**
+ * Reliability diagram: per σ (a model, method and kind), the share of true values within ±kσ
+ * against a Gaussian's (erf(k/√2)) for each k; on the diagonal a σ is calibrated, below it too narrow.
+ */
+export function reliabilityCurves(series: { name: string; points: { expected: number; observed: number }[] }[], title = 'Reliability: coverage of ±0.5σ, ±1σ, ±2σ against a Gaussian\'s'): Figure {
+  return {
+    data: [
+      { type: 'scatter', mode: 'lines', name: 'calibrated', x: [0, 1], y: [0, 1], line: { dash: 'dot', color: '#888' } },
+      ...series.map((s) => ({ type: 'scatter', mode: 'lines+markers', name: s.name, x: [0, ...s.points.map((p) => p.expected)], y: [0, ...s.points.map((p) => p.observed)] })),
+    ],
+    layout: { title: { text: title }, xaxis: { title: { text: 'Gaussian coverage' }, range: [0, 1] }, yaxis: { title: { text: 'observed coverage' }, range: [0, 1] } },
+  };
+}
+
+/**
+ * Sparsification: the mean |error| left as the most uncertain pixels are removed, per σ, and the
+ * oracle's (the largest errors removed first), dashed in the same colour.
+ */
+export function sparsificationCurves(series: { name: string; fractions: number[]; model: number[]; oracle: number[] }[], title = 'Sparsification: mean |error| left after removing the most uncertain pixels'): Figure {
+  const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+  return {
+    data: series.flatMap((s, i) => [
+      { type: 'scatter', mode: 'lines', name: s.name, x: s.fractions, y: s.model, line: { color: colours[i % colours.length] } },
+      { type: 'scatter', mode: 'lines', name: i === 0 ? 'oracle of each (dashed)' : `${s.name}: oracle`, x: s.fractions, y: s.oracle, line: { color: colours[i % colours.length], dash: 'dash' }, showlegend: i === 0 },
+    ]),
+    layout: { title: { text: title }, xaxis: { title: { text: 'fraction of hole pixels removed' } }, yaxis: { title: { text: 'mean |error| left ↓' } } },
+  };
+}
