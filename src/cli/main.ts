@@ -239,7 +239,10 @@ const commands: Record<string, Command> = {
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
       const rel = (r: { rate: number } | null, real: number | null | undefined) => (r && real ? `, ${(r.rate / real).toFixed(2)}× real` : '');
-      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}${r.realFill ? `, ${(r.completion.rate / r.realFill.rate).toFixed(2)}× real fill` : ''}; real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}; held-out faces with the hole from real faces without / with it (real fill) ${r.realFill?.rate.toFixed(3) ?? 'n/a'}`);
+      // The ceilings first: what real pairs, and real faces' fill of this hole, get from this judge.
+      const hole = stringFlag(args, 'mask') ?? meta.model.mask;
+      for (const r of results) console.log(`ceilings ${r.attribute}: real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}; real fill of the ${hole} hole (held-out faces, the hole from real faces without / with it) ${r.realFill?.rate.toFixed(3) ?? 'n/a'}`);
+      for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}${r.realFill ? `, ${(r.completion.rate / r.realFill.rate).toFixed(2)}× real fill` : ''}`);
       const mean = meanControl(results);
       console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? "n/a" : `${mean.decoder.toFixed(3)} (direction ${mean.decoderDirection!.toFixed(3)})`}, completion ${mean.completion.toFixed(3)} (direction ${mean.completionDirection.toFixed(3)}); random verdicts ≈ 0.25, no control 0`);
       console.log(`wrote ${out}`);
