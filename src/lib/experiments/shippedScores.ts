@@ -17,7 +17,7 @@ export async function shippedModelScores(dir: string, dataDir?: string): Promise
     const row = await evaluateRow(meta.model.name, modelCompleter(model, data.attributeNames), {
       data, split: 'test', mask: parseMaskSpec('centre:0.5'), seed: 0, limit: 200, batchSize: 100, perceptual, classifier: null, diversitySamples: 0, diversityImages: 0, onLine: () => {},
     });
-    return { 'masked L1': row.maskedL1.mean, 'hole sharpness': row.sharpness.mean, SSIM: row.ssim.mean, 'PSNR (dB)': row.psnr.mean, [perceptual.name]: row.perceptual.mean };
+    return { 'masked L1': row.maskedL1.mean, 'hole sharpness': row.sharpness.mean, 'checkerboard (1 = real)': row.checkerboard.mean, SSIM: row.ssim.mean, 'PSNR (dB)': row.psnr.mean, [perceptual.name]: row.perceptual.mean };
   } finally {
     model.dispose();
     perceptual.dispose();
