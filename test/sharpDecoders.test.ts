@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { modelConfig } from '../src/lib/models/config';
+import { configRow, modelConfig } from '../src/lib/models/config';
 import { buildVae } from '../src/lib/models/vae';
 import { loadCheckpoint } from '../src/lib/models/checkpoint';
 import { nyquistFraction } from '../src/lib/metrics/checkerboard';
@@ -58,6 +58,7 @@ test('upsampling is a setting: the default stays absent (old hashes hold), unkno
   assert.deepEqual(explicit, plain, '"transposed" and λ_adv 0 are stored as absent');
   assert.equal(runFolderName(explicit, tinyTrain(), null), runFolderName(plain, tinyTrain(), null));
   assert.match(runFolderName(modelConfig('vae-partial', { upsampling: 'resize', adversarial: 0.01 }), tinyTrain(), null), /-resize-adv0\.01-/);
+  assert.equal(configRow(modelConfig('vae-partial', { upsampling: 'resize', adversarial: 0.01 })), 'Cropped + no attributes + resize-conv decoder + adversarial (λ_adv = 0.01)', 'tables name the variant');
   assert.throws(() => modelConfig('vae-partial', { upsampling: 'bicubic' as never }), /upsampling "bicubic": expected transposed, resize, subpixel/);
   assert.throws(() => modelConfig('vae-partial', { adversarial: -1 }), /adversarial -1/);
   const faces = await facesPromise;

@@ -228,7 +228,9 @@ export function rowName(preset: string): string {
 /** The row of a model from its configuration: its preset's, with the guidance it was trained with. */
 export function configRow(c: ModelConfig): string {
   const row = rowName(c.name);
-  return c.attributeGuidance > 0 ? guidedRow(row, c.attributeGuidance, c.attributeGuide === 'balanced') : row;
+  const guided = c.attributeGuidance > 0 ? guidedRow(row, c.attributeGuidance, c.attributeGuide === 'balanced') : row;
+  // The decoder variants name themselves in every table, as λ_a does.
+  return `${guided}${c.upsampling ? ` + ${c.upsampling === 'resize' ? 'resize-conv' : 'sub-pixel'} decoder` : ''}${c.adversarial ? ` + adversarial (λ_adv = ${c.adversarial})` : ''}`;
 }
 
 function guidedRow(row: string, lambda: number, balanced: boolean): string {
