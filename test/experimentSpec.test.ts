@@ -56,6 +56,10 @@ test('overrides: dotted keys, values read as JSON where they parse, the file and
   const file = path.join(tempDir(), 'spec.json');
   fs.writeFileSync(file, JSON.stringify(minimal));
   assert.throws(() => loadSpec(file, ['train.epochs=-1']), new RegExp(`${file} with train.epochs=-1: train.epochs -1`));
+  // The uncertainty stage's models: indices of the spec's, or null (every trained model).
+  assert.throws(() => loadSpec(file, ['evaluation.uncertaintyModels=[3]']), /evaluation\.uncertaintyModels \[3\]; expected indices of models \(0\.\.0\)/);
+  assert.throws(() => loadSpec(file, ['evaluation.uncertaintyModels="all"']), /evaluation\.uncertaintyModels is "all"; expected array or null/);
+  assert.deepEqual(loadSpec(file, ['evaluation.uncertaintyModels=[0]']).evaluation.uncertaintyModels, [0]);
 });
 
 test('run names: a readable stem and a hash of the settings, whatever their order in the file', () => {

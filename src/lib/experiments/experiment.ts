@@ -386,7 +386,9 @@ export class Experiment {
   async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable; figures: string[] }> {
     const data = await this.data();
     const results: ExperimentOutputs['uncertainty'] = {};
-    const trained = this.trained();
+    const measured = this.spec.evaluation.uncertaintyModels;
+    const runs = this.runs();
+    const trained = this.trained().filter((r) => measured === null || measured.some((i) => runs[i].name === r.name));
     for (const r of trained) results[r.row] = await uncertaintyStage(this.spec, data, r, this.paths, this.log);
     // Figures: reliability and sparsification of the chain's σ (std and error model) per model, and each model's maps.
     const figures: string[] = [];

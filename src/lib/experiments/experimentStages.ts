@@ -178,8 +178,8 @@ export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { or
   const stamp = {
     data: dataIdentity(data),
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
-    // Only what Table 1 depends on (the uncertainty stage's K is not: a stamp stays valid when it is added).
-    evaluation: { ...spec.evaluation, uncertaintySamples: undefined },
+    // Only what Table 1 depends on (the uncertainty stage's settings are not: a stamp stays valid when they are added).
+    evaluation: { ...spec.evaluation, uncertaintySamples: undefined, uncertaintyModels: undefined },
     completion: spec.completion,
     seed: spec.train.seed,
   };

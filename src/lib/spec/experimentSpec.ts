@@ -47,6 +47,8 @@ export interface ExperimentSpec {
     sweepSamples: number;
     /** Completions per face whose per-pixel std the uncertainty stage measures (K). */
     uncertaintySamples: number;
+    /** The models (indices) the uncertainty stage measures; null: every trained model. */
+    uncertaintyModels: number[] | null;
   };
   stages: Stage[];
   /** Groups of model indices (a pair, or a sweep's list) shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
@@ -81,7 +83,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   train: DEFAULT_TRAIN,
   models: [],
   completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
-  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16 },
+  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16, uncertaintyModels: null },
   stages: DEFAULT_STAGES,
   compare: [],
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
@@ -98,7 +100,7 @@ export class SpecError extends Error {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Keys whose default is null, and the type they take otherwise. */
-const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['train.stepsPerEpoch', 'number']]);
+const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['evaluation.uncertaintyModels', 'array'], ['train.stepsPerEpoch', 'number']]);
 /** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
 const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn', 'upsampling', 'adversarial']));
 
@@ -192,6 +194,8 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
     count(`${at}.stepsPerEpoch`, e.stepsPerEpoch, true);
   }
   if (!(spec.train.learningRate > 0)) throw new SpecError(`${source}: train.learningRate ${spec.train.learningRate}; expected > 0`);
+  const measured = spec.evaluation.uncertaintyModels;
+  if (measured !== null && !(measured.length > 0 && measured.every((k) => Number.isInteger(k) && k >= 0 && k < spec.models.length))) throw new SpecError(`${source}: evaluation.uncertaintyModels [${measured.join(', ')}]; expected indices of models (0..${spec.models.length - 1}), or null for every trained model`);
   for (const group of spec.compare) if (!group.every((k) => k >= 0 && k < spec.models.length) || new Set(group).size !== group.length) throw new SpecError(`${source}: compare entry [${group.join(', ')}]; expected different indices of models (0..${spec.models.length - 1})`);
   return spec;
 }
