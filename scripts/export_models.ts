@@ -8,13 +8,26 @@ import { exportShippedModel, MODELS_DIR } from '../src/lib/weights/shippedModel'
 import { shippedModelScores, SHIPPED_EVALUATION } from '../src/lib/experiments/shippedScores';
 import { rowName } from '../src/lib/models/config';
 import { writeJsonAtomic } from '../src/lib/io/atomicWrite';
+import { Experiment } from '../src/lib/experiments/experiment';
 
 const chosen = fs.existsSync('results/logs/perceptual64/chosen-lambda.json') ? (JSON.parse(fs.readFileSync('results/logs/perceptual64/chosen-lambda.json', 'utf8')) as { flag: string }).flag : '?';
+/** sharp64's pick (its compare stage: the sharpest fill within 5 % of the shipped perceptual model's masked L1), as the run it ships from. */
+function sharpPick(): { run: string; row: string; log: string } | null {
+  const logs = 'results/logs/sharp64';
+  const file = fs.existsSync(logs) ? fs.readdirSync(logs).find((f) => /^compare-.*\.json$/.test(f)) : undefined;
+  const pick = file ? (JSON.parse(fs.readFileSync(path.join(logs, file), 'utf8')) as { result: { pick?: { name: string } } }).result.pick : undefined;
+  if (!pick) return null;
+  const r = Experiment.open('configs/sharp64.json', [], { useShipped: true, log: () => {} }).runs().find((x) => x.row === pick.name);
+  return r && r.source === 'run' ? { run: r.runDir, row: `${rowName('vae-partial')} + perceptual term, ${pick.name}`, log: path.join(logs, `${r.name}.log`) } : null;
+}
+const sharp = sharpPick();
+
 const MODELS: { name: string; run: string; row: string; description: string; log: string }[] = [
   { name: 'cropped-no-attr', run: 'results/runs/paper64/vae-partial', row: rowName('vae-partial'), description: 'q(z | x\', m) trained on centre-masked faces with one training-time Gibbs step; completes by the Gibbs chain. λ_l = 0.', log: 'results/logs/paper64/vae-partial.log' },
   { name: 'cropped-no-attr-perceptual', run: 'results/runs/perceptual64/vae-partial-perc', row: `${rowName('vae-partial')} + perceptual term`, description: `The same model trained with the perceptual term (MobileNetV2 of nsfwjs, --lambda ${chosen}): sharper fills.`, log: 'results/logs/perceptual64/vae-partial-perc.log' },
   { name: 'complete-no-attr-perceptual', run: 'results/runs/perceptual64/vae-complete-perc', row: `${rowName('vae-complete')} + perceptual term`, description: `q(z | x) trained on complete faces with the perceptual term (--lambda ${chosen}); completes by the Gibbs chain.`, log: 'results/logs/perceptual64/vae-complete-perc.log' },
   { name: 'cropped-attr1-both-guided', run: 'results/runs/guided64/attr1-both-g40', row: rowName('attr1-both-g40'), description: 'Smiling in the encoder and the decoder (FiLM), attribute guidance λ_a = 40: `vii complete --set Smiling=1|-1`, `vii sweep --attributes Smiling`.', log: 'results/logs/models64/attr1-both-g40.log' },
+  ...(sharp ? [{ name: 'cropped-no-attr-sharp', run: sharp.run, row: sharp.row, description: `sharp64's pick (results/sharp64.md): the sharpest fill within 5 % of cropped-no-attr-perceptual's masked L1 on the 900 test faces, among the adversarial fine-tunes, their twin and the resize-conv decoder.`, log: sharp.log }] : []),
   { name: 'complete-attr40', run: 'results/runs/paper64/complete-attr40', row: rowName('complete-attr40'), description: 'All 40 CelebA attributes in the encoder and the decoder, trained on complete faces: attribute sweeps (`vii sweep`), completion by the Gibbs chain (give --attrs or --set).', log: 'results/logs/models64/complete-attr40.log' },
 ];
 
