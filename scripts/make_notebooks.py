@@ -76,10 +76,18 @@ code("""const tune = await exp.fineTune(1, {
   lambdas: { Conv1_relu: 0.05, block_3_expand_relu: 0.01, block_6_expand_relu: 0.01, block_13_expand_relu: 0.01 },
   steps: vii.TINY ? 2 : 200,
   images: vii.TINY ? 10 : 200, // held-out faces of the comparison
+  adversarial: 0, // λ_adv > 0 (e.g. 0.003) adds the patch discriminator's term (below)
 });
 await tune.train({ onLine: vii.liveLine() });
 for (const c of await tune.compare()) { vii.showMarkdownFile(c.table); vii.showFiles(c.figures); }"""),
 code(EXPORT + "\nconst exportedTune = await vii.exportAppendix(tune);"),
+md("""## Sharper than the perceptual term (`configs/sharp64.json`)
+The perceptual model's fills keep about half of a photograph's detail. Two further steps, each a model
+setting: the decoder's upsampling (`upsampling`: the paper's transposed convolutions, or resize-convolution,
+which cannot leave a stride-2 checkerboard) and an adversarial term (`adversarial` = λ_adv: a patch
+discriminator on the completed image). `npx vii run configs/sharp64.json --shipped` trains and compares
+them on the 900 test faces; its committed summary is shown here (the runs themselves are not committed)."""),
+code("""vii.showMarkdownFile('results/sharp64.md');"""),
 ],
 "02-partial-observation": [
 md("""# 02 · Partial observation and one-shot completion (`configs/paper64.json`, its partial-observation rows)
