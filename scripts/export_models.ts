@@ -11,7 +11,7 @@ import { writeJsonAtomic } from '../src/lib/io/atomicWrite';
 import { Experiment } from '../src/lib/experiments/experiment';
 
 const chosen = fs.existsSync('results/logs/perceptual64/chosen-lambda.json') ? (JSON.parse(fs.readFileSync('results/logs/perceptual64/chosen-lambda.json', 'utf8')) as { flag: string }).flag : '?';
-/** sharp64's pick (its compare stage: the sharpest fill within 5 % of the shipped perceptual model's masked L1), as the run it ships from. */
+/** sharp64's pick (its compare stage's rule, experimentStages.pickOf), as the run it ships from. */
 function sharpPick(): { run: string; row: string; log: string } | null {
   const logs = 'results/logs/sharp64';
   const file = fs.existsSync(logs) ? fs.readdirSync(logs).find((f) => /^compare-.*\.json$/.test(f)) : undefined;
@@ -27,7 +27,7 @@ const MODELS: { name: string; run: string; row: string; description: string; log
   { name: 'cropped-no-attr-perceptual', run: 'results/runs/perceptual64/vae-partial-perc', row: `${rowName('vae-partial')} + perceptual term`, description: `The same model trained with the perceptual term (MobileNetV2 of nsfwjs, --lambda ${chosen}): sharper fills.`, log: 'results/logs/perceptual64/vae-partial-perc.log' },
   { name: 'complete-no-attr-perceptual', run: 'results/runs/perceptual64/vae-complete-perc', row: `${rowName('vae-complete')} + perceptual term`, description: `q(z | x) trained on complete faces with the perceptual term (--lambda ${chosen}); completes by the Gibbs chain.`, log: 'results/logs/perceptual64/vae-complete-perc.log' },
   { name: 'cropped-attr1-both-guided', run: 'results/runs/guided64/attr1-both-g40', row: rowName('attr1-both-g40'), description: 'Smiling in the encoder and the decoder (FiLM), attribute guidance λ_a = 40: `vii complete --set Smiling=1|-1`, `vii sweep --attributes Smiling`.', log: 'results/logs/models64/attr1-both-g40.log' },
-  ...(sharp ? [{ name: 'cropped-no-attr-sharp', run: sharp.run, row: sharp.row, description: `sharp64's pick (results/sharp64.md): the sharpest fill within 5 % of cropped-no-attr-perceptual's masked L1 on the 900 test faces, among the adversarial fine-tunes, their twin and the resize-conv decoder.`, log: sharp.log }] : []),
+  ...(sharp ? [{ name: 'cropped-no-attr-sharp', run: sharp.run, row: sharp.row, description: `sharp64's pick (results/logs/sharp64/summary.md; on its 900 test faces, fills without a checkerboard first, then the sharpest within 5 % of cropped-no-attr-perceptual's masked L1), among λ_adv fine-tunes, their twin and a resize-conv decoder. Its hole |Laplacian| is lower than the perceptual model's, whose count includes that model's stride-2 checkerboard (1.8× a photograph's energy there; this one 0.9×), and its completions' Fréchet distance is lower.`, log: sharp.log }] : []),
   { name: 'complete-attr40', run: 'results/runs/paper64/complete-attr40', row: rowName('complete-attr40'), description: 'All 40 CelebA attributes in the encoder and the decoder, trained on complete faces: attribute sweeps (`vii sweep`), completion by the Gibbs chain (give --attrs or --set).', log: 'results/logs/models64/complete-attr40.log' },
 ];
 

@@ -87,7 +87,7 @@ setting: the decoder's upsampling (`upsampling`: the paper's transposed convolut
 which cannot leave a stride-2 checkerboard) and an adversarial term (`adversarial` = λ_adv: a patch
 discriminator on the completed image). `npx vii run configs/sharp64.json --shipped` trains and compares
 them on the 900 test faces; its committed summary is shown here (the runs themselves are not committed)."""),
-code("""vii.showMarkdownFile('results/sharp64.md');"""),
+code("""vii.showMarkdownFile('results/logs/sharp64/summary.md');"""),
 ],
 "02-partial-observation": [
 md("""# 02 · Partial observation and one-shot completion (`configs/paper64.json`, its partial-observation rows)

@@ -21,6 +21,7 @@ import { chainRecorder } from './gibbsChain';
 import { buildTable1 } from './table1';
 import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
 import { comparisonGrids, quickCompare } from './fineTune';
+import type { RowMetrics } from './evaluate';
 import { chainCurves, tradeOff, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
 import { canonicalJson, resolvedModel, settingsHash, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
@@ -136,8 +137,28 @@ export async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: Exp
  * Models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
  * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z. With three or
  * more (a sweep), also the trade-off figure (masked L1 against sharpness) and the pick by the λ_l
- * sweep's rule: the sharpest fill within 5 % of the first model's masked L1.
+ * sweep's rule (pickOf): the sharpest fill within 5 % of the first model's masked L1, fills without a
+ * checkerboard first.
  */
+/** A checkerboard up to this many times a photograph's (the checkerboard measure) counts as none. */
+const NO_CHECKERBOARD = 1.1;
+
+/**
+ * A sweep's pick: among the models within 5 % of the first one's masked L1, those whose fills carry
+ * no checkerboard (≤ 1.1× a photograph's energy at the stride-2 frequencies) first — the Laplacian
+ * behind hole sharpness counts a checkerboard as detail — then the highest hole sharpness. None
+ * within 5 %: the lowest masked L1. (For sweeps of transposed-conv decoders alone, all of which
+ * carry one, this is the λ_l sweep's rule.)
+ */
+function pickOf(rows: RowMetrics[]): { rule: string; name: string } {
+  const within = rows.slice(1).filter((r) => r.maskedL1.mean <= 1.05 * rows[0].maskedL1.mean);
+  const clean = within.filter((r) => r.checkerboard !== undefined && r.checkerboard.mean <= NO_CHECKERBOARD);
+  const pool = clean.length ? clean : within;
+  const chosen = pool.length ? pool.reduce((a, b) => (b.sharpness.mean > a.sharpness.mean ? b : a)) : rows.slice(1).reduce((a, b) => (b.maskedL1.mean < a.maskedL1.mean ? b : a));
+  const why = !within.length ? ' (none qualified: lowest masked L1)' : clean.length ? `, among those whose fills carry no checkerboard (≤ ${NO_CHECKERBOARD}× a photograph's)` : '';
+  return { rule: `highest hole sharpness with masked L1 ≤ 1.05 × ${rows[0].name}'s${why}`, name: chosen.name };
+}
+
 export async function compareStage(spec: ExperimentSpec, data: FaceDataset, group: Run[], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
   const names = group.map((r) => r.row);
   // Two runs keep their readable file name; a sweep's would pass a file name's length.
@@ -145,7 +166,14 @@ export async function compareStage(spec: ExperimentSpec, data: FaceDataset, grou
   const base = path.join(p.logs, `compare-${tag}`);
   const stamp = { data: dataIdentity(data), checkpoints: group.map((r) => checkpointStamp(r.runDir)), images: spec.evaluation.images, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed };
   const previous = `${base}.json`;
-  if (upToDate(previous, stamp)) return (JSON.parse(fs.readFileSync(previous, 'utf8')) as { result: ExperimentOutputs['compared'][number] }).result;
+  if (upToDate(previous, stamp)) {
+    // The pick is remade from the stored rows (the rule may have changed since; the rows cannot have).
+    const saved = JSON.parse(fs.readFileSync(previous, 'utf8')) as { result: ExperimentOutputs['compared'][number]; rows: RowMetrics[] };
+    const { pick: before, ...rest } = saved.result;
+    const result: ExperimentOutputs['compared'][number] = group.length > 2 ? { ...rest, pick: pickOf(saved.rows) } : rest;
+    if (JSON.stringify(before) !== JSON.stringify(result.pick)) writeJsonAtomic(previous, { ...saved, result });
+    return result;
+  }
   const models = group.map((r) => ({ name: r.row, model: loadTrainedModel(r.runDir).model }));
   try {
     const { table, rows } = await quickCompare(models, data, { images: spec.evaluation.images ?? data.splits.test.length, seed: spec.train.seed, mask: spec.evaluation.mask, steps: spec.completion.steps });
@@ -160,9 +188,7 @@ export async function compareStage(spec: ExperimentSpec, data: FaceDataset, grou
       const points = rows.map((r) => ({ name: r.name, x: r.maskedL1.mean, y: r.sharpness.mean }));
       const figure = tradeOff(points, { x: 'masked L1 ↓', y: 'hole sharpness (1 = real)' }, `${spec.name}: ${table.caption.split('.')[0]}`);
       figures.push(...(await findBrowser() ? (await exportFigure(figure, `${tag}-tradeoff`, { ...config, points }, p.figures)).filter((f) => f.endsWith('.png')) : []));
-      const within = rows.slice(1).filter((r) => r.maskedL1.mean <= 1.05 * rows[0].maskedL1.mean);
-      const chosen = within.length ? within.reduce((a, b) => (b.sharpness.mean > a.sharpness.mean ? b : a)) : rows.slice(1).reduce((a, b) => (b.maskedL1.mean < a.maskedL1.mean ? b : a));
-      pick = { rule: `highest hole sharpness with masked L1 ≤ 1.05 × ${rows[0].name}'s${within.length ? '' : ' (none qualified: lowest masked L1)'}`, name: chosen.name };
+      pick = pickOf(rows);
       log(`[vii] compare ${spec.name}: picked ${pick.name} (${pick.rule})`);
     }
     const result = { pair: names, table: `${base}.md`, figures, ...(pick ? { pick } : {}) };
