@@ -20,7 +20,8 @@ function sharpPick(): { run: string; row: string; log: string } | null {
   const r = Experiment.open('configs/sharp64.json', [], { useShipped: true, log: () => {} }).runs().find((x) => x.row === pick.name);
   return r && r.source === 'run' ? { run: r.runDir, row: `${rowName('vae-partial')} + perceptual term, ${pick.name}`, log: path.join(logs, `${r.name}.log`) } : null;
 }
-const sharp = sharpPick();
+// Opening sharp64 resolves its fine-tunes' parents (reads their checkpoints): only when that model is asked for, or every model is.
+const sharp = process.argv.length <= 2 || process.argv.includes('cropped-no-attr-sharp') ? sharpPick() : null;
 
 const MODELS: { name: string; run: string; row: string; description: string; log: string }[] = [
   { name: 'cropped-no-attr', run: 'results/runs/paper64/vae-partial', row: rowName('vae-partial'), description: 'q(z | x\', m) trained on centre-masked faces with one training-time Gibbs step; completes by the Gibbs chain. λ_l = 0.', log: 'results/logs/paper64/vae-partial.log' },

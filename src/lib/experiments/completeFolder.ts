@@ -21,7 +21,7 @@ import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
-import { calibrationSummary, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
+import { calibrationSummary, holeStdMap, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 
 export interface CompleteFolderOptions {
@@ -333,16 +333,12 @@ class SpreadRecorder {
         const at = (i * h * w + p) * 3;
         return Math.round((0.299 * xs[at] + 0.587 * xs[at + 1] + 0.114 * xs[at + 2]) * 127 + 64);
       };
-      // The raw std, channel-averaged in the hole.
-      const raw = new Float32Array(h * w);
-      for (let p = 0; p < h * w; p++) if (ms[i * h * w + p] <= 0.5) raw[p] = (sds[(i * h * w + p) * 3] + sds[(i * h * w + p) * 3 + 1] + sds[(i * h * w + p) * 3 + 2]) / 3;
-      await writeMap(dir, stem, raw, ms.subarray(i * h * w, (i + 1) * h * w), grey, w, h);
+      const faceMask = ms.subarray(i * h * w, (i + 1) * h * w);
+      await writeMap(dir, stem, holeStdMap(faces[i], h * w), faceMask, grey, w, h);
       if (this.errorModel) {
         const c = withErrorModel(this.errorModel, faces[i]);
         this.calibrated.push(c);
-        const sigma = new Float32Array(h * w);
-        c.std.forEach((v, j) => (sigma[Math.floor(c.position[j] / 3)] += v / 3));
-        await writeMap(dir, `${stem}-calibrated`, sigma, ms.subarray(i * h * w, (i + 1) * h * w), grey, w, h);
+        await writeMap(dir, `${stem}-calibrated`, holeStdMap(c, h * w), faceMask, grey, w, h);
       }
     }
   }

@@ -3,7 +3,7 @@ import { completionSpread } from '../completion';
 import { attributeIndices } from '../data/attributes';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
-import { calibrationSummary, holeValues, poolHoles } from '../metrics/calibration';
+import { calibrationSummary, holeStdMap, holeValues, poolHoles } from '../metrics/calibration';
 import { withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { gridPng } from '../plots/imageGrid';
@@ -32,8 +32,7 @@ export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, r
     const px = spec.data.size * spec.data.size;
     const faces = holeValues(xs, ms, mus, sds, n);
     const calibratedFaces = errorModel ? faces.map((f) => withErrorModel(errorModel, f)) : null;
-    const sigma = new Float32Array(n * px);
-    calibratedFaces?.forEach((f, i) => f.std.forEach((v, j) => (sigma[i * px + Math.floor(f.position[j] / 3)] += v / 3)));
+    const sigma = calibratedFaces?.map((f) => holeStdMap(f, px)) ?? null;
     const rowCount = errorModel ? 6 : 5;
     const rows = new Uint8Array(rowCount * n * px * 3);
     const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
@@ -49,7 +48,7 @@ export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, r
         put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
         put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
         put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
-        if (errorModel) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i * px + p] / UNCERTAINTY_VMAX));
+        if (sigma) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i][p] / UNCERTAINTY_VMAX));
       }
     }
     const png = await gridPng({ data: rows, shape: [rowCount * n, spec.data.size, spec.data.size, 3] }, { columns: n, scale: spec.data.size < 64 ? 2 : 1 });

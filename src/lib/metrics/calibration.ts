@@ -210,6 +210,13 @@ export function faceRankCorrelation(h: HoleValues): number {
   return h.mean.length > 1 ? spearman(h.std, Float32Array.from(h.mean, (m, j) => Math.abs(h.truth[j] - m))) : NaN;
 }
 
+/** A face's σ (its hole values' std) as a map over its image's `pixels` pixels, averaged over channels; 0 where observed. */
+export function holeStdMap(h: HoleValues, pixels: number): Float32Array {
+  const map = new Float32Array(pixels);
+  h.std.forEach((v, j) => (map[Math.floor(h.position[j] / 3)] += v / 3));
+  return map;
+}
+
 /** Many faces' hole values as one pool. */
 export function poolHoles(faces: readonly HoleValues[]): HoleValues {
   const join = <K extends keyof HoleValues>(key: K, make: (n: number) => HoleValues[K]): HoleValues[K] => {

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import { Matrix, solve } from 'ml-matrix';
-import { fitScale, type HoleValues, type Predictive } from './calibration';
+import { fitScale, poolHoles, type HoleValues } from './calibration';
 import { createRng } from '../rng';
 
 /**
@@ -70,7 +70,7 @@ export function fitErrorModel(faces: readonly HoleValues[], values: number): Err
   if (rows < 8) throw new Error(`fitErrorModel: ${rows} hole values; expected validation faces with holes`);
   const w = solve(new Matrix(xtx.map((r) => Array.from(r))), Matrix.columnVector(Array.from(xty))).to1DArray();
   const model: ErrorModel = { weights: { std: w[0], gradient: w[1], position: w[2], bias: w[3] }, scale: 1, positionMap: map, faces: faces.length };
-  model.scale = fitScale(predictive(model, faces));
+  model.scale = fitScale(poolHoles(faces.map((f) => ({ ...f, std: errorModelSigma(model, f) }))));
   return model;
 }
 
@@ -86,17 +86,6 @@ export function errorModelSigma(model: ErrorModel, h: HoleValues): Float32Array 
 /** The faces' holes with the error model's σ (scale applied) in place of the raw std. */
 export function withErrorModel(model: ErrorModel, h: HoleValues): HoleValues {
   return { ...h, std: errorModelSigma(model, h).map((v) => v * model.scale) };
-}
-
-function predictive(model: ErrorModel, faces: readonly HoleValues[]): Predictive {
-  const parts = faces.map((f) => ({ mean: f.mean, truth: f.truth, std: errorModelSigma(model, f) }));
-  const join = (k: 'mean' | 'truth' | 'std') => {
-    const out = new Float32Array(parts.reduce((n, p) => n + p[k].length, 0));
-    let at = 0;
-    for (const p of parts) (out.set(p[k], at), (at += p[k].length));
-    return out;
-  };
-  return { mean: join('mean'), truth: join('truth'), std: join('std') };
 }
 
 /**
