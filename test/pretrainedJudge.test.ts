@@ -4,8 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
-import { attributeTallies, disposeClassifier, meanAccuracy, meanBalanced, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
-import { balancedThreshold, bestThreshold, blurred, gridMeans, perAttributeThresholds, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { attributeProbabilities, attributeTallies, disposeClassifier, meanAccuracy, meanBalanced, predictAttributes, talliesOf } from '../src/lib/metrics/attributeClassifier';
+import { balancedThreshold, bestThreshold, gridMeans, perAttributeThresholds, pretrainedJudgeCache, pretrainedJudgeFor } from '../src/lib/metrics/pretrainedJudge';
+import { blurred } from '../src/lib/metrics/blur';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { tinyFaces } from './helpers/tinyData';
 import { tempDir } from './helpers/fixtures';
@@ -115,6 +116,32 @@ test('the pretrained judge learns attributes from real labels and not from shuff
   assert.ok(tf.max(tf.abs(tf.sub(p3, p2))).dataSync()[0] > 1e-3, 'the MLP head is not the cached linear one');
   assert.match(mlpCached.description, /16 ReLU units/);
   assert.equal(mlp.model.layers.length, 2);
+  // Verdicts on real faces are cached by the judge's weights and the faces' pixels: the second call reads the
+  // file (the same p), another judge (the MLP) gets its own file, other faces another.
+  const verdicts = path.join(cacheDir, 'judge-verdicts');
+  const files = () => (fs.existsSync(verdicts) ? fs.readdirSync(verdicts).length : 0);
+  const before = files();
+  const first = await attributeProbabilities(cached, data, data.splits.test);
+  assert.equal(files(), before + 1);
+  const second = await attributeProbabilities(cached, data, data.splits.test);
+  assert.equal(files(), before + 1);
+  assert.deepEqual(Array.from(second.p), Array.from(first.p));
+  await attributeProbabilities(mlpCached, data, data.splits.test);
+  await attributeProbabilities(cached, data, data.splits.test.slice(1));
+  assert.equal(files(), before + 3);
+  const blurredP = await attributeProbabilities(cached, data, data.splits.test, (x) => blurred(x, 2));
+  assert.ok(Array.from(blurredP.p).some((v, i) => Math.abs(v - first.p[i]) > 1e-4), 'a transform is never served from the cache');
   tf.dispose([p1, p2, p3, p4, b.x, b.y]);
   [fresh, cached, mlp, mlpCached].forEach(disposeClassifier);
+});
+
+test('the judge trained with composites is cached apart from the faces-only judge (whose committed tables it must not overwrite)', async () => {
+  const data = await tinyFaces(48);
+  const withComposites = pretrainedJudgeCache(data, {});
+  const facesOnly = pretrainedJudgeCache(data, { composites: false });
+  assert.equal(withComposites.composites, true);
+  assert.equal(facesOnly.compositeDir, null);
+  assert.notEqual(withComposites.headDir, facesOnly.headDir);
+  assert.equal(withComposites.featureDir, facesOnly.featureDir, 'both read the same faces\' features');
+  assert.throws(() => pretrainedJudgeCache(data, { layout: 'means', composites: true }), /grid features/);
 });

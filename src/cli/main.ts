@@ -19,7 +19,7 @@ import { buildReport, reportPath } from '../lib/report/buildReport';
 
 /** The project's root (configs/ and models/ live there, wherever vii is run from). */
 const STUDY_ROOT = path.resolve(__dirname, '..', '..');
-import { JUDGES, judgeFor, type JudgeName } from '../lib/metrics/pretrainedJudge';
+import { JUDGES, judgeFor, type JudgeName } from '../lib/metrics/judges';
 import { writeExplorer } from '../lib/explorer/explorerPage';
 import { runExperiment } from '../lib/experiments/experiment';
 import { attributeControl, meanControl } from '../lib/experiments/attributeControl';
@@ -55,7 +55,7 @@ commands:
         train (or resume, if DIR has a checkpoint) one model into DIR (default results/runs/PRESET-SIZE-λTAG-HASH,
         the folder a spec with the same settings uses); presets: the 8 Table 1 rows; --init-from starts
         from a trained run's weights (a fine-tune: fresh Adam, the parent recorded, no KL warm-up unless --kl-warmup)
-  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|pretrained-means|plain|balanced]
+  table1 --runs DIR | --models NAME=DIR,... [--data DIR] [--size 32|64] [--limit N] [--mask SPEC] [--steps N] [--seed S] [--out BASE] [--weights DIR] [--judge pretrained|pretrained-faces|pretrained-means|plain|balanced]
         evaluate every run folder under DIR (one per preset) + real images + OpenCV Telea on the
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W]
@@ -66,13 +66,14 @@ commands:
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD, checkerboard,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|pretrained-means|plain|balanced]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|pretrained-faces|pretrained-means|plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the judge's control rate per attribute beside its real-pair
         figure (recall × specificity on the real test faces). --judge pretrained (default): linear probes on a
-        frozen ImageNet InceptionV3 (3 × 3-grid features), independent of every generator; pretrained-means: its
-        first version (global means); plain / balanced: the small CNN of the
-        older results (balanced: each attribute's positives and negatives weighted equally)
+        frozen ImageNet InceptionV3 (3 × 3-grid features) trained on real faces and composites of real faces,
+        independent of every generator, shipped in models/judges/pretrained; pretrained-faces: the same probes on
+        whole faces only (the judge before 2026-12-05); pretrained-means: its first version (global means);
+        plain / balanced: the small CNN of the older results (balanced: positives and negatives weighted equally)
   grid --dirs DIR,DIR,... --out FILE.png [--limit N]
         one row per folder of same-named PNGs (e.g. gt, masked, completed of vii complete)
   explore --checkpoint DIR | --model NAME --out DIR [--images DIR] [--limit N] [--force]

@@ -76,8 +76,11 @@ async function attributeProbability(c: AttributeClassifier, images: tf.Tensor4D,
 }
 
 export async function controlRate(c: AttributeClassifier, off: tf.Tensor4D, on: tf.Tensor4D, attribute: string): Promise<ControlRate> {
-  const pOff = await attributeProbability(c, off, attribute);
-  const pOn = await attributeProbability(c, on, attribute);
+  return rateOf(await attributeProbability(c, off, attribute), await attributeProbability(c, on, attribute));
+}
+
+/** The control rate of pairs from the judge's probabilities of the attribute for their "off" and "on" images. */
+function rateOf(pOff: Float32Array, pOn: Float32Array): ControlRate {
   let both = 0;
   let offOk = 0;
   let onOk = 0;
@@ -97,6 +100,22 @@ export async function controlRate(c: AttributeClassifier, off: tf.Tensor4D, on: 
 async function writeImages(dir: string, images: tf.Tensor4D): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   (await imagePngs(images)).forEach((png, i) => writeFileAtomic(path.join(dir, `${String(i).padStart(3, '0')}.png`), png));
+}
+
+/**
+ * What the judge calls on and off among these images: the first row the first 8 it calls on
+ * (p ≥ 0.5), the second the first 8 it calls off; an empty cell is black.
+ */
+async function verdictGrid(images: tf.Tensor4D, p: Float32Array): Promise<Buffer> {
+  const pick = (on: boolean) => Array.from(p, (v, i) => [v >= 0.5, i] as const).filter(([called]) => called === on).slice(0, 8).map(([, i]) => i);
+  const grid = tf.tidy(() => {
+    const [, h, w, ch] = images.shape;
+    const row = (idx: number[]) => tf.concat([tf.gather(images, idx), tf.zeros([8 - idx.length, h, w, ch])], 0);
+    return tf.concat([row(pick(true)), row(pick(false))], 0) as tf.Tensor4D;
+  });
+  const png = await gridPng(grid, { columns: 8, scale: images.shape[1] < 64 ? 2 : 1 });
+  grid.dispose();
+  return png;
 }
 
 /** Rows = samples (up to 8), columns = each attribute off | on. */
@@ -149,10 +168,12 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
       const options = { steps: o.gibbsSteps ?? DEFAULT_COMPLETION.steps, latent: 'mean', seed: subSeed(o.seed, 'sweep-completion') } as const;
       const completed: [tf.Tensor4D, tf.Tensor4D] = [complete(o.model, batch.x, mask, yOff, options).completed, complete(o.model, batch.x, mask, yOn, options).completed];
       completionPairs.push(completed);
-      const completion = await controlRate(o.classifier, completed[0], completed[1], attribute);
+      const pCompleted = [await attributeProbability(o.classifier, completed[0], attribute), await attributeProbability(o.classifier, completed[1], attribute)];
+      const completion = rateOf(pCompleted[0], pCompleted[1]);
       if (o.out) {
         await writeImages(path.join(o.out, attribute, 'completion-off'), completed[0]);
         await writeImages(path.join(o.out, attribute, 'completion-on'), completed[1]);
+        for (const [k, side] of (['off', 'on'] as const).entries()) writeFileAtomic(path.join(o.out, attribute, `completion-${side}-verdicts.png`), await verdictGrid(completed[k], pCompleted[k]));
       }
       tf.dispose([yOff, yOn]);
       const realFill = await realFillControl(o.classifier, o.data, test, batch.x, mask, attribute);

@@ -5,7 +5,7 @@ import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
-import { judgeFor } from '../metrics/pretrainedJudge';
+import { judgeFor } from '../metrics/judges';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { tableMarkdown, type Cell, type ResultTable } from '../export/table';

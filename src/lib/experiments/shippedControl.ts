@@ -5,7 +5,7 @@ import { MODELS_DIR } from '../weights/shippedModel';
 import { runData } from './fineTune';
 import { attributeControl, controlTable, type AttributeControl } from './attributeControl';
 import { disposeClassifier } from '../metrics/attributeClassifier';
-import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
+import { judgeFor, type JudgeName } from '../metrics/judges';
 import { tableMarkdown } from '../export/table';
 import { writeJsonAtomic } from '../io/atomicWrite';
 
@@ -15,8 +15,10 @@ import { writeJsonAtomic } from '../io/atomicWrite';
  * the real-fill figure of that hole). Writes OUT/control-MODEL-JUDGE.json and the grids; returns
  * the Markdown of the relative control tables.
  */
-export async function shippedControl(o: { out: string; samples: number; mask: string; judges: JudgeName[]; attributes: readonly string[]; onLine?: (l: string) => void; log?: (m: string) => void }): Promise<string[]> {
-  const models = fs.readdirSync(MODELS_DIR).filter((m) => fs.existsSync(path.join(MODELS_DIR, m, 'card.json')));
+export async function shippedControl(o: { out: string; samples: number; mask: string; judges: JudgeName[]; attributes: readonly string[]; models?: string[]; onLine?: (l: string) => void; log?: (m: string) => void }): Promise<string[]> {
+  const shipped = fs.readdirSync(MODELS_DIR).filter((m) => fs.existsSync(path.join(MODELS_DIR, m, 'card.json')));
+  for (const m of o.models ?? []) if (!shipped.includes(m)) throw new Error(`--models ${m}: no shipped model of that name (known: ${shipped.join(', ')})`);
+  const models = o.models ?? shipped;
   const tables = Object.fromEntries(o.judges.map((j) => [j, {}])) as Record<JudgeName, Record<string, AttributeControl[]>>;
   const descriptions: Partial<Record<JudgeName, string>> = {};
   for (const name of models) {

@@ -8,7 +8,7 @@ import { activePerceptualLayers, completionMethod, MOBILENET_LAYERS, type ModelC
 import { inceptionPoolFrechetNet, nsfwjsInceptionFrechetNet, type FrechetNet } from '../metrics/frechetNet';
 import { unlearnedPerceptualDistance, type PerceptualDistance } from '../metrics/lpips';
 import { disposeClassifier, SCORE_ATTRIBUTES } from '../metrics/attributeClassifier';
-import { judgeFor, type JudgeName } from '../metrics/pretrainedJudge';
+import { judgeFor, type JudgeName } from '../metrics/judges';
 import { teleaComplete, teleaUnavailable } from '../metrics/telea';
 import { meanFill } from '../metrics/meanFill';
 import { formatMaskSpec, parseMaskSpec } from '../masks';

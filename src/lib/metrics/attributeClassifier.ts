@@ -1,10 +1,11 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { readAndDispose } from '../tensorReads';
 import { batchesPerEpoch, epochBatches, gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { cacheKey } from '../data/imageCache';
-import { writeJsonAtomic } from '../io/atomicWrite';
+import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { readTensors, writeTensors } from '../io/tensorFiles';
 import { ProgressBar } from '../progress';
 
@@ -23,6 +24,11 @@ export interface AttributeClassifier {
   /** Mean accuracy over the 40 attributes on the validation split. */
   valAccuracy: number;
   description: string;
+  /**
+   * Where its verdicts on real faces are kept, by the judge's identity (its weights' SHA-256) and the
+   * images' content: the real-pair and real-fill figures judge the same test faces on every sweep.
+   */
+  verdictCache?: { identity: string; dir: string };
 }
 
 /**
@@ -118,6 +124,15 @@ export class VerdictTally {
 /** The classifier's probabilities p [N·A] and the true labels y [N·A] (face-major) of the faces `indices`. */
 export async function attributeProbabilities(c: AttributeClassifier, ds: FaceDataset, indices: number[], transform?: (x: tf.Tensor4D) => tf.Tensor4D): Promise<{ p: Float32Array; y: Float32Array }> {
   const a = ds.attributeNames.length;
+  const cached = c.verdictCache && !transform ? await verdictFile(c.verdictCache, ds, indices) : null;
+  if (cached && fs.existsSync(cached)) {
+    const bytes = fs.readFileSync(cached);
+    if (bytes.length === indices.length * a * 4) {
+      const y = new Float32Array(indices.length * a);
+      indices.forEach((face, i) => y.set(ds.attributes.subarray(face * a, (face + 1) * a), i * a));
+      return { p: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)), y };
+    }
+  }
   const [p, y] = [new Float32Array(indices.length * a), new Float32Array(indices.length * a)];
   for (let i = 0; i < indices.length; i += 128) {
     const b = gatherBatch(ds, indices.slice(i, i + 128));
@@ -127,7 +142,23 @@ export async function attributeProbabilities(c: AttributeClassifier, ds: FaceDat
     y.set(yv, i * a);
     b.x.dispose();
   }
+  if (cached) {
+    fs.mkdirSync(path.dirname(cached), { recursive: true });
+    writeFileAtomic(cached, new Uint8Array(p.buffer));
+  }
   return { p, y };
+}
+
+/** The verdict file of this judge on these faces: named by the judge's identity and a hash of the images' pixels. */
+async function verdictFile(cache: { identity: string; dir: string }, ds: FaceDataset, indices: number[]): Promise<string> {
+  const hash = crypto.createHash('sha256');
+  for (let i = 0; i < indices.length; i += 256) {
+    const b = gatherBatch(ds, indices.slice(i, i + 256), []);
+    tf.dispose(b.y);
+    const [pixels] = await readAndDispose([b.x]); // the faces' pixels, read only to name the cache file
+    hash.update(pixels);
+  }
+  return path.join(cache.dir, `${cache.identity.slice(0, 16)}-${hash.digest('hex').slice(0, 24)}.bin`);
 }
 
 /** Tallies of verdicts p > cut (default 0.5; `cuts`: one per attribute) against the labels, one per attribute. */

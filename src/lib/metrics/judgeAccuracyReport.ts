@@ -1,7 +1,7 @@
 import type { FaceDataset } from '../data/faceDataset';
 import { attributeTallies, meanAccuracy, meanBalanced, type AttributeClassifier } from './attributeClassifier';
 import { judgeFigures, type JudgeFigures } from './judgeFigures';
-import { blurred } from './pretrainedJudge';
+import { blurred } from './blur';
 
 /**
  * The judges' accuracy on the held-out test faces, per attribute, as Markdown: accuracy and

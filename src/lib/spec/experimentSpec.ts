@@ -5,7 +5,7 @@ import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, t
 import { DEFAULT_COMPLETION } from '../completion';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
-import { JUDGES, type JudgeName } from '../metrics/pretrainedJudge';
+import { JUDGES, type JudgeName } from '../metrics/judges';
 import { resolveInitFrom } from '../training/trainer';
 
 /**
