@@ -8,7 +8,7 @@ import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { disposeClassifier } from '../src/lib/metrics/attributeClassifier';
 import { JUDGE_BLURS, JUDGE_INPUT_SIZE, JUDGE_POOLING, pretrainedJudgeCache } from '../src/lib/metrics/pretrainedJudge';
-import { JUDGE_COMPOSITES } from '../src/lib/metrics/judgeComposites';
+import { JUDGE_COMPOSITE_WEIGHT, JUDGE_COMPOSITES } from '../src/lib/metrics/judgeComposites';
 import { facesByName, judgeProbabilities, loadShippedJudge, readJudgeCard, shippedJudgeDir } from '../src/lib/metrics/shippedJudge';
 import { judgeFor } from '../src/lib/metrics/judges';
 import { loadFaces } from '../src/lib/data/dataSource';
@@ -28,6 +28,7 @@ test('the shipped judge\'s card names the settings the code trains with (change 
     pooling: JUDGE_POOLING.grid,
     blurs: JUDGE_BLURS,
     composites: JUDGE_COMPOSITES,
+    compositeWeight: JUDGE_COMPOSITE_WEIGHT,
     seed: 0,
     epochs: 60,
     hidden: 0,

@@ -107,7 +107,7 @@ export async function judgeCommand(argv: string[], modelOrCheckpoint: (args: Ret
     console.log(`\n${judge.description} (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
     if (args.flags.has('ship')) {
       const out = path.join(JUDGES_DIR, 'pretrained');
-      const card = await exportJudge(data, judge, {}, out, { name: 'pretrained', reports: ['results/logs/judge/judge-accuracy-64.md', 'results/logs/judge/mouth-hole/control.md', 'results/logs/judge/centre-hole/control.md', 'results/logs/judge/diagnosis-Smiling.md'] });
+      const card = await exportJudge(data, judge, {}, out, { name: 'pretrained', reports: ['results/logs/judge/judge-accuracy-64.md', 'results/logs/judge/mouth-hole-composites/control.md', 'results/logs/judge/centre-hole-composites/control.md', 'results/logs/judge/composite-variants.log', 'results/logs/judge/judge-train.log', 'results/logs/judge/diagnosis-Smiling.md'] });
       console.log(`[vii] shipped ${out}: validation accuracy ${(card.valAccuracy * 100).toFixed(1)} %, balanced ${(card.valBalancedAccuracy * 100).toFixed(1)} %`);
     }
     disposeClassifier(judge);

@@ -5,7 +5,7 @@ import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
-import { judgeFor } from '../metrics/judges';
+import { judgeFor, judgeIdentity } from '../metrics/judges';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { tableMarkdown, type Cell, type ResultTable } from '../export/table';
@@ -240,7 +240,7 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
   const file = path.join(p.logs, `sweep-${r.name}.control.json`);
-  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: spec.evaluation.judge, steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: judgeIdentity(spec.evaluation.judge), steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
   const { model } = loadTrainedModel(r.runDir);
   const classifier = await judgeFor(data, spec.evaluation.judge);

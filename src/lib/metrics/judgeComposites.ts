@@ -31,6 +31,15 @@ export const JUDGE_COMPOSITES = {
   self: 0.5,
 };
 
+/**
+ * The weight of a composite in the probes' loss, against 1 for each of a face's three blur copies.
+ * Weight 3 (a face counting as much as a composite as whole) called the guided model's forced
+ * mouth-hole pairs right in 0.44 and real pairs in 0.70, weight 1 in 0.47 and 0.75; composites whose
+ * fill also had its contrast halved (a VAE's fill is faint) 0.44 and 0.72
+ * (results/logs/judge/composite-variants.log).
+ */
+export const JUDGE_COMPOSITE_WEIGHT = 1;
+
 export interface Composite {
   host: number;
   donor: number;

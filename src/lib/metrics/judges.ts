@@ -1,7 +1,9 @@
 import type { FaceDataset } from '../data/faceDataset';
 import { attributeClassifierFor, type AttributeClassifier } from './attributeClassifier';
 import { pretrainedJudgeFor } from './pretrainedJudge';
-import { loadShippedJudge } from './shippedJudge';
+import * as fs from 'fs';
+import * as path from 'path';
+import { loadShippedJudge, shippedJudgeDir } from './shippedJudge';
 
 /**
  * The judges of attribute control, by name: `pretrained` (the default: linear probes on a frozen
@@ -22,4 +24,15 @@ export async function judgeFor(ds: FaceDataset, judge: JudgeName, onLine?: (l: s
   if (judge === 'pretrained-faces') return pretrainedJudgeFor(ds, { onLine, composites: false });
   if (judge === 'pretrained-means') return pretrainedJudgeFor(ds, { onLine, layout: 'means' });
   return attributeClassifierFor(ds, { seed: 0, balanced: judge === 'balanced', onLine });
+}
+
+/**
+ * What fixes a judge's verdicts, for the stamps of stages that judge (a sweep judged by the faces-only
+ * probes is out of date once the shipped judge replaces them): the shipped probes' SHA-256, or the name.
+ */
+export function judgeIdentity(judge: JudgeName): string {
+  const dir = judge === 'pretrained' ? shippedJudgeDir('pretrained') : null;
+  if (!dir) return judge;
+  const index = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8')) as { sha256: string };
+  return `${judge}:${index.sha256}`;
 }

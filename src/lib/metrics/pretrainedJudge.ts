@@ -11,7 +11,7 @@ import { loadNsfwjsInceptionV3Layers } from '../weights/featureNet';
 import { createRng, subSeed, tfSeed } from '../rng';
 import { classBalanceWeights, validationAccuracy, type AttributeClassifier } from './attributeClassifier';
 import { blurred } from './blur';
-import { compositeImages, compositeLabels, compositePlan, JUDGE_COMPOSITES, type Composite } from './judgeComposites';
+import { compositeImages, compositeLabels, compositePlan, JUDGE_COMPOSITE_WEIGHT, JUDGE_COMPOSITES, type Composite } from './judgeComposites';
 
 /**
  * The independent judge of attribute control: a linear probe per attribute on a frozen
@@ -51,8 +51,8 @@ function layoutText(layout: JudgeLayout): string {
   return JUDGE_POOLING[layout].map(([l, g]) => (g === 1 ? `${l} spatial mean` : `${l} ${g}×${g}-grid means`)).join(' + ');
 }
 
-const description = (layout: JudgeLayout, composites: boolean) =>
-  `pretrained judge (linear probes on a frozen InceptionV3, ImageNet-initialised, nsfwjs@4.4.0: ${layoutText(layout)}, ${JUDGE_INPUT_SIZE}×${JUDGE_INPUT_SIZE}; class-balanced, each face seen sharp and ${JUDGE_BLURS.slice(1).map((f) => `${f}×`).join(', ')} blurred${composites ? `, plus one composite of real faces per face (its ${JUDGE_COMPOSITES.holes.join(' | ')} hole filled from another face blurred ${JUDGE_COMPOSITES.blurs.map((f) => `${f}×`).join('/')}, labelled where the two agree)` : ''}; thresholds chosen on the validation split)`;
+const description = (layout: JudgeLayout, composites: boolean, weight: number) =>
+  `pretrained judge (linear probes on a frozen InceptionV3, ImageNet-initialised, nsfwjs@4.4.0: ${layoutText(layout)}, ${JUDGE_INPUT_SIZE}×${JUDGE_INPUT_SIZE}; class-balanced, each face seen sharp and ${JUDGE_BLURS.slice(1).map((f) => `${f}×`).join(', ')} blurred${composites ? `, plus one composite of real faces per face (a ${JUDGE_COMPOSITES.holes.join(' | ')} hole blurred in place 2×/4×, or filled from another face blurred ${JUDGE_COMPOSITES.blurs.map((f) => `${f}×`).join('/')} and labelled where the two agree${weight !== 1 ? `; weight ${weight}` : ''})` : ''}; thresholds chosen on the validation split)`;
 
 /** Means of a [N, H, W, C] map over a g × g grid of cells, cell by cell (row-major): [N, g·g·C]. */
 export function gridMeans(map: tf.Tensor4D, g: number): tf.Tensor2D {
@@ -78,6 +78,8 @@ export interface PretrainedJudgeOptions {
    * the default judge's; false: the first grid judge's, faces only, for its committed numbers.
    */
   composites?: boolean;
+  /** A composite's weight in the loss (default JUDGE_COMPOSITE_WEIGHT; 1 was the first composite judge's). */
+  compositeWeight?: number;
   /** Train on labels shuffled across faces (a test that the judge can fail). */
   shuffleLabels?: boolean;
   /** The head's weight decay and hidden width (ProbeOptions; defaults: the judge's linear probes). */
@@ -312,6 +314,8 @@ interface ProbeOptions {
   l2?: number;
   /** Units of a hidden ReLU layer (default 0: linear probes, the judge's). */
   hidden?: number;
+  /** A table row's weight in the loss (default 1 for every row). */
+  rowWeight?: (row: number) => number;
   onLine?: (l: string) => void;
 }
 
@@ -333,7 +337,8 @@ async function fitProbes(table: FeatureRows, rows: number[], y: ArrayLike<number
       const batch = order.slice(i, i + BATCH);
       const x = rowsTensor(table, batch.map((r) => rows[r]));
       const labels = Float32Array.from(batch.flatMap((r) => Array.from({ length: a }, (_, j) => y[r * a + j])));
-      const known = labels.map((v) => +!Number.isNaN(v));
+      // Unlabelled entries weigh 0; a row's weight scales its labelled ones.
+      const known = Float32Array.from(labels, (v, k) => (Number.isNaN(v) ? 0 : (options.rowWeight?.(rows[batch[Math.floor(k / a)]]) ?? 1)));
       const yb = tf.tensor2d(labels.map((v) => (Number.isNaN(v) ? 0 : v)), [batch.length, a]);
       const kb = known.every((k) => k === 1) ? null : tf.tensor2d(known, [batch.length, a]);
       last?.dispose();
@@ -368,12 +373,14 @@ export function pretrainedJudgeCache(ds: FaceDataset, options: PretrainedJudgeOp
   const hidden = options.hidden ?? 0;
   const l2 = options.l2 ?? L2;
   // Default heads keep the first version's key (their cached probes still load).
-  const headKey = cacheKey({ format: 1, featureKey, splits: ds.splits.train.length, seed, epochs, shuffled: options.shuffleLabels ?? false, ...(hidden ? { hidden } : {}), ...(l2 !== L2 ? { l2 } : {}), ...(compositeKey ? { composites: compositeKey } : {}) });
+  const compositeWeight = composites ? (options.compositeWeight ?? JUDGE_COMPOSITE_WEIGHT) : 0;
+  const headKey = cacheKey({ format: 1, featureKey, splits: ds.splits.train.length, seed, epochs, shuffled: options.shuffleLabels ?? false, ...(hidden ? { hidden } : {}), ...(l2 !== L2 ? { l2 } : {}), ...(compositeKey ? { composites: compositeKey, ...(compositeWeight !== 1 ? { compositeWeight } : {}) } : {}) });
   return {
     seed,
     epochs,
     layout,
     composites,
+    compositeWeight,
     hidden,
     l2,
     featureDir: path.join(cache, `judge-features-${featureKey}`),
@@ -410,9 +417,9 @@ function verdictCacheOf(headDir: string, dir: string): { identity: string; dir: 
 
 /** Train (or load from the cache) the pretrained judge for this data set. */
 export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJudgeOptions = {}): Promise<AttributeClassifier> {
-  const { seed, epochs, layout, composites, hidden, l2, featureDir, compositeDir, headDir, verdictDir } = pretrainedJudgeCache(ds, options);
+  const { seed, epochs, layout, composites, compositeWeight, hidden, l2, featureDir, compositeDir, headDir, verdictDir } = pretrainedJudgeCache(ds, options);
   const a = ds.attributeNames.length;
-  const describeAs = (accuracy: number, balanced: number) => describe(layout, composites, accuracy, balanced, options.shuffleLabels, hidden, l2);
+  const describeAs = (accuracy: number, balanced: number) => describe(layout, composites, compositeWeight, accuracy, balanced, options.shuffleLabels, hidden, l2);
   if (fs.existsSync(path.join(headDir, 'meta.json'))) {
     return readJudgeHead(headDir, ds.attributeNames, { layout, hidden, seed, imageSize: ds.preprocess.size, verdictDir, describe: (m) => describeAs(m.valAccuracy, m.valBalancedAccuracy) });
   }
@@ -440,7 +447,9 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
     yTrain = perm.flatMap((r) => yTrain.slice(r * a, (r + 1) * a));
   }
   const weights = classBalanceWeights(ds);
-  const model = await fitProbes(table, train, yTrain, weights, rng, { seed, epochs, l2, hidden, onLine: options.onLine });
+  // Each face's three blur copies weigh 1, each composite compositeWeight.
+  const rowWeight = (i: number) => (i < faces.rows ? 1 : compositeWeight);
+  const model = await fitProbes(table, train, yTrain, weights, rng, { seed, epochs, l2, hidden, rowWeight, onLine: options.onLine });
   tf.dispose([weights.positive, weights.negative]);
   // Per-attribute thresholds on the validation split (and its composites), folded into the bias so p > 0.5 means "on" everywhere.
   const val = [...atBlurs(ds.splits.val), ...(plans ? compositeRows(plans.train.length, plans.val.length) : [])];
@@ -470,7 +479,7 @@ export async function pretrainedJudgeFor(ds: FaceDataset, options: PretrainedJud
   return judge;
 }
 
-function describe(layout: JudgeLayout, composites: boolean, accuracy: number, balanced: number, shuffled?: boolean, hidden = 0, l2 = L2): string {
+function describe(layout: JudgeLayout, composites: boolean, compositeWeight: number, accuracy: number, balanced: number, shuffled?: boolean, hidden = 0, l2 = L2): string {
   const head = `${hidden ? `; head: ${hidden} ReLU units before the probes` : ''}${l2 !== L2 ? `; weight decay ${l2}` : ''}`;
-  return `${description(layout, composites)}${head}${shuffled ? ' — TRAINED ON SHUFFLED LABELS' : ''}, validation accuracy ${(accuracy * 100).toFixed(1)} %, balanced ${(balanced * 100).toFixed(1)} %`;
+  return `${description(layout, composites, compositeWeight)}${head}${shuffled ? ' — TRAINED ON SHUFFLED LABELS' : ''}, validation accuracy ${(accuracy * 100).toFixed(1)} %, balanced ${(balanced * 100).toFixed(1)} %`;
 }

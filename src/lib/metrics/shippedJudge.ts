@@ -6,7 +6,7 @@ import { gatherBatch } from '../data/faceDataset';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { readAndDispose } from '../tensorReads';
 import { MODELS_DIR } from '../weights/shippedModel';
-import { predictAttributes, type AttributeClassifier } from './attributeClassifier';
+import { attributeTallies, meanAccuracy, meanBalanced, predictAttributes, type AttributeClassifier } from './attributeClassifier';
 import { JUDGE_BLURS, JUDGE_INPUT_SIZE, JUDGE_POOLING, pretrainedJudgeCache, readJudgeHead, type PretrainedJudgeOptions } from './pretrainedJudge';
 import { JUDGE_COMPOSITES } from './judgeComposites';
 
@@ -23,11 +23,13 @@ export interface JudgeCard {
   name: string;
   description: string;
   /** Everything that fixes the probes: the code's constants at training time (a test holds them to today's). */
-  training: { layout: 'grid'; input: number; pooling: typeof JUDGE_POOLING.grid; blurs: number[]; composites: typeof JUDGE_COMPOSITES | null; seed: number; epochs: number; hidden: number; l2: number };
+  training: { layout: 'grid'; input: number; pooling: typeof JUDGE_POOLING.grid; blurs: number[]; composites: typeof JUDGE_COMPOSITES | null; compositeWeight: number; seed: number; epochs: number; hidden: number; l2: number };
   /** The faces it was trained on: their data set, size, splits, and the image names' list length. */
   trainedOn: { kind: string; faces: number; size: number; train: number; val: number; test: number; firstImage: string; lastImage: string };
   valAccuracy: number;
   valBalancedAccuracy: number;
+  /** On the held-out test faces (sharp): mean accuracy and balanced accuracy, and each attribute's balanced accuracy. */
+  test: { faces: number; meanAccuracy: number; meanBalanced: number; balanced: Record<string, number> };
   /** The trained judge's probabilities on a few validation faces (sharp), named by file: a fresh clone's must be these. */
   check: { images: string[]; probabilities: number[][] };
   /** The accuracy table and control tables it was measured with, committed beside the training log. */
@@ -102,10 +104,11 @@ export async function exportJudge(ds: FaceDataset, judge: AttributeClassifier, o
   const card: JudgeCard = {
     name: o.name,
     description: judge.description,
-    training: { layout: 'grid', input: JUDGE_INPUT_SIZE, pooling: JUDGE_POOLING.grid, blurs: JUDGE_BLURS, composites: cache.composites ? JUDGE_COMPOSITES : null, seed: cache.seed, epochs: cache.epochs, hidden: cache.hidden, l2: cache.l2 },
+    training: { layout: 'grid', input: JUDGE_INPUT_SIZE, pooling: JUDGE_POOLING.grid, blurs: JUDGE_BLURS, composites: cache.composites ? JUDGE_COMPOSITES : null, compositeWeight: cache.compositeWeight, seed: cache.seed, epochs: cache.epochs, hidden: cache.hidden, l2: cache.l2 },
     trainedOn: { kind: ds.kind, faces: ds.images.length, size: ds.preprocess.size, train: ds.splits.train.length, val: ds.splits.val.length, test: ds.splits.test.length, firstImage: ds.images[0], lastImage: ds.images[ds.images.length - 1] },
     valAccuracy: judge.valAccuracy,
     valBalancedAccuracy: (JSON.parse(fs.readFileSync(path.join(cache.headDir, 'meta.json'), 'utf8')) as { valBalancedAccuracy: number }).valBalancedAccuracy,
+    test: await testFigures(judge, ds),
     check: { images: checkFaces.map((i) => ds.images[i]), probabilities: await judgeProbabilities(judge, ds, checkFaces) },
     reports: o.reports,
   };
@@ -114,4 +117,9 @@ export async function exportJudge(ds: FaceDataset, judge: AttributeClassifier, o
   writeJsonAtomic(path.join(outDir, 'attributes.json'), ds.attributeNames);
   writeJsonAtomic(path.join(outDir, 'judge.json'), card);
   return card;
+}
+
+async function testFigures(judge: AttributeClassifier, ds: FaceDataset): Promise<JudgeCard['test']> {
+  const tallies = await attributeTallies(judge, ds, ds.splits.test);
+  return { faces: ds.splits.test.length, meanAccuracy: meanAccuracy(tallies), meanBalanced: meanBalanced(tallies), balanced: Object.fromEntries(ds.attributeNames.map((a, j) => [a, tallies[j].balanced])) };
 }
