@@ -9,26 +9,46 @@ import { shippedModelScores, SHIPPED_EVALUATION } from '../src/lib/experiments/s
 import { rowName } from '../src/lib/models/config';
 import { writeJsonAtomic } from '../src/lib/io/atomicWrite';
 import { Experiment } from '../src/lib/experiments/experiment';
+import { pickOf } from '../src/lib/experiments/experimentStages';
+import type { RowMetrics } from '../src/lib/experiments/evaluate';
 
 const chosen = fs.existsSync('results/logs/perceptual64/chosen-lambda.json') ? (JSON.parse(fs.readFileSync('results/logs/perceptual64/chosen-lambda.json', 'utf8')) as { flag: string }).flag : '?';
-/** sharp64's pick (its compare stage's rule, experimentStages.pickOf), as the run it ships from. */
-function sharpPick(): { run: string; row: string; log: string } | null {
+/**
+ * sharp64's pick, as the run it ships from: its compare stage's rule (experimentStages.pickOf) over
+ * the rows of all its comparisons (each led by the same shipped perceptual model).
+ */
+function sharpPick(): { run: string; row: string; log: string; why: string } | null {
   const logs = 'results/logs/sharp64';
-  const file = fs.existsSync(logs) ? fs.readdirSync(logs).find((f) => /^compare-.*\.json$/.test(f)) : undefined;
-  const pick = file ? (JSON.parse(fs.readFileSync(path.join(logs, file), 'utf8')) as { result: { pick?: { name: string } } }).result.pick : undefined;
-  if (!pick) return null;
+  const files = fs.existsSync(logs) ? fs.readdirSync(logs).filter((f) => /^compare-.*\.json$/.test(f)).sort() : [];
+  const groups = files.map((f) => (JSON.parse(fs.readFileSync(path.join(logs, f), 'utf8')) as { rows: RowMetrics[] }).rows);
+  if (!groups.length) return null;
+  const reference = groups[0][0].name;
+  for (const g of groups) if (g[0].name !== reference) throw new Error(`${logs}: comparisons led by ${reference} and ${g[0].name}; one pick needs one reference`);
+  const rows = [groups[0][0], ...[...new Map(groups.flatMap((g) => g.slice(1)).map((r) => [r.name, r])).values()]];
+  const pick = pickOf(rows);
   const r = Experiment.open('configs/sharp64.json', [], { useShipped: true, log: () => {} }).runs().find((x) => x.row === pick.name);
-  return r && r.source === 'run' ? { run: r.runDir, row: `${rowName('vae-partial')} + perceptual term, ${pick.name}`, log: path.join(logs, `${r.name}.log`) } : null;
+  const [ref, got] = [rows[0], rows.find((x) => x.name === pick.name)!];
+  const vs = (m: (x: RowMetrics) => { mean: number } | undefined, digits: number) => `${m(got)?.mean.toFixed(digits)} (the perceptual model ${m(ref)?.mean.toFixed(digits)})`;
+  const why = `hole sharpness ${vs((x) => x.sharpness, 3)}, checkerboard ${vs((x) => x.checkerboard, 2)}, masked L1 ${vs((x) => x.maskedL1, 4)}`;
+  return r && r.source === 'run' ? { run: r.runDir, row: `${rowName('vae-partial')} + perceptual term, ${pick.name}`, log: path.join(logs, `${r.name}.log`), why } : null;
 }
-// Opening sharp64 resolves its fine-tunes' parents (reads their checkpoints): only when that model is asked for, or every model is.
-const sharp = process.argv.length <= 2 || process.argv.includes('cropped-no-attr-sharp') ? sharpPick() : null;
+/** sharp64's resize-conv decoder trained from scratch (the sharp model's parent), as its run folder. */
+function resizeRun(): string | null {
+  const r = Experiment.open('configs/sharp64.json', [], { useShipped: false, log: () => {} }).runs().find((x) => x.row === 'resize-convolution decoder (from scratch)');
+  return r && fs.existsSync(path.join(r.runDir, 'latest.json')) ? r.runDir : null;
+}
+// Opening sharp64 resolves its fine-tunes' parents (reads their checkpoints): only when those models are asked for, or every model is.
+const asked = (name: string) => process.argv.length <= 2 || process.argv.includes(name);
+const sharp = asked('cropped-no-attr-sharp') ? sharpPick() : null;
+const resize = asked('cropped-no-attr-resize') ? resizeRun() : null;
 
 const MODELS: { name: string; run: string; row: string; description: string; log: string }[] = [
   { name: 'cropped-no-attr', run: 'results/runs/paper64/vae-partial', row: rowName('vae-partial'), description: 'q(z | x\', m) trained on centre-masked faces with one training-time Gibbs step; completes by the Gibbs chain. λ_l = 0.', log: 'results/logs/paper64/vae-partial.log' },
   { name: 'cropped-no-attr-perceptual', run: 'results/runs/perceptual64/vae-partial-perc', row: `${rowName('vae-partial')} + perceptual term`, description: `The same model trained with the perceptual term (MobileNetV2 of nsfwjs, --lambda ${chosen}): sharper fills.`, log: 'results/logs/perceptual64/vae-partial-perc.log' },
   { name: 'complete-no-attr-perceptual', run: 'results/runs/perceptual64/vae-complete-perc', row: `${rowName('vae-complete')} + perceptual term`, description: `q(z | x) trained on complete faces with the perceptual term (--lambda ${chosen}); completes by the Gibbs chain.`, log: 'results/logs/perceptual64/vae-complete-perc.log' },
   { name: 'cropped-attr1-both-guided', run: 'results/runs/guided64/attr1-both-g40', row: rowName('attr1-both-g40'), description: 'Smiling in the encoder and the decoder (FiLM), attribute guidance λ_a = 40: `vii complete --set Smiling=1|-1`, `vii sweep --attributes Smiling`.', log: 'results/logs/models64/attr1-both-g40.log' },
-  ...(sharp ? [{ name: 'cropped-no-attr-sharp', run: sharp.run, row: sharp.row, description: `sharp64's pick (results/logs/sharp64/summary.md; on its 900 test faces, fills without a checkerboard first, then the sharpest within 5 % of cropped-no-attr-perceptual's masked L1), among λ_adv fine-tunes, their twin and a resize-conv decoder. Its hole |Laplacian| is lower than the perceptual model's, whose count includes that model's stride-2 checkerboard (1.8× a photograph's energy there; this one 0.9×), and its completions' Fréchet distance is lower.`, log: sharp.log }] : []),
+  ...(sharp ? [{ name: 'cropped-no-attr-sharp', run: sharp.run, row: sharp.row, description: `sharp64's pick (results/logs/sharp64/summary.md; on its 900 test faces, fills without a checkerboard first, then the sharpest within 5 % of cropped-no-attr-perceptual's masked L1), among λ_adv fine-tunes of either decoder, their twin and a resize-conv decoder from scratch: ${sharp.why}. The perceptual model's |Laplacian| counts its stride-2 checkerboard as detail.`, log: sharp.log }] : []),
+  ...(resize ? [{ name: 'cropped-no-attr-resize', run: resize, row: `${rowName('vae-partial')} + perceptual term, resize-convolution decoder`, description: 'The perceptual model with a resize-convolution decoder (nearest ×2, then 3×3; no stride-2 transposed convolution, so no checkerboard), trained from scratch with the same λ_l (configs/sharp64.json); the parent of cropped-no-attr-sharp.', log: `results/logs/sharp64/${path.basename(resize)}.log` }] : []),
   { name: 'complete-attr40', run: 'results/runs/paper64/complete-attr40', row: rowName('complete-attr40'), description: 'All 40 CelebA attributes in the encoder and the decoder, trained on complete faces: attribute sweeps (`vii sweep`), completion by the Gibbs chain (give --attrs or --set).', log: 'results/logs/models64/complete-attr40.log' },
 ];
 

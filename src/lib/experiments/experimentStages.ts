@@ -150,7 +150,7 @@ const NO_CHECKERBOARD = 1.1;
  * within 5 %: the lowest masked L1. (For sweeps of transposed-conv decoders alone, all of which
  * carry one, this is the λ_l sweep's rule.)
  */
-function pickOf(rows: RowMetrics[]): { rule: string; name: string } {
+export function pickOf(rows: RowMetrics[]): { rule: string; name: string } {
   const within = rows.slice(1).filter((r) => r.maskedL1.mean <= 1.05 * rows[0].maskedL1.mean);
   const clean = within.filter((r) => r.checkerboard !== undefined && r.checkerboard.mean <= NO_CHECKERBOARD);
   const pool = clean.length ? clean : within;
