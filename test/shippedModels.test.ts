@@ -89,3 +89,17 @@ test('the README example: vii complete --model NAME completes a folder of photos
   assert.equal(r.completed.length, 3);
   assert.equal(fs.readdirSync(path.join(out, 'completed')).length, 3);
 });
+
+test('a shipped fine-tune names its parent by a path inside the project whose weights ship too (an absolute training-time path would name another model on every other clone)', { skip: !shipped.length ? 'models/ holds no shipped model yet' : false }, () => {
+  const root = path.resolve(MODELS_DIR, '..');
+  let fineTunes = 0;
+  for (const name of shipped) {
+    const parent = (JSON.parse(fs.readFileSync(path.join(MODELS_DIR, name, 'config.json'), 'utf8')) as { train: { initFrom?: { checkpoint: string } } }).train.initFrom;
+    if (!parent) continue;
+    fineTunes++;
+    assert.ok(!path.isAbsolute(parent.checkpoint), `${name}: parent ${parent.checkpoint} is absolute`);
+    assert.ok(fs.existsSync(path.join(root, parent.checkpoint, 'weights.json')), `${name}: parent ${parent.checkpoint} is not shipped`);
+    assert.notEqual(path.resolve(root, parent.checkpoint), path.join(MODELS_DIR, name), `${name} is its own parent`);
+  }
+  assert.ok(fineTunes >= 1, 'cropped-no-attr-sharp is a fine-tune');
+});

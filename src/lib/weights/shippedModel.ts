@@ -74,7 +74,11 @@ export async function exportShippedModel(checkpointDir: string, outDir: string, 
       ...model.decoder.getWeights().map((tensor, i) => ({ name: `decoder/${i}`, tensor })),
     ];
     await writeTensors(path.join(outDir, 'weights'), weights, { float16: true });
-    writeJsonAtomic(path.join(outDir, 'config.json'), ckpt.meta);
+    // A fine-tune's parent as a path relative to the project (the training-time path is absolute): its
+    // weights' digest, which names the model's settings, is then read from the same files on every clone.
+    const parent = ckpt.meta.train.initFrom;
+    const meta = parent && path.isAbsolute(parent.checkpoint) ? { ...ckpt.meta, train: { ...ckpt.meta.train, initFrom: { ...parent, checkpoint: path.relative(process.cwd(), parent.checkpoint) } } } : ckpt.meta;
+    writeJsonAtomic(path.join(outDir, 'config.json'), meta);
     const reference = referenceCompletion(model, card.reference);
     writeFileAtomic(path.join(outDir, 'reference.bin'), new Uint8Array(((await reference.data()) as Float32Array).buffer));
     reference.dispose();
