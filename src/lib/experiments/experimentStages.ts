@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { tensorFileSha256 } from '../io/tensorFiles';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
@@ -73,7 +74,7 @@ export function fileLogger(file: string) {
 export function checkpointStamp(runDir: string): string {
   const latest = path.join(runDir, 'latest.json');
   if (fs.existsSync(latest)) return fs.readFileSync(latest, 'utf8');
-  return `shipped ${(JSON.parse(fs.readFileSync(path.join(runDir, 'weights.json'), 'utf8')) as { sha256: string }).sha256}`;
+  return `shipped ${tensorFileSha256(path.join(runDir, 'weights'))}`;
 }
 
 /**
@@ -133,13 +134,6 @@ export async function chainFigure(spec: ExperimentSpec, runs: Run[], chains: Exp
   return { figure, files: [path.join(p.figures, 'chain.json')] };
 }
 
-/**
- * Models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
- * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z. With three or
- * more (a sweep), also the trade-off figure (masked L1 against sharpness) and the pick by the λ_l
- * sweep's rule (pickOf): the sharpest fill within 5 % of the first model's masked L1, fills without a
- * checkerboard first.
- */
 /** A checkerboard up to this many times a photograph's (the checkerboard measure) counts as none. */
 const NO_CHECKERBOARD = 1.1;
 
@@ -159,6 +153,13 @@ export function pickOf(rows: RowMetrics[]): { rule: string; name: string } {
   return { rule: `highest hole sharpness with masked L1 ≤ 1.05 × ${rows[0].name}'s${why}`, name: chosen.name };
 }
 
+/**
+ * Models side by side: the blur-sensitive metrics on the same held-out faces (masked L1, hole
+ * sharpness, the Fréchet substitute, PD) and figures of the same faces, holes and z. With three or
+ * more (a sweep), also the trade-off figure (masked L1 against sharpness) and the pick by the λ_l
+ * sweep's rule (pickOf): the sharpest fill within 5 % of the first model's masked L1, fills without a
+ * checkerboard first.
+ */
 export async function compareStage(spec: ExperimentSpec, data: FaceDataset, group: Run[], p: Paths, log: (m: string) => void): Promise<ExperimentOutputs['compared'][number]> {
   const names = group.map((r) => r.row);
   // Two runs keep their readable file name; a sweep's would pass a file name's length.

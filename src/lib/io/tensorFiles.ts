@@ -37,6 +37,15 @@ export async function writeTensors(file: string, tensors: NamedTensor[], options
   writeFileAtomic(`${file}.json`, JSON.stringify(index));
 }
 
+/**
+ * The SHA-256 of `<file>.bin` as its index records it (format 2), without reading the tensors: what
+ * names a tensor file's content (a shipped model, a parent checkpoint, a judge head); null for a
+ * format-1 index, which carries none.
+ */
+export function tensorFileSha256(file: string): string | null {
+  return (JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { sha256?: string }).sha256 ?? null;
+}
+
 /** The tensors written by writeTensors, in their saved order; the caller disposes them. Truncated or altered files are errors. */
 export function readTensors(file: string): NamedTensor[] {
   for (const f of [`${file}.json`, `${file}.bin`]) if (!fs.existsSync(f)) throw new TensorFileError(f, 'missing');

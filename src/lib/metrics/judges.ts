@@ -1,7 +1,7 @@
 import type { FaceDataset } from '../data/faceDataset';
 import { attributeClassifierFor, type AttributeClassifier } from './attributeClassifier';
 import { pretrainedJudgeFor } from './pretrainedJudge';
-import * as fs from 'fs';
+import { tensorFileSha256 } from '../io/tensorFiles';
 import * as path from 'path';
 import { loadShippedJudge, shippedJudgeDir } from './shippedJudge';
 
@@ -33,6 +33,5 @@ export async function judgeFor(ds: FaceDataset, judge: JudgeName, onLine?: (l: s
 export function judgeIdentity(judge: JudgeName): string {
   const dir = judge === 'pretrained' ? shippedJudgeDir('pretrained') : null;
   if (!dir) return judge;
-  const index = JSON.parse(fs.readFileSync(path.join(dir, 'weights.json'), 'utf8')) as { sha256: string };
-  return `${judge}:${index.sha256}`;
+  return `${judge}:${tensorFileSha256(path.join(dir, 'weights'))}`;
 }

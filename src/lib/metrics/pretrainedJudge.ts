@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { cacheKey } from '../data/imageCache';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
-import { readTensors, writeTensors } from '../io/tensorFiles';
+import { readTensors, tensorFileSha256, writeTensors } from '../io/tensorFiles';
 import { ProgressBar } from '../progress';
 import { readAndDispose } from '../tensorReads';
 import { loadNsfwjsInceptionV3Layers } from '../weights/featureNet';
@@ -410,9 +410,9 @@ export async function readJudgeHead(dir: string, attributeNames: string[], o: { 
 
 /** A judge head's identity (its weights file's SHA-256, from the tensor index) and where its verdicts are cached. */
 function verdictCacheOf(headDir: string, dir: string): { identity: string; dir: string } | undefined {
-  const index = JSON.parse(fs.readFileSync(path.join(headDir, 'weights.json'), 'utf8')) as { sha256?: string };
+  const identity = tensorFileSha256(path.join(headDir, 'weights'));
   // A head written before tensor files carried checksums: its verdicts are not cached.
-  return index.sha256 ? { identity: index.sha256, dir } : undefined;
+  return identity ? { identity, dir } : undefined;
 }
 
 /** Train (or load from the cache) the pretrained judge for this data set. */

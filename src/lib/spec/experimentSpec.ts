@@ -1,4 +1,5 @@
 import * as fs from 'fs';
+import { tensorFileSha256 } from '../io/tensorFiles';
 import * as path from 'path';
 import { createHash } from 'crypto';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, type ModelConfig, type TrainConfig } from '../models/config';
@@ -300,7 +301,7 @@ export function trainIdentity(train: TrainConfig): unknown {
 
 function parentDigest(checkpoint: string): string {
   try {
-    return (JSON.parse(fs.readFileSync(path.join(checkpoint, 'weights.json'), 'utf8')) as { sha256?: string }).sha256 ?? checkpoint;
+    return tensorFileSha256(path.join(checkpoint, 'weights')) ?? checkpoint;
   } catch {
     return checkpoint;
   }
