@@ -229,3 +229,22 @@ test('a failed checkpoint write (disk full) leaves the previous checkpoint intac
   tf.dispose([...Object.values(c.weights), ...c.optimizer!.map((o) => o.tensor)]);
   disposeRun(run);
 });
+
+test('a signal during training is seen after the step it lands in, not at the next checkpoint or epoch end (Ctrl-C at 64×64 took up to 50 steps)', async () => {
+  await setup;
+  const data = await loadCelebA({ dir: facesDir, preprocess: { size: 32, cropFraction: 0.9 }, cacheDir: null, kind: 'synthetic' });
+  // No run folder and no checkpoints: nothing in the loop touches the file system, so only the
+  // loop's own yield to the event loop lets the signal handler run before training ends.
+  const run = await createTrainingRun({ model: tinyModel('vae-complete'), train: { ...CHILD_TRAIN, checkpointEvery: 1000 }, data, runDir: null });
+  let signalled = false;
+  const onSignal = () => (signalled = true);
+  process.on('SIGUSR2', onSignal);
+  try {
+    await trainEpochs(run, { onStep: () => run.step === 2 && process.kill(process.pid, 'SIGUSR2'), shouldStop: () => signalled });
+  } finally {
+    process.off('SIGUSR2', onSignal);
+  }
+  const total = CHILD_TRAIN.epochs * Math.ceil(data.splits.train.length / CHILD_TRAIN.batchSize);
+  assert.ok(run.step <= 4 && run.step < total, `signal sent after step 2 of ${total}; training stopped after step ${run.step}`);
+  disposeRun(run);
+});

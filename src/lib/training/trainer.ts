@@ -293,6 +293,9 @@ export async function trainEpochs(run: TrainingRun, hooks: { onStep?: (p: TrainP
       }
       run.batchInEpoch++;
       hooks.onStep?.({ row, stepInEpoch: run.batchInEpoch, stepsInEpoch: perEpoch });
+      // A step's reads resolve as microtasks on cpu/wasm, so without this a Ctrl-C or SIGTERM (an
+      // event-loop task) waited for the next checkpoint's file write: up to 50 steps at 64×64.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (run.batchInEpoch < perEpoch && run.step % run.train.checkpointEvery === 0) await checkpoint(run);
       if (hooks.shouldStop?.()) {
         await checkpoint(run);
