@@ -70,3 +70,23 @@ test('the summary\'s chain cell shows the best step when the chain is best in be
   assert.equal(chainCell([0.3, 0.2, 0.1]), '0.3000 → 0.1000');
   assert.equal(chainCell([0.088, 0.1, 0.199]), '0.0880 → 0.1990');
 });
+
+test('a figure exported again unchanged is left as it is (a re-rendered PDF differs only in its timestamp); a changed one is rendered again', async () => {
+  const { exportFigure, findBrowser } = await import('../src/lib/plots/exportFigure');
+  const { tradeOff } = await import('../src/lib/plots/plotly');
+  if (!(await findBrowser())) return void console.log('# skip: no browser to render with');
+  const dir = tempDir();
+  const fig = (y: number) => tradeOff([{ name: 'a', x: 1, y }], { x: 'x', y: 'y' }, 't');
+  const files = await exportFigure(fig(2), 'fig', { k: 1 }, dir);
+  const stamp = () => files.map((f) => fs.statSync(f).mtimeMs);
+  const first = stamp();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(await exportFigure(fig(2), 'fig', { k: 1 }, dir), files);
+  assert.deepEqual(stamp(), first, 'nothing rewritten');
+  await exportFigure(fig(3), 'fig', { k: 1 }, dir);
+  assert.ok(stamp().every((t, i) => t > first[i]), 'a changed plot rewrites PNG, PDF and JSON');
+  const again = stamp();
+  await new Promise((r) => setTimeout(r, 20));
+  await exportFigure(fig(3), 'fig', { k: 2 }, dir);
+  assert.ok(stamp().every((t, i) => t > again[i]), 'a changed config too');
+});

@@ -120,6 +120,10 @@ test('forced attributes: --set parsing, and y with a column forced on or off', a
   assert.throws(() => parseAttributeSettings('Smiles=1'), /--set Smiles: not a CelebA attribute/);
   const y = tf.tensor2d([[1, 0, 1], [0, 0, 1]]);
   assert.deepEqual(forceAttributes(y, ['A', 'B', 'C'], { B: 1, C: 0 }).arraySync(), [[1, 1, 0], [0, 1, 0]]);
+  // Strength s: forced values at 0.5 ± s/2 (a strength applied to the kept columns, or to 1 − v, fails here).
+  assert.deepEqual(forceAttributes(y, ['A', 'B', 'C'], { B: 1, C: 0 }, 2).arraySync(), [[1, 1.5, -0.5], [0, 1.5, -0.5]]);
+  assert.deepEqual(forceAttributes(y, ['A', 'B', 'C'], { A: 1 }, 1.5).arraySync(), [[1.25, 0, 1], [1.25, 0, 1]]);
+  for (const bad of [0, -1, NaN, Infinity]) assert.throws(() => forceAttributes(y, ['A', 'B', 'C'], { A: 1 }, bad), new RegExp(`attribute strength ${bad}: expected a number > 0`));
   y.dispose();
 });
 
@@ -195,8 +199,16 @@ test('vii sweep layout: ATTR/off|on/NNN.png from the same z, completions forced 
   assert.equal(saved.samples, 3);
   assert.equal(saved.results[0].decoder.pairs, 3);
   for (const r of results) for (const c of [r.decoder!, r.completion]) assert.ok(c.rate >= 0 && c.rate <= Math.min(c.offRate, c.onRate));
+  for (const r of results) assert.ok(r.completionCheckerboard!.off > 0 && r.completionCheckerboard!.on > 0, 'the forced completions\' checkerboard against the photographs, off and on');
   assert.ok(fs.existsSync(path.join(out, 'sweep-grid.png')) && fs.existsSync(path.join(out, 'completion-grid.png')));
   await assert.rejects(attributeControl({ model: run.model, data: faces, classifier: judge, attributes: ['Smiles'], samples: 2, seed: 1, out: null }), /--attributes Smiles: model "attr40-both" is conditioned on 40 attributes/);
+  // A strength reaches the forced completions (same faces, z and seeds) and is recorded; 0 is refused.
+  const strong = tempDir();
+  await attributeControl({ model: run.model, data: faces, classifier: judge, attributes: ['Smiling'], samples: 3, seed: 1, out: strong, gibbsSteps: 2, strength: 3 });
+  assert.equal(JSON.parse(fs.readFileSync(path.join(strong, 'control.json'), 'utf8')).strength, 3);
+  assert.equal(saved.strength, 1);
+  for (const side of ['completion-on', 'on']) assert.notDeepEqual(fs.readFileSync(path.join(strong, 'Smiling', side, '000.png')), fs.readFileSync(path.join(out, 'Smiling', side, '000.png')), side);
+  await assert.rejects(attributeControl({ model: run.model, data: faces, classifier: judge, attributes: ['Smiling'], samples: 2, seed: 1, out: null, strength: 0 }), /sweep strength 0: expected a number > 0/);
   judge.model.dispose();
   disposeRun(run);
 });

@@ -176,3 +176,10 @@ test('Ctrl-C during vii train: the step finishes, a checkpoint is written, the l
   assert.equal(await exited2, 143, out);
   assert.ok(!fs.existsSync(path.join(run, 'train.lock')));
 });
+
+test('completion.attributeStrength: 1 unless given; 0, negative or text is refused naming the key', () => {
+  assert.equal(specFrom(minimal, 'spec.json').completion.attributeStrength, 1);
+  assert.equal(specFrom({ ...minimal, completion: { attributeStrength: 1.5 } }, 'spec.json').completion.attributeStrength, 1.5);
+  for (const bad of [0, -2]) assert.throws(() => specFrom({ ...minimal, completion: { attributeStrength: bad } }, 'spec.json'), new RegExp(`^SpecError: spec\\.json: completion\\.attributeStrength ${bad}; expected a number > 0`, 'm'));
+  assert.throws(() => specFrom({ ...minimal, completion: { attributeStrength: '2' } }, 'spec.json'), /spec\.json: completion\.attributeStrength is "2"; expected number/);
+});

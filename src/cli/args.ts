@@ -61,6 +61,15 @@ export function stringFlag(args: ParsedArgs, name: string): string | undefined {
   return raw === true ? undefined : raw;
 }
 
+/** A decimal flag's value, or `fallback` when it is not given; a clear error when it is not a number. */
+export function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
+  const raw = stringFlag(args, name);
+  if (raw === undefined) return fallback;
+  const n = parseDecimal(raw);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} ${raw} is not a number`);
+  return n;
+}
+
 /** A decimal number (as `--lr 3e-4` or `--beta 0.5`); hexadecimal, empty or partly numeric text is refused. */
 export function parseDecimal(raw: string): number {
   return /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(raw.trim()) ? Number(raw) : NaN;

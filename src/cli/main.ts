@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Headless entry: `vii <command> [options]`. Every command calls the same src/lib code as the notebooks.
-import { parseArgs, intFlag, stringFlag, asUsage, UsageError } from './args';
+import { parseArgs, intFlag, numberFlag, stringFlag, asUsage, UsageError } from './args';
 import { writeSyntheticFaces } from '../lib/data/syntheticFaces';
 import * as fs from 'fs';
 import sharp from 'sharp';
@@ -11,7 +11,7 @@ import { buildTable1 } from '../lib/experiments/table1';
 import { tableMarkdown } from '../lib/export/table';
 import { TABLE1_PRESETS, MOBILENET_LAYERS, PAPER_ROWS, rowName, rowPreset } from '../lib/models/config';
 import { completeFolder } from '../lib/experiments/completeFolder';
-import { parseAttributeSettings, DEFAULT_COMPLETION } from '../lib/completion';
+import { parseAttributeSettings, checkAttributeStrength, DEFAULT_ATTRIBUTE_STRENGTH, DEFAULT_COMPLETION } from '../lib/completion';
 import { DEFAULT_SPEC, loadSpec, runFolderName } from '../lib/spec/experimentSpec';
 import { interruptible } from './interrupt';
 import { judgeCommand, JUDGE_USAGE } from './judge';
@@ -60,13 +60,14 @@ commands:
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
-        [--samples K] [--uncertainty K] [--error-model FILE|none] [--attrs FILE] [--set ATTR=1|-1,...] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
+        [--samples K] [--uncertainty K] [--error-model FILE|none] [--attrs FILE] [--set ATTR=1|-1,...] [--strength S] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
-        masked L1 after each Gibbs step; --set forces attributes of an attribute model; a rerun
+        masked L1 after each Gibbs step; --set forces attributes of an attribute model (--strength S: at 0.5 ± S/2, default 1,
+        the training labels; above 1 pushes them further, like a guidance scale); a rerun
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD, checkerboard,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
-        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--judge pretrained|pretrained-faces|pretrained-means|plain|balanced]
+        [--out DIR] [--data DIR] [--mask SPEC] [--steps N] [--z prior|posterior] [--strength S] [--judge pretrained|pretrained-faces|pretrained-means|plain|balanced]
         the same z (z ~ N(0, I), or z = μ of a held-out face) decoded with each attribute off and on (DIR/ATTR/off|on/NNN.png), held-out faces
         completed with it forced off and on, and the judge's control rate per attribute beside its real-pair
         figure (recall × specificity on the real test faces). --judge pretrained (default): linear probes on a
@@ -161,7 +162,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', samples: 'value', uncertainty: 'value', 'error-model': 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', strength: 'value', samples: 'value', uncertainty: 'value', 'error-model': 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new UsageError(`--${name} is required; see vii --help`);
@@ -174,6 +175,8 @@ const commands: Record<string, Command> = {
     const encoderInput = stringFlag(args, 'encoder-input') ?? 'estimate';
     if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new UsageError(`--encoder-input ${encoderInput}: expected estimate or observed`);
     const set = asUsage(() => parseAttributeSettings(stringFlag(args, 'set') ?? ''));
+    const strength = asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength'));
+    if (strength !== DEFAULT_ATTRIBUTE_STRENGTH && !Object.keys(set).length) throw new UsageError(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
     const maskText = stringFlag(args, 'mask');
     if (maskText) asUsage(() => parseMaskSpec(maskText));
     const checkpointDir = modelOrCheckpoint(args);
@@ -198,6 +201,7 @@ const commands: Record<string, Command> = {
       uncertainty: args.flags.has('uncertainty') ? intFlag(args, 'uncertainty', 16, 2) : undefined,
       errorModel: stringFlag(args, 'error-model') === 'none' ? null : stringFlag(args, 'error-model'),
       attrs: stringFlag(args, 'attrs'),
+      strength,
       seed: intFlag(args, 'seed', 0),
       limit: args.flags.has('limit') ? intFlag(args, 'limit', 0, 1) : undefined,
       skipBad: args.flags.has('skip-bad'),
@@ -217,7 +221,7 @@ const commands: Record<string, Command> = {
     }
   },
   async sweep(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', attributes: 'value', samples: 'value', seed: 'value', out: 'value', data: 'value', mask: 'value', steps: 'value', z: 'value', judge: 'value', strength: 'value' });
     const zMode = stringFlag(args, 'z') ?? 'prior';
     if (zMode !== 'prior' && zMode !== 'posterior') throw new UsageError(`--z ${zMode}: expected prior or posterior`);
     const judge = stringFlag(args, 'judge') ?? DEFAULT_SPEC.evaluation.judge;
@@ -228,6 +232,7 @@ const commands: Record<string, Command> = {
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
     const steps = intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1);
+    const strength = asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength'));
     await selectBackend();
     const { model, meta, checkpoint } = loadTrainedModel(checkpointDir);
     try {
@@ -236,14 +241,15 @@ const commands: Record<string, Command> = {
       const data = await runData(meta, stringFlag(args, 'data'));
       const classifier = await judgeFor(data, judge as JudgeName, (l) => process.stderr.write(`\r${l}`));
       process.stderr.write('\n');
-      console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}`);
-      const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode });
+      console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}${strength !== DEFAULT_ATTRIBUTE_STRENGTH ? `; forced attributes at strength ${strength}` : ''}`);
+      const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode, strength });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
       const rel = (r: { rate: number } | null, real: number | null | undefined) => (r && real ? `, ${(r.rate / real).toFixed(2)}× real` : '');
       // The ceilings first: what real pairs, and real faces' fill of this hole, get from this judge.
       const hole = stringFlag(args, 'mask') ?? meta.model.mask;
       for (const r of results) console.log(`ceilings ${r.attribute}: real test faces (recall × specificity) ${r.realPair?.toFixed(3) ?? 'n/a'}; real fill of the ${hole} hole (held-out faces, the hole from real faces without / with it) ${r.realFill?.rate.toFixed(3) ?? 'n/a'}`);
       for (const r of results) console.log(`control rate ${r.attribute}: decoder ${pct(r.decoder)}${rel(r.decoder, r.realPair)}; completion ${pct(r.completion)}${rel(r.completion, r.realPair)}${r.realFill ? `, ${(r.completion.rate / r.realFill.rate).toFixed(2)}× real fill` : ''}`);
+      for (const r of results) if (r.completionCheckerboard) console.log(`forced completions ${r.attribute}: checkerboard in the hole (1 = as the photographs) off ${r.completionCheckerboard.off.toFixed(2)}, on ${r.completionCheckerboard.on.toFixed(2)}`);
       const mean = meanControl(results);
       console.log(`mean control rate over ${attributes.length} attribute(s): decoder ${mean.decoder === null ? "n/a" : `${mean.decoder.toFixed(3)} (direction ${mean.decoderDirection!.toFixed(3)})`}, completion ${mean.completion.toFixed(3)} (direction ${mean.completionDirection.toFixed(3)}); random verdicts ≈ 0.25, no control 0`);
       console.log(`wrote ${out}`);

@@ -1,6 +1,6 @@
 import { DEFAULT_TRAIN, DEFAULT_PERCEPTUAL, modelConfig, type ModelConfig, type TrainConfig } from '../lib/models/config';
 import { resolveInitFrom } from '../lib/training/trainer';
-import { asUsage, intFlag, parseDecimal, stringFlag, UsageError, type ParsedArgs } from './args';
+import { asUsage, intFlag, numberFlag, parseDecimal, stringFlag, UsageError, type ParsedArgs } from './args';
 
 /** Flags shared by the commands that build a model config and a training config. */
 export const MODEL_FLAGS = {
@@ -26,14 +26,6 @@ export const MODEL_FLAGS = {
   adversarial: 'value',
   'init-from': 'value',
 } as const;
-
-function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
-  const raw = stringFlag(args, name);
-  if (raw === undefined) return fallback;
-  const n = parseDecimal(raw);
-  if (!Number.isFinite(n)) throw new UsageError(`--${name} ${raw} is not a number`);
-  return n;
-}
 
 /** `--lambda Conv1_relu=0.01,block_3_expand_relu=0` → λ per layer (unlisted layers keep defaults). */
 export function parseLambdas(text: string, base: Record<string, number>): Record<string, number> {

@@ -165,14 +165,27 @@ export function sampleCompletion(model: Vae, x: tf.Tensor4D, mask: tf.Tensor4D, 
   return complete(model, x, mask, y, { ...options, trajectory: false, onStep: k === 0 ? options.onStep : undefined, seed: subSeed(options.seed, `sample-${k}`) }).completed;
 }
 
+/** The strength of a forced attribute when none is given: 1, the labels the model was trained on. */
+export const DEFAULT_ATTRIBUTE_STRENGTH = 1;
+
+/** A strength must be a finite number > 0; a clear one-line error names the value otherwise. */
+export function checkAttributeStrength(strength: number, what = 'attribute strength'): number {
+  if (!(Number.isFinite(strength) && strength > 0)) throw new Error(`${what} ${strength}: expected a number > 0 (1: the training labels; above 1 pushes the forced attribute further)`);
+  return strength;
+}
+
 /**
  * y with some attributes forced (value 1 = on, 0 = off), the rest kept: e.g. Smiling=1 for every
- * face. `names` are the model's attribute columns, in y's order.
+ * face. `names` are the model's attribute columns, in y's order. `strength` s places a forced
+ * value at 0.5 + s·(v − 0.5): s = 1 gives the 0/1 labels of training (the paper); s > 1 goes past
+ * them, as a guidance scale does (more of the attribute where the observed pixels hold it back,
+ * at the cost of artefacts the decoder never learned: the sweeps' grids show them).
  */
-export function forceAttributes(y: tf.Tensor2D, names: readonly string[], forced: Record<string, number>): tf.Tensor2D {
+export function forceAttributes(y: tf.Tensor2D, names: readonly string[], forced: Record<string, number>, strength: number = DEFAULT_ATTRIBUTE_STRENGTH): tf.Tensor2D {
+  checkAttributeStrength(strength);
   return tf.tidy(() => {
     const keep = names.map((n) => (n in forced ? 0 : 1));
-    const value = names.map((n) => forced[n] ?? 0);
+    const value = names.map((n) => (n in forced ? 0.5 + strength * (forced[n] - 0.5) : 0));
     return tf.add(tf.mul(y, tf.tensor1d(keep)), tf.tensor1d(value)) as tf.Tensor2D;
   });
 }

@@ -6,12 +6,14 @@ import { attributeIndices } from '../data/attributes';
 import { decoderAttributes } from '../models/config';
 import type { Vae } from '../models/vae';
 import { samplePrior, generate } from '../generation';
-import { complete, forceAttributes, DEFAULT_COMPLETION } from '../completion';
+import { complete, forceAttributes, checkAttributeStrength, DEFAULT_ATTRIBUTE_STRENGTH, DEFAULT_COMPLETION } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { attributeTallies, predictAttributes, type AttributeClassifier } from '../metrics/attributeClassifier';
 import { gridPng, imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { subSeed } from '../rng';
+import { checkerboardRatio, nyquistFraction } from '../metrics/checkerboard';
+import { readAndDispose } from '../tensorReads';
 import type { ResultTable } from '../export/table';
 
 /** How often the attribute classifier agrees with a forced attribute. */
@@ -44,6 +46,12 @@ export interface AttributeControl {
    * the observed pixels, for this hole (null where the test split lacks one side; absent in older files).
    */
   realFill?: ControlRate | null;
+  /**
+   * The forced completions' checkerboard measure in the hole (metrics/checkerboard: 1 = as the same
+   * faces' photographs; above, stride-2 artefacts), off and on — what a strength above 1 costs
+   * (absent in older files).
+   */
+  completionCheckerboard?: { off: number; on: number };
 }
 
 export interface SweepOptions {
@@ -63,6 +71,8 @@ export interface SweepOptions {
    * z = μ of q(z | x', m[, y]) for the held-out face (editing that face's reconstruction).
    */
   z?: 'prior' | 'posterior';
+  /** How far a forced attribute is pushed (forceAttributes; default 1, the training labels). */
+  strength?: number;
 }
 
 /** Classifier probability of one attribute for each image. */
@@ -143,6 +153,7 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
   const test = o.data.splits.test;
   if (test.length === 0) throw new Error(`${o.data.root}: the test split is empty; the sweep needs held-out faces`);
   const n = Math.min(o.samples, test.length);
+  const strength = checkAttributeStrength(o.strength ?? DEFAULT_ATTRIBUTE_STRENGTH, 'sweep strength');
   const batch = gatherBatch(o.data, test.slice(0, n), attributeIndices(o.data.attributeNames, c.attributes));
   const mask = makeMaskBatch(parseMaskSpec(o.mask ?? 'centre:0.5'), n, c.imageSize, 0);
   const z = o.z === 'posterior' ? posteriorMean(o.model, batch.x, mask, batch.y) : samplePrior(n, c.latentDim, subSeed(o.seed, 'sweep-z'));
@@ -153,8 +164,8 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
   const completionPairs: [tf.Tensor4D, tf.Tensor4D][] = [];
   try {
     for (const attribute of o.attributes) {
-      const yOff = forceAttributes(batch.y, c.attributes, { [attribute]: 0 });
-      const yOn = forceAttributes(batch.y, c.attributes, { [attribute]: 1 });
+      const yOff = forceAttributes(batch.y, c.attributes, { [attribute]: 0 }, strength);
+      const yOn = forceAttributes(batch.y, c.attributes, { [attribute]: 1 }, strength);
       let decoder: ControlRate | null = null;
       if (decoderAttributes(c)) {
         const pair: [tf.Tensor4D, tf.Tensor4D] = [generate(o.model, z, yOff), generate(o.model, z, yOn)];
@@ -170,6 +181,10 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
       completionPairs.push(completed);
       const pCompleted = [await attributeProbability(o.classifier, completed[0], attribute), await attributeProbability(o.classifier, completed[1], attribute)];
       const completion = rateOf(pCompleted[0], pCompleted[1]);
+      const hole = tf.tidy(() => tf.sub(1, mask) as tf.Tensor4D);
+      const [fOff, fOn, fReal] = await readAndDispose([nyquistFraction(completed[0], hole), nyquistFraction(completed[1], hole), nyquistFraction(batch.x, hole)]);
+      hole.dispose();
+      const completionCheckerboard = { off: checkerboardRatio(fOff, fReal).mean, on: checkerboardRatio(fOn, fReal).mean };
       if (o.out) {
         await writeImages(path.join(o.out, attribute, 'completion-off'), completed[0]);
         await writeImages(path.join(o.out, attribute, 'completion-on'), completed[1]);
@@ -177,13 +192,13 @@ export async function attributeControl(o: SweepOptions): Promise<AttributeContro
       }
       tf.dispose([yOff, yOn]);
       const realFill = await realFillControl(o.classifier, o.data, test, batch.x, mask, attribute);
-      results.push({ attribute, decoder, completion, realPair: realPair(attribute), realFill });
+      results.push({ attribute, decoder, completion, realPair: realPair(attribute), realFill, completionCheckerboard });
     }
     if (o.out) {
       const rows = Math.min(8, n);
       if (decoderPairs.length) writeFileAtomic(path.join(o.out, 'sweep-grid.png'), await sweepGrid(decoderPairs, rows, c.imageSize));
       writeFileAtomic(path.join(o.out, 'completion-grid.png'), await sweepGrid(completionPairs, rows, c.imageSize));
-      writeJsonAtomic(path.join(o.out, 'control.json'), { model: c.name, samples: n, seed: o.seed, z: o.z ?? 'prior', mask: o.mask ?? 'centre:0.5', classifier: o.classifier.description, results, mean: meanControl(results) });
+      writeJsonAtomic(path.join(o.out, 'control.json'), { model: c.name, samples: n, seed: o.seed, z: o.z ?? 'prior', mask: o.mask ?? 'centre:0.5', strength, classifier: o.classifier.description, results, mean: meanControl(results) });
     }
     return results;
   } finally {

@@ -6,7 +6,7 @@ import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
 import { formatMaskSpec, makeMaskBatch, parseMaskSpec, validateMaskForSize } from '../masks';
-import { complete, completionSpread, sampleCompletion, forceAttributes, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
+import { complete, completionSpread, sampleCompletion, forceAttributes, checkAttributeStrength, DEFAULT_ATTRIBUTE_STRENGTH, type CompletionOptions, type EncoderInput, type LatentMode, DEFAULT_COMPLETION } from '../completion';
 import { imagePngs } from '../plots/imageGrid';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { ssim, psnr, maskedL1 } from '../metrics/ssim';
@@ -37,6 +37,8 @@ export interface CompleteFolderOptions {
   encoderInput?: EncoderInput;
   /** Force attributes of an attribute model, e.g. { Smiling: 1 } (1 = on, 0 = off). */
   set?: Record<string, number>;
+  /** How far the attributes of `set` are pushed (forceAttributes; default 1, the training labels). */
+  strength?: number;
   samples?: number;
   /**
    * K ≥ 2: also the per-pixel std over K completions (z ~ q along the chain): uncertainty/NAME.png
@@ -132,6 +134,8 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const cols = meta.model.attributes.length ? meta.model.attributes : [];
     const forced = o.set ?? {};
     for (const a of Object.keys(forced)) if (!cols.includes(a)) throw new Error(`--set ${a}: model "${meta.model.name}" is not conditioned on ${a}`);
+    const strength = checkAttributeStrength(o.strength ?? DEFAULT_ATTRIBUTE_STRENGTH, '--strength');
+    if (strength !== DEFAULT_ATTRIBUTE_STRENGTH && !Object.keys(forced).length) throw new Error(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
     const allForced = cols.length > 0 && cols.every((a) => a in forced);
     if (cols.length && !allForced) {
       if (!o.attrs) throw new Error(`${checkpoint}: model "${meta.model.name}" is conditioned on ${cols.length} attribute(s); give --attrs FILE (list_attr_celeba.txt format)`);
@@ -144,7 +148,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const chain = chainRecorder();
     const options: CompletionOptions = { method, steps, latent: o.latent ?? 'sample', encoderInput: o.encoderInput ?? 'estimate', seed: o.seed ?? 0 };
     // A rerun into the same folder with other settings would label old images with the new ones.
-    const settings = { checkpoint: path.resolve(checkpoint), mask: formatMaskSpec(maskSpec), method, steps: method === 'oneshot' ? 1 : steps, latent: options.latent, encoderInput: options.encoderInput, set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])), samples, uncertainty: spreadK || null, seed: options.seed, images: path.resolve(o.images) };
+    const settings = { checkpoint: path.resolve(checkpoint), mask: formatMaskSpec(maskSpec), method, steps: method === 'oneshot' ? 1 : steps, latent: options.latent, encoderInput: options.encoderInput, set: Object.fromEntries(Object.entries(forced).map(([k, v]) => [k, v ? 1 : -1])), samples, uncertainty: spreadK || null, seed: options.seed, images: path.resolve(o.images), ...(strength !== DEFAULT_ATTRIBUTE_STRENGTH ? { strength } : {}) };
     const runFile = path.join(o.out, 'run.json');
     if (!o.force && fs.existsSync(runFile)) {
       let before: Record<string, unknown> = {};
@@ -203,7 +207,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
         // Mask i belongs to file i of the folder, whatever the batching.
         const mask = tf.tidy(() => tf.concat(fileIndex.map((fi) => makeMaskBatch(maskSpec, 1, size, fi))) as tf.Tensor4D);
         const rows = attrRows ? tf.tensor2d(names.flatMap((f) => Array.from(attrRows!.get(f)!)), [n, cols.length]) : cols.length ? (tf.zeros([n, cols.length]) as tf.Tensor2D) : null;
-        const y = rows && Object.keys(forced).length ? forceAttributes(rows, cols, forced) : rows;
+        const y = rows && Object.keys(forced).length ? forceAttributes(rows, cols, forced, strength) : rows;
         if (rows && y !== rows) rows.dispose();
         chain.batch(x, mask);
         const batchOptions = { ...options, onStep: chain.onStep, seed: subSeed(options.seed, `batch-${start}`) };

@@ -10,14 +10,13 @@ import { judgeFor, judgeIdentity } from '../metrics/judges';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { tableMarkdown, type Cell, type ResultTable } from '../export/table';
-import { completionSpread } from '../completion';
+import { completionSpread, complete, DEFAULT_ATTRIBUTE_STRENGTH } from '../completion';
 import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import type { Vae } from '../models/vae';
 import { calibrationSummary, expectedCalibrationError, fitScale, holeValues, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, sparsification, type HoleValues } from '../metrics/calibration';
 import { fitErrorModel, idealTruths, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { disposeRealMetrics, loadRealMetrics } from '../metrics/realMetrics';
-import { complete } from '../completion';
 import { chainRecorder } from './gibbsChain';
 import { buildTable1 } from './table1';
 import { attributeControl, controlTable, meanControl, type AttributeControl } from './attributeControl';
@@ -205,9 +204,9 @@ export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { or
   const stamp = {
     data: dataIdentity(data),
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
-    // Only what Table 1 depends on (the uncertainty stage's settings are not: a stamp stays valid when they are added).
+    // Only what Table 1 depends on (the uncertainty stage's and the sweeps' strength are not: a stamp stays valid when they are added).
     evaluation: { ...spec.evaluation, uncertaintySamples: undefined, uncertaintyModels: undefined },
-    completion: spec.completion,
+    completion: { ...spec.completion, attributeStrength: undefined },
     seed: spec.train.seed,
   };
   if (upToDate(stampFile, stamp) && fs.existsSync(`${p.table}.md`)) return `${p.table}.md`;
@@ -241,13 +240,15 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
   const file = path.join(p.logs, `sweep-${r.name}.control.json`);
-  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: judgeIdentity(spec.evaluation.judge), steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed };
+  // Stamped only when not 1, so sweeps made before the setting existed stay current.
+  const strength = spec.completion.attributeStrength;
+  const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: judgeIdentity(spec.evaluation.judge), steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed, ...(strength !== DEFAULT_ATTRIBUTE_STRENGTH ? { strength } : {}) };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
   const { model } = loadTrainedModel(r.runDir);
   const classifier = await judgeFor(data, spec.evaluation.judge);
   const out = path.join(spec.out.runs, `${r.name}-sweep`);
   try {
-    const control = await attributeControl({ model, data, classifier, attributes, samples: Math.min(spec.evaluation.sweepSamples, data.splits.test.length), seed: spec.train.seed, out, mask: spec.evaluation.mask, gibbsSteps: spec.completion.steps });
+    const control = await attributeControl({ model, data, classifier, attributes, samples: Math.min(spec.evaluation.sweepSamples, data.splits.test.length), seed: spec.train.seed, out, mask: spec.evaluation.mask, gibbsSteps: spec.completion.steps, strength });
     fs.mkdirSync(p.figures, { recursive: true });
     for (const g of ['sweep-grid', 'completion-grid']) if (fs.existsSync(path.join(out, `${g}.png`))) fs.copyFileSync(path.join(out, `${g}.png`), path.join(p.figures, `${g}-${r.name}.png`));
     writeJsonAtomic(file, { stamp, judge: classifier.description, control });

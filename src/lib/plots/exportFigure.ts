@@ -18,6 +18,10 @@ export const FIGURE_DIR = path.join('results', 'figures');
 export async function exportFigure(fig: Figure, name: string, config: unknown, dir = FIGURE_DIR, size: [number, number] = [720, 400]): Promise<string[]> {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, name);
+  const files = ['png', 'pdf', 'json'].map((e) => `${base}.${e}`);
+  // The same figure already exported: leave it (a PDF rendered again differs only in its timestamp).
+  const record = JSON.stringify({ figure: name, config, plot: fig });
+  if (files.every((f) => fs.existsSync(f)) && sameJson(files[2], record)) return files;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vii-fig-'));
   try {
     const html = path.join(tmp, 'figure.html');
@@ -29,7 +33,15 @@ export async function exportFigure(fig: Figure, name: string, config: unknown, d
     fs.rmSync(tmp, { recursive: true, force: true });
   }
   writeJsonAtomic(`${base}.json`, { figure: name, config, plot: fig });
-  return ['png', 'pdf', 'json'].map((e) => `${base}.${e}`);
+  return files;
+}
+
+function sameJson(file: string, json: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))) === JSON.stringify(JSON.parse(json));
+  } catch {
+    return false;
+  }
 }
 
 /** Write an image grid as `<name>.png` with its config as `<name>.json`. */

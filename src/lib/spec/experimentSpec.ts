@@ -3,7 +3,7 @@ import { tensorFileSha256 } from '../io/tensorFiles';
 import * as path from 'path';
 import { createHash } from 'crypto';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, type ModelConfig, type TrainConfig } from '../models/config';
-import { DEFAULT_COMPLETION } from '../completion';
+import { DEFAULT_ATTRIBUTE_STRENGTH, DEFAULT_COMPLETION } from '../completion';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
 import { JUDGES, type JudgeName } from '../metrics/judges';
@@ -31,7 +31,12 @@ export interface ExperimentSpec {
   /** The models: a preset, and what differs from the shared settings. */
   models: ModelEntry[];
   /** The Gibbs chain of completion, Table 1 and the sweeps (the one-shot models complete in one pass whatever `steps`). */
-  completion: { steps: number; latent: 'mean' | 'sample' };
+  completion: {
+    steps: number;
+    latent: 'mean' | 'sample';
+    /** How far the sweeps' forced completions push the attribute (forceAttributes; 1: the training labels). */
+    attributeStrength: number;
+  };
   evaluation: {
     /** The holes of Table 1, the chain and the forced completions (the CLI's mask syntax). */
     mask: string;
@@ -83,7 +88,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   model: {},
   train: DEFAULT_TRAIN,
   models: [],
-  completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent },
+  completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent, attributeStrength: DEFAULT_ATTRIBUTE_STRENGTH },
   evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16, uncertaintyModels: null },
   stages: DEFAULT_STAGES,
   compare: [],
@@ -170,6 +175,7 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
     }
   }
   if (!(Number.isInteger(spec.completion.steps) && spec.completion.steps >= 1)) throw new SpecError(`${source}: completion.steps ${spec.completion.steps}; expected an integer ≥ 1`);
+  if (!(typeof spec.completion.attributeStrength === 'number' && Number.isFinite(spec.completion.attributeStrength) && spec.completion.attributeStrength > 0)) throw new SpecError(`${source}: completion.attributeStrength ${JSON.stringify(spec.completion.attributeStrength)}; expected a number > 0 (1: the training labels)`);
   if (!['mean', 'sample'].includes(spec.completion.latent)) throw new SpecError(`${source}: completion.latent ${JSON.stringify(spec.completion.latent)}; expected mean or sample`);
   if (!(JUDGES as readonly string[]).includes(spec.evaluation.judge)) throw new SpecError(`${source}: evaluation.judge ${JSON.stringify(spec.evaluation.judge)}; expected ${JUDGES.join(', ')}`);
   try {
