@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { coverage, erf, erfInv, expectedCalibrationError, fitScale, meanFaceRankCorrelation, poolHoles, reliabilityDiagram, sparsification, spearman, type HoleValues, type Predictive } from '../src/lib/metrics/calibration';
+import { coverage, erf, erfInv, expectedCalibrationError, fitScale, meanFaceRankCorrelation, perPixel, poolHoles, reliabilityDiagram, sparsification, spearman, type HoleValues, type Predictive } from '../src/lib/metrics/calibration';
 import { fitErrorModel, idealTruths, withErrorModel } from '../src/lib/metrics/errorModel';
 import { completionSpread, forEachSpreadChunk } from '../src/lib/completion';
 import { buildVae } from '../src/lib/models/vae';
@@ -15,6 +15,7 @@ import { tempDir } from './helpers/fixtures';
 import { writeSyntheticFaces } from '../src/lib/data/syntheticFaces';
 import { completeFolder } from '../src/lib/experiments/completeFolder';
 import { Experiment } from '../src/lib/experiments/experiment';
+import { writeTensors } from '../src/lib/io/tensorFiles';
 
 const root = path.resolve(__dirname, '..');
 
@@ -160,7 +161,7 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
   const root2 = tempDir();
   const file = path.join(root2, 'spec.json');
   const out = { runs: path.join(root2, 'runs'), logs: path.join(root2, 'logs'), figures: path.join(root2, 'figures'), tables: path.join(root2, 'tables') };
-  fs.writeFileSync(file, JSON.stringify({ name: 'unc', data: { dir: faces, size: 32 }, model: { perceptual: { net: 'none', weights: {} }, channels: [8, 16, 32], latentDim: 8 }, train: { epochs: 1, stepsPerEpoch: 2, batchSize: 8 }, models: [{ preset: 'vae-partial' }], completion: { steps: 2 }, evaluation: { images: 6, uncertaintySamples: 3, frechet: false }, stages: ['train', 'uncertainty', 'summary'], out }));
+  fs.writeFileSync(file, JSON.stringify({ name: 'unc', data: { dir: faces, size: 32 }, model: { perceptual: { net: 'none', weights: {} }, channels: [8, 16, 32], latentDim: 8 }, train: { epochs: 1, stepsPerEpoch: 2, batchSize: 8 }, models: [{ preset: 'vae-partial' }], completion: { steps: 2 }, evaluation: { images: 6, uncertaintySamples: 3, frechet: false, sigmaNet: { faces: 32, samples: 2, epochs: 2, batch: 8 } }, stages: ['train', 'uncertainty', 'summary'], out }));
   const lines: string[] = [];
   const exp = Experiment.open(file, [], { tiny: false, log: (m) => lines.push(m) });
   const first = await exp.runAll();
@@ -175,15 +176,22 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
     assert.equal(r.calibrated.test.pixels, r.test.pixels, 'the error model is scored on the same test holes');
     assert.ok(r.ideal.sparsificationRatio >= 1 && r.calibrated.ideal.sparsificationRatio >= 1, 'an ideal σ is never better than the oracle');
   }
-  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps\): std[\s\S]*Gibbs, 2 steps\): error model[\s\S]*single decode[\s\S]*!\[uncertainty-vae-partial/);
+  assert.match(fs.readFileSync(first.summary!, 'utf8'), /## Uncertainty[\s\S]*Gibbs, 2 steps\): std[\s\S]*Gibbs, 2 steps\): error model[\s\S]*single decode[\s\S]*: σ network \(\d+ training faces, 2 epochs\)[\s\S]*!\[uncertainty-vae-partial/);
+  // The learned σ: trained on training faces' completions, its weights kept, scored on the same six test faces.
+  const netFile = fs.readdirSync(path.join(out.logs, 'unc')).find((f) => f.startsWith('uncertainty-net-'))!;
+  const net = JSON.parse(fs.readFileSync(path.join(out.logs, 'unc', netFile), 'utf8')).result;
+  assert.equal(net.net.test.pixels, 6 * 16 * 16 * 3);
+  assert.equal(net.trainNll.length, 2);
+  assert.ok(net.scale > 0 && [net.ranking.net.spearmanPerFace, net.ranking.net.pixelSparsificationRatio].every(Number.isFinite));
+  assert.ok(fs.existsSync(`${net.weights}.bin`));
   const maps = first.uncertaintyFigures.find((f) => /uncertainty-vae-partial.*\.png$/.test(f))!;
   assert.ok(maps && fs.readFileSync(maps).subarray(1, 4).toString() === 'PNG', 'each model\'s maps (with the calibrated σ row) are a figure of the stage');
   assert.equal(JSON.parse(fs.readFileSync(maps.replace(/\.png$/, '.json'), 'utf8')).config.rows.length, 6, 'truth, masked, mean, std, error, calibrated σ');
   lines.length = 0;
   await exp.runAll();
-  assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty')), 'a rerun with the same checkpoint reads the stage\'s file');
+  assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty') || l.startsWith('[vii] σ network')), 'a rerun with the same checkpoint reads the stage\'s files');
   // Results of other faces (a stamp naming another data set) are never taken for these.
-  const stageFile = fs.readdirSync(out.logs + '/unc').find((f) => f.startsWith('uncertainty-'))!;
+  const stageFile = fs.readdirSync(out.logs + '/unc').find((f) => f.startsWith('uncertainty-') && !f.startsWith('uncertainty-net-'))!;
   const saved = JSON.parse(fs.readFileSync(path.join(out.logs, 'unc', stageFile), 'utf8'));
   assert.deepEqual(saved.stamp.data, { kind: 'synthetic', images: 80, test: 8 });
   saved.stamp.data.kind = 'celeba';
@@ -236,4 +244,79 @@ test('idealTruths: truths drawn from the predicted σ are calibrated, and even t
   for (const r of reliabilityDiagram(ideal)) assert.ok(Math.abs(r.observed - r.expected) < 0.02, `±${r.k}σ: ${r.observed} vs ${r.expected}`);
   const sp = sparsification(ideal);
   assert.ok(sp.modelArea > 1.2 * sp.oracleArea, `an ideal σ still orders |error| only in expectation: ${sp.modelArea} vs oracle ${sp.oracleArea}`);
+});
+
+test('perPixel: a pixel\'s |error| and σ are its channels\' means', () => {
+  const h: HoleValues = { mean: Float32Array.from([0, 0, 0, 1, 1, 1]), truth: Float32Array.from([0.3, -0.3, 0, 1, 1, 1.6]), std: Float32Array.from([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), gradient: new Float32Array(6), position: Int32Array.from([6, 7, 8, 9, 10, 11]) };
+  const p = perPixel(h);
+  assert.deepEqual(Array.from(p.position), [2, 3]);
+  assert.deepEqual(Array.from(p.truth, (v) => Number(v.toFixed(5))), [0.2, 0.2]);
+  assert.deepEqual(Array.from(p.std, (v) => Number(v.toFixed(5))), [0.2, 0.5]);
+  assert.deepEqual(Array.from(p.mean), [0, 0]);
+});
+
+/**
+ * Completions whose errors have a known scale: |truth − mean| ~ Laplace(b), b = (0.01 + 0.3 · (a
+ * pixel's std input)) · (1 + 2·[upper half]) — upper, not left: training mirrors faces left–right,
+ * as a face's errors allow. The network reads the std and where the pixel is; trained by the
+ * Laplace likelihood its σ̂ should be b itself (E|e| = b).
+ */
+function knownSigmaFaces(n: number, size: number, seed: number) {
+  const rng = createRng(seed);
+  const px = size * size;
+  const [mean, std, truth, b] = [new Float32Array(n * px * 3), new Float32Array(n * px * 3), new Float32Array(n * px * 3), new Float32Array(n * px * 3)];
+  const mask = new Float32Array(n * px);
+  for (let f = 0; f < n; f++) {
+    for (let p = 0; p < px; p++) {
+      const [y, x] = [Math.floor(p / size), p % size];
+      mask[f * px + p] = y >= size / 4 && y < (3 * size) / 4 && x >= size / 4 && x < (3 * size) / 4 ? 0 : 1;
+      const s = 0.01 + 0.3 * rng.next();
+      for (let c = 0; c < 3; c++) {
+        const j = (f * px + p) * 3 + c;
+        mean[j] = 0.2 + 0.6 * rng.next();
+        std[j] = s;
+        b[j] = (0.01 + 0.3 * s) * (1 + 2 * Number(y < size / 2));
+        const u = rng.next() - 0.5;
+        truth[j] = mean[j] - b[j] * Math.sign(u) * Math.log(1 - 2 * Math.abs(u) + 1e-12);
+      }
+    }
+  }
+  return { mean, std, truth, mask, b, faces: n, size };
+}
+
+test('the σ network learns a known error scale (σ̂ ≈ E|error| from the std and the position), keeps the tensor count flat, and saves and loads its weights', { timeout: 300_000 }, async () => {
+  const { buildSigmaNet, trainSigmaNet, predictSigma, saveSigmaNet, loadSigmaNet, SIGMA_NET_DEFAULTS } = await import('../src/lib/metrics/sigmaNet');
+  await (await import('../src/lib/backend/selectBackend')).selectBackend({ quiet: true });
+  const size = 16;
+  const train = knownSigmaFaces(192, size, 11);
+  const net = buildSigmaNet(size, 3);
+  // The first training call leaves one tensor TF.js caches for good; from then on the count is flat.
+  await trainSigmaNet(net, train, { ...SIGMA_NET_DEFAULTS, epochs: 1, batch: 16, learningRate: 3e-3 });
+  const before = tf.memory().numTensors;
+  const nll = await trainSigmaNet(net, train, { ...SIGMA_NET_DEFAULTS, epochs: 25, batch: 16, learningRate: 3e-3 });
+  assert.equal(tf.memory().numTensors, before, 'training leaves no tensor behind (a mirrored batch used to leave its originals: 4 a step)');
+  assert.ok(nll.at(-1)! < nll[0], `training NLL ${nll[0]} → ${nll.at(-1)}`);
+  const test = knownSigmaFaces(24, size, 12);
+  const t = (a: Float32Array, c: number) => tf.tensor4d(a, [test.faces, size, size, c]);
+  const [mean, std, mask] = [t(test.mean, 3), t(test.std, 3), t(test.mask, 1)];
+  const sigma = predictSigma(net, mean, std, mask);
+  const s = (await sigma.data()) as Float32Array;
+  const hole: number[] = [];
+  test.mask.forEach((m, p) => m === 0 && hole.push(p * 3, p * 3 + 1, p * 3 + 2));
+  const [pred, truthB] = [Float32Array.from(hole, (j) => s[j]), Float32Array.from(hole, (j) => test.b[j])];
+  const rank = spearman(pred, truthB);
+  const ratio = hole.reduce((a, j) => a + s[j], 0) / hole.reduce((a, j) => a + test.b[j], 0);
+  assert.ok(rank > 0.8, `rank correlation of σ̂ with the true scale ${rank} (a net that ignores the std or the position gets far less)`);
+  assert.ok(ratio > 0.8 && ratio < 1.25, `σ̂ / b on average ${ratio} (the Laplace likelihood's minimiser is E|e| = b; a Gaussian one would give √2·b)`);
+  const file = path.join(tempDir(), 'sigma-net');
+  await saveSigmaNet(net, file);
+  const loaded = loadSigmaNet(file, size);
+  const again = predictSigma(loaded, mean, std, mask);
+  assert.deepEqual(await again.data(), s, 'the loaded network predicts the same σ̂');
+  const other = path.join(tempDir(), 'not-a-sigma-net');
+  await writeTensors(other, [{ name: 'w0', tensor: tf.zeros([3, 3]) }]);
+  assert.throws(() => loadSigmaNet(other, size), /not-a-sigma-net: not the weights of a σ network for 16×16 faces \(1 tensors, expected 12 of shapes 3×3×9×16/);
+  tf.dispose([mean, std, mask, sigma, again]);
+  net.dispose();
+  loaded.dispose();
 });

@@ -10,6 +10,7 @@ import { completeSamples } from '../completion';
 import { calibrationSummary } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { uncertaintyMaps } from './uncertaintyMaps';
+import { sigmaNetStage, sigmaNetTable, type SigmaNetResult } from './sigmaNetStage';
 import { gridPng } from '../plots/imageGrid';
 import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig, type TrainConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -383,13 +384,19 @@ export class Experiment {
   }
 
   /** The uncertainty stage: each trained model's calibration (Gibbs chain and single decode), and its table. */
-  async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable; figures: string[] }> {
+  async uncertaintyStage(): Promise<{ results: ExperimentOutputs['uncertainty']; table: ResultTable; netTable: ResultTable | null; figures: string[] }> {
     const data = await this.data();
     const results: ExperimentOutputs['uncertainty'] = {};
     const measured = this.spec.evaluation.uncertaintyModels;
     const runs = this.runs();
     const trained = this.trained().filter((r) => measured === null || measured.some((i) => runs[i].name === r.name));
     for (const r of trained) results[r.row] = await uncertaintyStage(this.spec, data, r, this.paths, this.log);
+    // The learned σ on the same models (evaluation.sigmaNet; null: not measured).
+    const net: Record<string, SigmaNetResult> = {};
+    for (const r of trained) {
+      const u = await sigmaNetStage(this.spec, data, r, this.paths, this.log);
+      if (u) net[r.row] = u;
+    }
     // Figures: reliability and sparsification of the chain's σ (std and error model) per model, and each model's maps.
     const figures: string[] = [];
     const chain = Object.entries(results).flatMap(([row, rows]) => rows.filter((u) => u.method === 'chain').flatMap((u) => [{ name: `${row}: std`, s: u }, { name: `${row}: error model`, s: u.calibrated }]));
@@ -403,7 +410,7 @@ export class Experiment {
       const maps = await uncertaintyMaps(this.spec, data, r.runDir, this.errorModel(r), { k, count: 8 });
       figures.push(...exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures));
     }
-    return { results, table: uncertaintyTable(results, k), figures: figures.filter((f) => f.endsWith('.png')) };
+    return { results, table: uncertaintyTable(results, k), netTable: Object.keys(net).length ? sigmaNetTable(net) : null, figures: figures.filter((f) => f.endsWith('.png')) };
   }
 
   /** Every stage the spec lists, in order, and its summary (what `vii run` does). */
@@ -418,7 +425,7 @@ export class Experiment {
       o.phase?.('the train stage', true);
       await this.train({ shouldStop: o.shouldStop });
     }
-    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, uncertaintyFigures: [], summary: null };
+    const outputs: ExperimentOutputs = { runs: this.runs(), chains: {}, table: null, control: {}, compared: [], chainFigure: [], uncertainty: {}, uncertaintyFigures: [], uncertaintyNet: null, summary: null };
     if (o.shouldStop?.()) return outputs;
     const untrained = this.runs().filter((r) => r.source === 'untrained');
     if (untrained.length) this.log(`[vii] not trained yet (run the train stage): ${untrained.map((r) => r.name).join(', ')}`);
@@ -432,6 +439,7 @@ export class Experiment {
       const u = await this.uncertaintyStage();
       outputs.uncertainty = u.results;
       outputs.uncertaintyFigures = u.figures;
+      outputs.uncertaintyNet = u.netTable;
     }
     stage('summary');
     if (has('summary')) outputs.summary = writeSummary(spec, outputs, this.paths);

@@ -40,6 +40,8 @@ export interface ExperimentOutputs {
   uncertainty: Record<string, UncertaintyRow[]>;
   /** The uncertainty stage's figures (reliability, sparsification, each model's maps), PNG. */
   uncertaintyFigures: string[];
+  /** The learned σ against the std and the error model (sigmaNetStage's table), where it was measured. */
+  uncertaintyNet: ResultTable | null;
   summary: string | null;
 }
 
@@ -86,7 +88,7 @@ export function dataIdentity(data: FaceDataset): { kind: string; images: number;
 }
 
 /** Is `file` a stage output made from exactly these inputs? */
-function upToDate(file: string, stamp: unknown): boolean {
+export function upToDate(file: string, stamp: unknown): boolean {
   if (!fs.existsSync(file)) return false;
   try {
     return canonicalJson((JSON.parse(fs.readFileSync(file, 'utf8')) as { stamp?: unknown }).stamp) === canonicalJson(stamp);
@@ -205,7 +207,7 @@ export async function table1Stage(spec: ExperimentSpec, data: FaceDataset & { or
     data: dataIdentity(data),
     checkpoints: runs.map((r) => checkpointStamp(r.runDir)),
     // Only what Table 1 depends on (the uncertainty stage's and the sweeps' strength are not: a stamp stays valid when they are added).
-    evaluation: { ...spec.evaluation, uncertaintySamples: undefined, uncertaintyModels: undefined },
+    evaluation: { ...spec.evaluation, uncertaintySamples: undefined, uncertaintyModels: undefined, sigmaNet: undefined },
     completion: { ...spec.completion, attributeStrength: undefined },
     seed: spec.train.seed,
   };
@@ -290,7 +292,7 @@ export interface UncertaintyRow extends SigmaScores {
   calibrated: SigmaScores;
 }
 
-function sigmaScores(faces: HoleValues[], seed: number): SigmaScores {
+export function sigmaScores(faces: HoleValues[], seed: number): SigmaScores {
   const ideal = faces.map((f, i) => idealTruths(f, subSeed(seed, `ideal-${i}`)));
   const sp = sparsification(poolHoles(ideal));
   return {
@@ -409,7 +411,7 @@ export function writeSummary(spec: ExperimentSpec, o: ExperimentOutputs, p: Path
   }
   if (o.table && fs.existsSync(o.table)) lines.push('## Table 1', '', fs.readFileSync(o.table, 'utf8'), '');
   if (Object.keys(o.control).length) lines.push('## Attribute control', '', tableMarkdown(controlTable(o.control, spec.evaluation.sweepAttributes)), '');
-  if (Object.keys(o.uncertainty).length) lines.push('## Uncertainty', '', tableMarkdown(uncertaintyTable(o.uncertainty, spec.evaluation.uncertaintySamples)), '', ...o.uncertaintyFigures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
+  if (Object.keys(o.uncertainty).length) lines.push('## Uncertainty', '', tableMarkdown(uncertaintyTable(o.uncertainty, spec.evaluation.uncertaintySamples)), '', ...(o.uncertaintyNet ? [tableMarkdown(o.uncertaintyNet), ''] : []), ...o.uncertaintyFigures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   for (const c of o.compared) lines.push(`## ${c.pair.join(' | ')}`, '', fs.readFileSync(c.table, 'utf8'), '', ...(c.pick ? [`Picked: **${c.pick.name}** (${c.pick.rule}).`, ''] : []), ...c.figures.map((f) => `![${path.basename(f, '.png')}](${path.relative(path.dirname(p.summary), f)})`), '');
   writeFileAtomic(p.summary, lines.join('\n'));
   return p.summary;

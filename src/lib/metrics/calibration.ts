@@ -234,3 +234,34 @@ export function meanFaceRankCorrelation(faces: readonly HoleValues[]): number | 
   const r = faces.map(faceRankCorrelation).filter(Number.isFinite);
   return r.length ? r.reduce((a, b) => a + b, 0) / r.length : null;
 }
+
+/**
+ * A face's hole per pixel rather than per value: each pixel's |error| is the mean of its channels'
+ * |truth − mean|, its σ the mean of theirs (the maps show σ per pixel this way). Returned as hole
+ * values with mean 0 and truth = that |error|, so the rank correlation and sparsification read it;
+ * the coverage and ECE of such values mean nothing (|error| is not a Gaussian draw).
+ */
+export function perPixel(h: HoleValues): HoleValues {
+  const at = new Map<number, number>();
+  const pixels: number[] = [];
+  for (const p of h.position) {
+    const px = Math.floor(p / 3);
+    if (!at.has(px)) (at.set(px, pixels.length), pixels.push(px));
+  }
+  const err = new Float32Array(pixels.length);
+  const std = new Float32Array(pixels.length);
+  const count = new Float32Array(pixels.length);
+  h.position.forEach((p, j) => {
+    const k = at.get(Math.floor(p / 3))!;
+    err[k] += Math.abs(h.truth[j] - h.mean[j]);
+    std[k] += h.std[j];
+    count[k]++;
+  });
+  return {
+    mean: new Float32Array(pixels.length),
+    truth: err.map((e, k) => e / count[k]),
+    std: std.map((s, k) => s / count[k]),
+    gradient: new Float32Array(pixels.length),
+    position: Int32Array.from(pixels),
+  };
+}

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, type ModelConfig, type TrainConfig } from '../models/config';
 import { DEFAULT_ATTRIBUTE_STRENGTH, DEFAULT_COMPLETION } from '../completion';
+import { SIGMA_NET_DEFAULTS, type SigmaNetSettings } from '../metrics/sigmaNet';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
 import { JUDGES, type JudgeName } from '../metrics/judges';
@@ -55,6 +56,8 @@ export interface ExperimentSpec {
     uncertaintySamples: number;
     /** The models (indices) the uncertainty stage measures; null: every trained model. */
     uncertaintyModels: number[] | null;
+    /** The learned σ the uncertainty stage also trains and measures (metrics/sigmaNet.ts); null: not measured. */
+    sigmaNet: SigmaNetSettings | null;
   };
   stages: Stage[];
   /** Groups of model indices (a pair, or a sweep's list) shown side by side (same faces, same z) and compared on held-out faces by the compare stage. */
@@ -89,7 +92,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   train: DEFAULT_TRAIN,
   models: [],
   completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent, attributeStrength: DEFAULT_ATTRIBUTE_STRENGTH },
-  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16, uncertaintyModels: null },
+  evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16, uncertaintyModels: null, sigmaNet: SIGMA_NET_DEFAULTS },
   stages: DEFAULT_STAGES,
   compare: [],
   out: { runs: path.join('results', 'runs'), logs: path.join('results', 'logs'), figures: path.join('results', 'figures'), tables: path.join('results', 'table1') },
@@ -106,7 +109,7 @@ export class SpecError extends Error {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Keys whose default is null, and the type they take otherwise. */
-const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['evaluation.uncertaintyModels', 'array'], ['train.stepsPerEpoch', 'number']]);
+const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['evaluation.uncertaintyModels', 'array'], ['evaluation.sigmaNet', 'object'], ['train.stepsPerEpoch', 'number']]);
 /** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
 const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn', 'upsampling', 'adversarial']));
 
@@ -193,6 +196,12 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
   count('evaluation.chainImages', spec.evaluation.chainImages, false);
   count('evaluation.sweepSamples', spec.evaluation.sweepSamples, false);
   count('evaluation.uncertaintySamples', spec.evaluation.uncertaintySamples, false);
+  const net = spec.evaluation.sigmaNet;
+  if (net) {
+    for (const k of ['faces', 'samples', 'epochs', 'batch', 'seed'] as const) count(`evaluation.sigmaNet.${k}`, net[k], false);
+    if (net.samples < 2) throw new SpecError(`${source}: evaluation.sigmaNet.samples ${net.samples}; expected an integer ≥ 2 (a spread needs two completions)`);
+    if (!(net.learningRate > 0)) throw new SpecError(`${source}: evaluation.sigmaNet.learningRate ${net.learningRate}; expected a number > 0`);
+  }
   if (spec.evaluation.uncertaintySamples < 2) throw new SpecError(`${source}: evaluation.uncertaintySamples ${spec.evaluation.uncertaintySamples}; expected an integer ≥ 2 (a spread needs two completions)`);
   for (const [i, e] of [[null, spec.train] as const, ...spec.models.map((m, j) => [j, resolvedModel(spec, m).train] as const)]) {
     const at = i === null ? 'train' : `models.${i}.train`;
