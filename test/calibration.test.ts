@@ -320,3 +320,33 @@ test('the σ network learns a known error scale (σ̂ ≈ E|error| from the std 
   net.dispose();
   loaded.dispose();
 });
+
+test('vii complete --uncertainty with a model folder\'s σ network: learned σ maps (its output times the card\'s scale) and their calibration; a card for other faces is refused before anything is written', { timeout: 300_000 }, async () => {
+  const { buildSigmaNet, writeSigmaNetFiles, SIGMA_NET_DEFAULTS, SIGMA_NET_FILE } = await import('../src/lib/metrics/sigmaNet');
+  const faces = tempDir();
+  await writeSyntheticFaces({ dir: faces, count: 2, seed: 4 });
+  const images = path.join(faces, 'img_align_celeba');
+  const checkpoint = path.join(tempDir(), 'model');
+  fs.cpSync(path.join(root, 'models', 'cropped-no-attr'), checkpoint, { recursive: true });
+  const net = buildSigmaNet(64, 5);
+  const card = { scale: 1.5, size: 64, trainFaces: 10, settings: SIGMA_NET_DEFAULTS, fittedOn: { test: true } };
+  const stem = path.join(checkpoint, SIGMA_NET_FILE);
+  const run = async (scale: number) => {
+    await writeSigmaNetFiles(stem, net, { ...card, scale });
+    const out = path.join(tempDir(), 'out');
+    const result = await completeFolder({ checkpoint, images, out, steps: 2, uncertainty: 3, errorModel: null, log: () => {} });
+    return { result, sigma: new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001-network.f32')).buffer.slice(0)), png: path.join(out, 'uncertainty', '000001-network.png') };
+  };
+  const a = await run(1.5);
+  const b = await run(3);
+  assert.equal(a.sigma[2 * 64 + 2], 0, 'observed pixels carry no σ');
+  const centre = 32 * 64 + 32;
+  assert.ok(a.sigma[centre] > 0 && Math.abs(b.sigma[centre] / a.sigma[centre] - 2) < 1e-4, `the card's scale multiplies the network's σ̂ (${a.sigma[centre]} at 1.5, ${b.sigma[centre]} at 3)`);
+  assert.ok(fs.existsSync(a.png) && a.result.uncertainty?.network && Number.isFinite(a.result.uncertainty.network.ece), 'the learned σ is mapped and scored');
+  assert.equal(a.result.uncertainty?.calibrated, null, 'no error model asked for');
+  fs.writeFileSync(`${stem}-card.json`, JSON.stringify({ ...card, size: 32 }));
+  const bad = path.join(tempDir(), 'bad');
+  await assert.rejects(() => completeFolder({ checkpoint, images, out: bad, uncertainty: 3, errorModel: null, log: () => {} }), /sigma-net-card\.json: a σ network fitted on 32×32 completions, not 64×64/);
+  assert.ok(!fs.existsSync(bad), 'nothing written');
+  net.dispose();
+});

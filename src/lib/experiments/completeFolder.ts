@@ -23,6 +23,7 @@ import sharp from 'sharp';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, holeStdMap, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
+import { readSigmaNetFiles, sigmaNetSigma, SIGMA_NET_FILE, type SigmaNetModel } from '../metrics/sigmaNet';
 
 export interface CompleteFolderOptions {
   checkpoint: string;
@@ -103,6 +104,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
   const log = o.log ?? ((m: string) => console.warn(m));
   if (!fs.existsSync(o.checkpoint)) throw new Error(`checkpoint ${o.checkpoint} does not exist`);
   const { model, meta, checkpoint } = loadTrainedModel(o.checkpoint);
+  let sigmaNet: SigmaNetModel | null = null;
   try {
     const size = meta.preprocess.size;
     const maskSpec = parseMaskSpec(o.mask ?? meta.model.mask);
@@ -122,6 +124,9 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const errorModel = spreadK && errorModelFile && fs.existsSync(errorModelFile) ? readErrorModel(errorModelFile, size * size * 3) : null;
     if (spreadK && o.errorModel && !errorModel) throw new Error(`--error-model ${o.errorModel}: file not found`);
     if (errorModel) log(`[vii] calibrated σ from ${errorModelFile} (fitted on ${errorModel.faces} validation faces)`);
+    // And its σ network (the uncertainty stage's learned σ), where it ships one.
+    sigmaNet = spreadK ? readSigmaNetFiles(path.join(o.checkpoint, SIGMA_NET_FILE), size) : null;
+    if (sigmaNet) log(`[vii] learned σ from ${path.join(o.checkpoint, SIGMA_NET_FILE)} (trained on ${sigmaNet.card.trainFaces} training faces' completions, scale ${sigmaNet.card.scale.toFixed(2)})`);
     const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
@@ -163,7 +168,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     // The last check, after every other: it creates the folder.
     assertWritable(o.out);
     for (const d of ['gt', 'masked', 'mask', 'completed', ...(spreadK ? ['uncertainty'] : [])]) fs.mkdirSync(path.join(o.out, d), { recursive: true });
-    const spread = spreadK ? new SpreadRecorder(errorModel) : null;
+    const spread = spreadK ? new SpreadRecorder(errorModel, sigmaNet) : null;
     const skipped: { image: string; reason: string }[] = [];
     const done: string[] = [];
     const existing: string[] = [];
@@ -293,6 +298,7 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     return { completed: done, existing, skipped, scores, chainMaskedL1, uncertainty, seconds };
   } finally {
     model.dispose();
+    sigmaNet?.net.dispose();
   }
 }
 
@@ -322,15 +328,24 @@ function pngName(file: string, k?: number): string {
 class SpreadRecorder {
   private readonly faces: HoleValues[] = [];
   private readonly calibrated: HoleValues[] = [];
+  private readonly learned: HoleValues[] = [];
 
-  /** `errorModel`: also the calibrated σ (NAME-calibrated.png / .f32) and its calibration. */
-  constructor(private readonly errorModel: ErrorModel | null) {}
+  /**
+   * `errorModel`: also the calibrated σ (NAME-calibrated.png / .f32) and its calibration;
+   * `sigmaNet`: the learned σ (NAME-network.png / .f32) and its calibration.
+   */
+  constructor(
+    private readonly errorModel: ErrorModel | null,
+    private readonly sigmaNet: SigmaNetModel | null = null,
+  ) {}
 
   async add(x: tf.Tensor4D, mask: tf.Tensor4D, mean: tf.Tensor4D, std: tf.Tensor4D, names: string[], dir: string): Promise<void> {
     const [n, h, w] = x.shape;
-    const [xs, ms, mus, sds] = (await readAndDispose([x.clone(), mask.clone(), mean.clone(), std.clone()])) as Float32Array[];
+    const [xs, ms, mus, sds, nets] = (await readAndDispose([x.clone(), mask.clone(), mean.clone(), std.clone(), ...(this.sigmaNet ? [sigmaNetSigma(this.sigmaNet, mean, std, mask)] : [])])) as Float32Array[];
     const faces = holeValues(xs, ms, mus, sds, n);
     this.faces.push(...faces);
+    const learned = nets ? holeValues(xs, ms, mus, nets, n) : null;
+    if (learned) this.learned.push(...learned);
     for (let i = 0; i < n; i++) {
       const stem = names[i].replace(/\.[^.]+$/, '');
       const grey = (p: number) => {
@@ -344,6 +359,7 @@ class SpreadRecorder {
         this.calibrated.push(c);
         await writeMap(dir, `${stem}-calibrated`, holeStdMap(c, h * w), faceMask, grey, w, h);
       }
+      if (learned) await writeMap(dir, `${stem}-network`, holeStdMap(learned[i], h * w), faceMask, grey, w, h);
     }
   }
 
@@ -352,8 +368,8 @@ class SpreadRecorder {
     if (pooled.mean.length === 0) return null;
     // Pooled over every hole pixel, and the rank correlation per face averaged (faces differ in how hard they are).
     const { spearman: spearmanPooled, ...rest } = calibrationSummary(pooled);
-    const calibrated = this.calibrated.length ? { ...calibrationSummary(poolHoles(this.calibrated)), spearmanPerFace: meanFaceRankCorrelation(this.calibrated) } : null;
-    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces), calibrated };
+    const of = (faces: HoleValues[]) => (faces.length ? { ...calibrationSummary(poolHoles(faces)), spearmanPerFace: meanFaceRankCorrelation(faces) } : null);
+    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces), calibrated: of(this.calibrated), network: of(this.learned) };
   }
 }
 

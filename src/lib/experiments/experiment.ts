@@ -11,6 +11,7 @@ import { calibrationSummary } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { uncertaintyMaps } from './uncertaintyMaps';
 import { sigmaNetStage, sigmaNetTable, type SigmaNetResult } from './sigmaNetStage';
+import { readSigmaNetFiles, SIGMA_NET_FILE, type SigmaNetModel } from '../metrics/sigmaNet';
 import { gridPng } from '../plots/imageGrid';
 import { configRow, DEFAULT_MODEL, lambdaTag, modelConfig, type TrainConfig } from '../models/config';
 import { writeJsonAtomic } from '../io/atomicWrite';
@@ -328,20 +329,34 @@ export class Experiment {
     return null;
   }
 
+  /** A run's σ network (metrics/sigmaNet.ts): the uncertainty stage's for this run, else the model folder's; null when neither exists. The caller disposes it. */
+  sigmaNet(r: Run): SigmaNetModel | null {
+    for (const stem of [path.join(this.paths.logs, `sigma-net-${r.name}`), path.join(r.runDir, SIGMA_NET_FILE)]) {
+      const m = readSigmaNetFiles(stem, this.spec.data.size);
+      if (m) return m;
+    }
+    return null;
+  }
+
   /**
    * How far to trust each filled pixel: K completions of the first test faces by one trained model
    * (z ~ q along the chain), as rows — truth, masked, their per-pixel mean, std, |truth − mean| and,
-   * where the run has an error model, the calibrated σ (all on the same inferno scale, so a
-   * calibrated σ's row looks like the error's) — and the calibration of the std (and of the
-   * calibrated σ) on those faces' holes.
+   * where the run has an error model, the calibrated σ, and where it has a σ network, the learned σ
+   * (all on the same inferno scale, so a calibrated σ's row looks like the error's) — and the
+   * calibration of the std (and of each σ) on those faces' holes.
    */
-  async uncertainty(o: { model?: number; k?: number; count?: number } = {}): Promise<{ png: Buffer; files: string[]; calibration: ReturnType<typeof calibrationSummary>; calibrated: ReturnType<typeof calibrationSummary> | null }> {
+  async uncertainty(o: { model?: number; k?: number; count?: number } = {}): Promise<{ png: Buffer; files: string[]; calibration: ReturnType<typeof calibrationSummary>; calibrated: ReturnType<typeof calibrationSummary> | null; network: ReturnType<typeof calibrationSummary> | null }> {
     const runs = this.runs();
     const r = o.model === undefined ? this.trained()[0] : runs[o.model];
     if (!r || r.source === 'untrained') throw new Error(`${this.spec.name}: ${o.model === undefined ? 'no trained model yet' : `model ${o.model} is not trained`}`);
-    const maps = await uncertaintyMaps(this.spec, await this.data(), r.runDir, this.errorModel(r), { k: o.k ?? 16, count: o.count ?? 6 });
-    const files = exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures);
-    return { png: maps.png, files, calibration: maps.calibration, calibrated: maps.calibrated };
+    const sigmaNet = this.sigmaNet(r);
+    try {
+      const maps = await uncertaintyMaps(this.spec, await this.data(), r.runDir, this.errorModel(r), { k: o.k ?? 16, count: o.count ?? 6, sigmaNet });
+      const files = exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures);
+      return { png: maps.png, files, calibration: maps.calibration, calibrated: maps.calibrated, network: maps.network };
+    } finally {
+      sigmaNet?.net.dispose();
+    }
   }
 
   /** The experiment restricted to some of its models (its own output folder, as any other setting). */
@@ -407,8 +422,13 @@ export class Experiment {
       figures.push(...(await exportFigure(sparsificationCurves(chain.map((c) => ({ name: c.name, ...c.s.test.sparsification }))), 'uncertainty-sparsification', config, this.paths.figures, [820, 460])));
     }
     for (const r of trained) {
-      const maps = await uncertaintyMaps(this.spec, data, r.runDir, this.errorModel(r), { k, count: 8 });
-      figures.push(...exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures));
+      const sigmaNet = this.sigmaNet(r);
+      try {
+        const maps = await uncertaintyMaps(this.spec, data, r.runDir, this.errorModel(r), { k, count: 8, sigmaNet });
+        figures.push(...exportGrid(maps.png, `uncertainty-${r.name}`, { spec: this.spec.name, run: r.name, ...maps.config }, this.paths.figures));
+      } finally {
+        sigmaNet?.net.dispose();
+      }
     }
     return { results, table: uncertaintyTable(results, k), netTable: Object.keys(net).length ? sigmaNetTable(net) : null, figures: figures.filter((f) => f.endsWith('.png')) };
   }

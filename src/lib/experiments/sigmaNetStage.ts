@@ -13,7 +13,7 @@ import { loadTrainedModel } from '../weights/loadModel';
 import type { Vae } from '../models/vae';
 import { fitScale, holeValues, meanFaceRankCorrelation, perPixel, poolHoles, sparsification, type HoleValues } from '../metrics/calibration';
 import { fitErrorModel, withErrorModel } from '../metrics/errorModel';
-import { buildSigmaNet, predictSigma, saveSigmaNet, trainSigmaNet, type SigmaNetSettings } from '../metrics/sigmaNet';
+import { buildSigmaNet, predictSigma, trainSigmaNet, writeSigmaNetFiles, type SigmaNetSettings } from '../metrics/sigmaNet';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import type { ResultTable } from '../export/table';
 import { checkpointStamp, dataIdentity, sigmaScores, upToDate, UNCERTAINTY_FIT_FACES, type Paths, type Run, type SigmaScores } from './experimentStages';
@@ -128,7 +128,7 @@ export async function sigmaNetStage(spec: ExperimentSpec, data: FaceDataset, r: 
     const testStd = holeValues(test.x, test.mask, test.mean, test.std, test.faces);
     const errorModel = fitErrorModel(valStd, size * size * 3);
     const weights = path.join(p.logs, `sigma-net-${r.name}`);
-    await saveSigmaNet(net, weights);
+    await writeSigmaNetFiles(weights, net, { scale, size, trainFaces, settings, fittedOn: { run: r.name, split: 'train', scaleOn: `${fitImages} validation faces`, k: settings.samples, steps, mask: spec.evaluation.mask } });
     const result: SigmaNetResult = {
       steps,
       settings,

@@ -5,6 +5,7 @@ import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { calibrationSummary, holeStdMap, holeValues, poolHoles } from '../metrics/calibration';
 import { withErrorModel, type ErrorModel } from '../metrics/errorModel';
+import { sigmaNetSigma, type SigmaNetModel } from '../metrics/sigmaNet';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { gridPng } from '../plots/imageGrid';
 import type { ExperimentSpec } from '../spec/experimentSpec';
@@ -18,7 +19,7 @@ import { loadTrainedModel } from '../weights/loadModel';
  * calibrated σ's row looks like the error's) — and the calibration of the std (and of the
  * calibrated σ) on those faces' holes.
  */
-export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, runDir: string, errorModel: ErrorModel | null, o: { k: number; count: number }) {
+export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, runDir: string, errorModel: ErrorModel | null, o: { k: number; count: number; sigmaNet?: SigmaNetModel | null }) {
   const { k } = o;
   const indices = data.splits.test.slice(0, o.count);
   const { model } = loadTrainedModel(runDir);
@@ -27,13 +28,16 @@ export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, r
   const y = model.config.attributes.length ? batch.y : null;
   try {
     const { mean, std } = completionSpread(model, batch.x, mask, y, { steps: spec.completion.steps, latent: 'sample', seed: spec.train.seed }, k);
-    const [xs, ms, mus, sds] = (await readAndDispose([batch.x.clone(), mask.clone(), mean, std])) as Float32Array[];
+    const learned = o.sigmaNet ? sigmaNetSigma(o.sigmaNet, mean, std, mask) : null;
+    const [xs, ms, mus, sds, nets] = (await readAndDispose([batch.x.clone(), mask.clone(), mean, std, ...(learned ? [learned] : [])])) as Float32Array[];
     const n = indices.length;
     const px = spec.data.size * spec.data.size;
     const faces = holeValues(xs, ms, mus, sds, n);
     const calibratedFaces = errorModel ? faces.map((f) => withErrorModel(errorModel, f)) : null;
     const sigma = calibratedFaces?.map((f) => holeStdMap(f, px)) ?? null;
-    const rowCount = errorModel ? 6 : 5;
+    const learnedFaces = nets ? holeValues(xs, ms, mus, nets, n) : null;
+    const learnedMaps = learnedFaces?.map((f) => holeStdMap(f, px)) ?? null;
+    const rowCount = 5 + Number(!!errorModel) + Number(!!learnedFaces);
     const rows = new Uint8Array(rowCount * n * px * 3);
     const put = (row: number, i: number, p: number, rgb: ArrayLike<number>) => rows.set(rgb, ((row * n + i) * px + p) * 3);
     for (let i = 0; i < n; i++) {
@@ -49,13 +53,15 @@ export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, r
         put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
         put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
         if (sigma) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i][p] / UNCERTAINTY_VMAX));
+        if (learnedMaps) put(rowCount - 1, i, p, observed ? [0, 0, 4] : inferno(learnedMaps[i][p] / UNCERTAINTY_VMAX));
       }
     }
     const png = await gridPng({ data: rows, shape: [rowCount * n, spec.data.size, spec.data.size, 3] }, { columns: n, scale: spec.data.size < 64 ? 2 : 1 });
     const calibration = calibrationSummary(poolHoles(faces));
     const calibrated = calibratedFaces ? calibrationSummary(poolHoles(calibratedFaces)) : null;
-    const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, '|truth − mean| (same scale)', ...(errorModel ? ['calibrated σ (error model, same scale)'] : [])];
-    return { png, calibration, calibrated, config: { rows: labels, k, faces: `first ${n} test faces`, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed, calibration, calibrated } };
+    const network = learnedFaces ? calibrationSummary(poolHoles(learnedFaces)) : null;
+    const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, '|truth − mean| (same scale)', ...(errorModel ? ['calibrated σ (error model, same scale)'] : []), ...(learnedFaces ? ['learned σ (σ network, same scale)'] : [])];
+    return { png, calibration, calibrated, network, config: { rows: labels, k, faces: `first ${n} test faces`, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed, calibration, calibrated, ...(network ? { network } : {}) } };
   } finally {
     tf.dispose([batch.x, batch.y, mask]);
     model.dispose();

@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs';
+import { writeJsonAtomic } from '../io/atomicWrite';
 import { readTensors, writeTensors } from '../io/tensorFiles';
 import { createRng } from '../rng';
 
@@ -156,4 +158,48 @@ export function loadSigmaNet(file: string, size: number): tf.LayersModel {
   net.setWeights(saved.map((w) => w.tensor));
   tf.dispose(saved.map((w) => w.tensor));
   return net;
+}
+
+/** Where a model folder keeps its σ network: `sigma-net.bin` + `sigma-net.json` (the weights) and `sigma-net-card.json`. */
+export const SIGMA_NET_FILE = 'sigma-net';
+
+/** What a σ network was fitted on, and the validation scale its output is multiplied by. */
+export interface SigmaNetCard {
+  scale: number;
+  size: number;
+  trainFaces: number;
+  settings: SigmaNetSettings;
+  fittedOn: Record<string, unknown>;
+}
+
+/** A trained network and its card. */
+export interface SigmaNetModel {
+  net: tf.LayersModel;
+  card: SigmaNetCard;
+}
+
+/** Write `STEM.bin`, `STEM.json` (weights) and `STEM-card.json`. */
+export async function writeSigmaNetFiles(stem: string, net: tf.LayersModel, card: SigmaNetCard): Promise<void> {
+  await saveSigmaNet(net, stem);
+  writeJsonAtomic(`${stem}-card.json`, card);
+}
+
+/** The network and card at `STEM` for S×S faces; null when there is none; a clear error names a damaged or foreign one. */
+export function readSigmaNetFiles(stem: string, size: number): SigmaNetModel | null {
+  if (!fs.existsSync(`${stem}.json`)) return null;
+  const cardFile = `${stem}-card.json`;
+  let card: SigmaNetCard;
+  try {
+    card = JSON.parse(fs.readFileSync(cardFile, 'utf8')) as SigmaNetCard;
+  } catch (e) {
+    throw new Error(`${cardFile}: the σ network's card is missing or not JSON (${(e as Error).message})`);
+  }
+  if (!(Number.isFinite(card.scale) && card.scale > 0)) throw new Error(`${cardFile}: scale ${JSON.stringify(card.scale)}; expected a number > 0`);
+  if (card.size !== size) throw new Error(`${cardFile}: a σ network fitted on ${card.size}×${card.size} completions, not ${size}×${size}`);
+  return { net: loadSigmaNet(stem, size), card };
+}
+
+/** The calibrated σ of completions: the network's σ̂ times its card's scale. */
+export function sigmaNetSigma(m: SigmaNetModel, mean: tf.Tensor4D, std: tf.Tensor4D, mask: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => tf.mul(predictSigma(m.net, mean, std, mask), m.card.scale) as tf.Tensor4D);
 }
