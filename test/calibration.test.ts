@@ -113,7 +113,7 @@ test('vii complete --uncertainty K: a map and the raw std per image (0 on observ
   const faces = tempDir();
   await writeSyntheticFaces({ dir: faces, count: 2, seed: 4 });
   const out = path.join(tempDir(), 'out');
-  const result = await completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out, steps: 2, uncertainty: 4, errorModel: null, log: () => {} });
+  const result = await completeFolder({ checkpoint: path.join(root, 'models', 'cropped-no-attr'), images: path.join(faces, 'img_align_celeba'), out, steps: 2, uncertainty: 4, errorModel: null, sigmaNet: null, log: () => {} });
   const files = fs.readdirSync(path.join(out, 'uncertainty')).sort();
   assert.deepEqual(files, ['000001.f32', '000001.png', '000002.f32', '000002.png']);
   const raw = new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001.f32')).buffer.slice(0));
@@ -141,7 +141,7 @@ test('vii complete --uncertainty K --error-model FILE: calibrated σ maps beside
   const file = path.join(tempDir(), 'error-model.json');
   fs.writeFileSync(file, JSON.stringify({ errorModel: { weights: { std: 0, gradient: 0, position: 1, bias: 0 }, scale: 2, positionMap, faces: 10 } }));
   const out = path.join(tempDir(), 'out');
-  const result = await completeFolder({ checkpoint, images, out, steps: 2, uncertainty: 3, errorModel: file, log: () => {} });
+  const result = await completeFolder({ checkpoint, images, out, steps: 2, uncertainty: 3, errorModel: file, sigmaNet: null, log: () => {} });
   const sigma = new Float32Array(fs.readFileSync(path.join(out, 'uncertainty', '000001-calibrated.f32')).buffer.slice(0));
   // σ = scale · exp(log(e_pos + ε)) ≈ 2 e_pos: the left half of the hole 0.04, the right 0.4.
   const hole = (y: number, x: number) => sigma[y * 64 + x];
@@ -186,7 +186,7 @@ test('the uncertainty stage: per model, the Gibbs chain and a single decode cali
   assert.ok(fs.existsSync(`${net.weights}.bin`));
   const maps = first.uncertaintyFigures.find((f) => /uncertainty-vae-partial.*\.png$/.test(f))!;
   assert.ok(maps && fs.readFileSync(maps).subarray(1, 4).toString() === 'PNG', 'each model\'s maps (with the calibrated σ row) are a figure of the stage');
-  assert.equal(JSON.parse(fs.readFileSync(maps.replace(/\.png$/, '.json'), 'utf8')).config.rows.length, 6, 'truth, masked, mean, std, error, calibrated σ');
+  assert.equal(JSON.parse(fs.readFileSync(maps.replace(/\.png$/, '.json'), 'utf8')).config.rows.length, 7, 'truth, masked, mean, std, error, calibrated σ, learned σ');
   lines.length = 0;
   await exp.runAll();
   assert.ok(!lines.some((l) => l.startsWith('[vii] uncertainty') || l.startsWith('[vii] σ network')), 'a rerun with the same checkpoint reads the stage\'s files');

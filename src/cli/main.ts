@@ -60,7 +60,7 @@ commands:
         test split; writes BASE.csv/.md/.tex/.json (default results/table1/table1-SIZE)
   complete --checkpoint DIR | --model NAME --images DIR --out DIR [--mask centre:0.5|box:S|half:left|free:S|rect:T,L,H,W]
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
-        [--samples K] [--uncertainty K] [--error-model FILE|none] [--attrs FILE] [--set ATTR=1|-1,...] [--strength S] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
+        [--samples K] [--uncertainty K] [--error-model FILE|none] [--sigma-net STEM|none] [--attrs FILE] [--set ATTR=1|-1,...] [--strength S] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
         masked L1 after each Gibbs step; --set forces attributes of an attribute model (--strength S: at 0.5 ± S/2, default 1,
         the training labels; above 1 pushes them further, like a guidance scale); a rerun
@@ -162,7 +162,7 @@ const commands: Record<string, Command> = {
     console.log(`wrote ${files.join(', ')}`);
   },
   async complete(argv) {
-    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', strength: 'value', samples: 'value', uncertainty: 'value', 'error-model': 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
+    const args = parseArgs(argv, { checkpoint: 'value', model: 'value', images: 'value', out: 'value', mask: 'value', method: 'value', steps: 'value', latent: 'value', 'encoder-input': 'value', set: 'value', strength: 'value', samples: 'value', uncertainty: 'value', 'error-model': 'value', 'sigma-net': 'value', attrs: 'value', seed: 'value', limit: 'value', 'skip-bad': 'switch', score: 'switch', force: 'switch' });
     const need = (name: string): string => {
       const v = stringFlag(args, name);
       if (!v) throw new UsageError(`--${name} is required; see vii --help`);
@@ -200,6 +200,7 @@ const commands: Record<string, Command> = {
       samples: intFlag(args, 'samples', 1, 1),
       uncertainty: args.flags.has('uncertainty') ? intFlag(args, 'uncertainty', 16, 2) : undefined,
       errorModel: stringFlag(args, 'error-model') === 'none' ? null : stringFlag(args, 'error-model'),
+      sigmaNet: stringFlag(args, 'sigma-net') === 'none' ? null : stringFlag(args, 'sigma-net'),
       attrs: stringFlag(args, 'attrs'),
       strength,
       seed: intFlag(args, 'seed', 0),

@@ -52,6 +52,8 @@ export interface CompleteFolderOptions {
    * (NAME-calibrated.png / .f32); default the model folder's error-model.json when it has one; null: none.
    */
   errorModel?: string | null;
+  /** With `uncertainty`: a σ network's files (STEM.bin/.json + STEM-card.json; metrics/sigmaNet.ts) for learned σ maps; default the model folder's `sigma-net`, null for none. */
+  sigmaNet?: string | null;
   /** CelebA-format attribute file, required by attribute-conditioned models. */
   attrs?: string;
   seed?: number;
@@ -125,8 +127,10 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     if (spreadK && o.errorModel && !errorModel) throw new Error(`--error-model ${o.errorModel}: file not found`);
     if (errorModel) log(`[vii] calibrated σ from ${errorModelFile} (fitted on ${errorModel.faces} validation faces)`);
     // And its σ network (the uncertainty stage's learned σ), where it ships one.
-    sigmaNet = spreadK ? readSigmaNetFiles(path.join(o.checkpoint, SIGMA_NET_FILE), size) : null;
-    if (sigmaNet) log(`[vii] learned σ from ${path.join(o.checkpoint, SIGMA_NET_FILE)} (trained on ${sigmaNet.card.trainFaces} training faces' completions, scale ${sigmaNet.card.scale.toFixed(2)})`);
+    const sigmaNetStem = o.sigmaNet === undefined ? path.join(o.checkpoint, SIGMA_NET_FILE) : o.sigmaNet;
+    sigmaNet = spreadK && sigmaNetStem ? readSigmaNetFiles(sigmaNetStem, size) : null;
+    if (spreadK && o.sigmaNet && !sigmaNet) throw new Error(`--sigma-net ${o.sigmaNet}: no σ network there (expected ${o.sigmaNet}.json, .bin and -card.json)`);
+    if (sigmaNet) log(`[vii] learned σ from ${sigmaNetStem} (trained on ${sigmaNet.card.trainFaces} training faces' completions, scale ${sigmaNet.card.scale.toFixed(2)})`);
     const files = imageFiles(o.images, o.limit);
     // face.jpg and face.png would both write face.png: one result would silently replace the other.
     const byOutput = new Map<string, string>();
