@@ -307,19 +307,27 @@ function rounded(m: ErrorModel): ErrorModel {
   return { ...m, positionMap: m.positionMap.map((v) => Number(v.toPrecision(4))) };
 }
 
-/** The hole values of K completions of each of some faces (the calibration measures' input). */
-async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<HoleValues[]> {
-  const faces: HoleValues[] = [];
+/**
+ * K completions of each of some faces, 50 at a time, as flat arrays (truth, mask, mean, std) with the
+ * batch's first index: the one place the uncertainty stage and the σ network draw them, so both
+ * measure the same completions (same batches, masks and seeds).
+ */
+export async function forEachSpreadBatch(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch: (arrays: Float32Array[], start: number, n: number) => void): Promise<void> {
   for (let start = 0; start < indices.length; start += 50) {
     const idx = indices.slice(start, start + 50);
     const batch = gatherBatch(data, idx, cols);
     const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, offset + start);
-    const y = cols.length ? batch.y : null;
-    const { mean, std } = completionSpread(model, batch.x, mask, y, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, spec.evaluation.uncertaintySamples);
-    const [xs, ms, mus, sds] = await readAndDispose([batch.x, mask, mean, std]);
+    const { mean, std } = completionSpread(model, batch.x, mask, cols.length ? batch.y : null, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, k);
+    const arrays = await readAndDispose([batch.x, mask, mean, std]);
     batch.y.dispose();
-    faces.push(...holeValues(xs, ms, mus, sds, idx.length));
+    onBatch(arrays, start, idx.length);
   }
+}
+
+/** The hole values of K completions of each of some faces (the calibration measures' input). */
+async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<HoleValues[]> {
+  const faces: HoleValues[] = [];
+  await forEachSpreadBatch(model, data, indices, cols, spec, steps, offset, spec.evaluation.uncertaintySamples, ([xs, ms, mus, sds], _, n) => faces.push(...holeValues(xs, ms, mus, sds, n)));
   return faces;
 }
 

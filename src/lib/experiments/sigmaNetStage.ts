@@ -3,10 +3,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { ExperimentSpec } from '../spec/experimentSpec';
 import type { FaceDataset } from '../data/faceDataset';
-import { gatherBatch } from '../data/faceDataset';
 import { attributeIndices } from '../data/attributes';
-import { completionSpread } from '../completion';
-import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { subSeed } from '../rng';
 import { readAndDispose } from '../tensorReads';
 import { loadTrainedModel } from '../weights/loadModel';
@@ -16,7 +13,7 @@ import { fitErrorModel, withErrorModel } from '../metrics/errorModel';
 import { buildSigmaNet, predictSigma, trainSigmaNet, writeSigmaNetFiles, type SigmaNetSettings } from '../metrics/sigmaNet';
 import { writeJsonAtomic } from '../io/atomicWrite';
 import type { ResultTable } from '../export/table';
-import { checkpointStamp, dataIdentity, sigmaScores, upToDate, UNCERTAINTY_FIT_FACES, type Paths, type Run, type SigmaScores } from './experimentStages';
+import { checkpointStamp, dataIdentity, forEachSpreadBatch, sigmaScores, upToDate, UNCERTAINTY_FIT_FACES, type Paths, type Run, type SigmaScores } from './experimentStages';
 
 /** How well one σ ranks the errors, per value (pixel × channel) and per pixel (metrics/calibration.perPixel). */
 export interface SigmaRanking {
@@ -52,15 +49,10 @@ interface Spread {
 /** K completions of each face (the uncertainty stage's batches and seeds: the same completions it measures). */
 async function spreadImages(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch?: (done: number) => void): Promise<Spread> {
   const parts: Float32Array[][] = [];
-  for (let start = 0; start < indices.length; start += 50) {
-    const idx = indices.slice(start, start + 50);
-    const batch = gatherBatch(data, idx, cols);
-    const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, offset + start);
-    const { mean, std } = completionSpread(model, batch.x, mask, cols.length ? batch.y : null, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, k);
-    parts.push(await readAndDispose([batch.x, mask, mean, std]));
-    batch.y.dispose();
-    onBatch?.(Math.min(start + 50, indices.length));
-  }
+  await forEachSpreadBatch(model, data, indices, cols, spec, steps, offset, k, (arrays, start, n) => {
+    parts.push(arrays);
+    onBatch?.(start + n);
+  });
   const join = (i: number) => {
     const out = new Float32Array(parts.reduce((n, p) => n + p[i].length, 0));
     let at = 0;
