@@ -350,3 +350,37 @@ test('vii complete --uncertainty with a model folder\'s σ network: learned σ m
   assert.ok(!fs.existsSync(bad), 'nothing written');
   net.dispose();
 });
+
+test('the completions\' spread cache: a second draw of the same faces reads the disk (no chain run, the same values); another checkpoint, K or a damaged file draws again', async () => {
+  const { forEachSpreadBatch } = await import('../src/lib/experiments/experimentStages');
+  const { specFrom } = await import('../src/lib/spec/experimentSpec');
+  const { tinyFaces } = await import('./helpers/tinyData');
+  const data = await tinyFaces(24);
+  const root2 = tempDir();
+  const spec = specFrom({ name: 'cache', data: { size: 32 }, models: [{ preset: 'vae-partial' }], evaluation: { mask: 'centre:0.5' }, out: { runs: path.join(root2, 'runs'), logs: path.join(root2, 'logs'), figures: path.join(root2, 'f'), tables: path.join(root2, 't') } }, 'test');
+  const model = buildVae(tinyModel('vae-partial'), 5);
+  let encodes = 0;
+  const encode = model.encode.bind(model);
+  model.encode = (...a: Parameters<typeof encode>) => (encodes++, encode(...a));
+  const draw = async (checkpoint: string | null, k: number) => {
+    const before = encodes;
+    const got: Float32Array[][] = [];
+    await forEachSpreadBatch(model, checkpoint, data, data.splits.train.slice(0, 12), [], spec, 2, 0, k, (arrays) => got.push(arrays));
+    return { arrays: got, ran: encodes > before };
+  };
+  const first = await draw('ckpt-a', 3);
+  const cacheDir = path.join(root2, 'cache', 'spreads');
+  assert.ok(first.ran && fs.readdirSync(cacheDir).length === 1, 'drawn and stored');
+  const second = await draw('ckpt-a', 3);
+  assert.equal(second.ran, false, 'the same faces, model, K and chain: read from the cache');
+  assert.deepEqual(second.arrays, first.arrays);
+  assert.ok((await draw('ckpt-b', 3)).ran, 'another checkpoint misses');
+  assert.ok((await draw('ckpt-a', 4)).ran, 'another K misses');
+  assert.ok((await draw(null, 3)).ran && fs.readdirSync(cacheDir).length === 3, 'no checkpoint: no cache');
+  const stored = fs.readdirSync(cacheDir).map((f) => path.join(cacheDir, f));
+  for (const f of stored) fs.writeFileSync(f, Buffer.alloc(100));
+  const damaged = await draw('ckpt-a', 3);
+  assert.ok(damaged.ran, 'a file of the wrong length is redrawn');
+  assert.deepEqual(damaged.arrays, first.arrays, 'and gives the same completions (same seeds)');
+  model.dispose();
+});

@@ -108,3 +108,39 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
   assert.equal(data.length, page.length);
   assert.equal(off, 0, `${off} of ${data.length} values differ by more than one 8-bit level between the page and vii complete`);
 });
+
+test('vii explore with a model folder that ships a σ network: the page carries it (and model/ for vii complete), and its learned-σ map is the library\'s σ on the page\'s own K samples', { timeout: 600_000 }, async () => {
+  if (!(await findBrowser())) return assert.fail('no headless Chromium: @sparticuz/chromium (an optional dependency) should have been installed by npm');
+  await selectBackend();
+  const { readSigmaNetFiles, sigmaNetSigma } = await import('../src/lib/metrics/sigmaNet');
+  const dir = tempDir();
+  await writeSyntheticFaces({ dir: path.join(dir, 'faces'), count: 2, seed: 4 });
+  const out = path.join(dir, 'page');
+  const made = vii(['explore', '--model', 'cropped-no-attr', '--images', path.join(dir, 'faces', 'img_align_celeba'), '--limit', '2', '--out', out]);
+  assert.equal(made.status, 0, made.stderr);
+  for (const f of ['sigma-net.json', 'sigma-net.bin', 'sigma-net-card.json']) assert.deepEqual(fs.readFileSync(path.join(out, 'model', f)), fs.readFileSync(path.join(root, 'models', 'cropped-no-attr', f)), `model/${f} is the shipped file`);
+  const errors: string[] = [];
+  const { spread, shown, maxSigma } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
+    await page.click('#uncertainty');
+    await page.evaluate(() => ((document.getElementById('samples') as HTMLInputElement).value = '3'));
+    await page.evaluate(() => ((document.getElementById('steps') as HTMLInputElement).value = '2'));
+    await page.click('#sampleButton');
+    await page.waitForFunction(() => /and the learned σ/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 120_000 });
+    return page.evaluate(() => ({ spread: window.viiExplorer.uncertainty(), shown: !document.getElementById('sigmaBox')!.hidden, maxSigma: Number((document.getElementById('sigmaMap') as HTMLCanvasElement).dataset.maxSigma) }));
+  });
+  assert.deepEqual(errors, []);
+  assert.ok(spread && spread.sigma && shown, 'the learned σ is drawn beside the std');
+  assert.ok(maxSigma > 0, `σ in the hole: max ${maxSigma}`);
+  const net = readSigmaNetFiles(path.join(out, 'model', 'sigma-net'), 64)!;
+  const [mean, std, mask] = [tf.tensor4d(spread.mean, [1, 64, 64, 3]), tf.tensor4d(spread.std, [1, 64, 64, 3]), tf.tensor4d(spread.mask, [1, 64, 64, 1])];
+  const sigma = sigmaNetSigma(net, mean, std, mask);
+  const node = await sigma.data();
+  const worst = spread.sigma.reduce((w, v, i) => Math.max(w, Math.abs(v - node[i]) / node[i]), 0);
+  assert.ok(worst < 1e-3, `page vs Node σ: largest relative difference ${worst}`);
+  const hole = spread.mask.filter((v) => v === 0).length;
+  assert.ok(hole > 0 && spread.std.some((v, i) => spread.mask[Math.floor(i / 3)] === 0 && v > 0), 'the samples differ in the hole');
+  tf.dispose([mean, std, mask, sigma]);
+  net.net.dispose();
+});

@@ -24,6 +24,7 @@ import { comparisonGrids, quickCompare } from './fineTune';
 import type { RowMetrics } from './evaluate';
 import { chainCurves, tradeOff, type Figure } from '../plots/plotly';
 import { exportFigure, exportGrid, findBrowser } from '../plots/exportFigure';
+import { readSpread, spreadFile, writeSpread } from './spreadCache';
 import { canonicalJson, resolvedModel, settingsHash, sweepAttributes, type ExperimentSpec, type ModelEntry } from '../spec/experimentSpec';
 
 /** What `vii run` leaves, by stage (paths relative to the working directory). */
@@ -310,24 +311,36 @@ function rounded(m: ErrorModel): ErrorModel {
 /**
  * K completions of each of some faces, 50 at a time, as flat arrays (truth, mask, mean, std) with the
  * batch's first index: the one place the uncertainty stage and the σ network draw them, so both
- * measure the same completions (same batches, masks and seeds).
+ * measure the same completions (same batches, masks and seeds). With the model's `checkpoint`
+ * stamp, each batch's mean and std are cached on disk (spreadCache.ts) under the experiment's
+ * results folder, so the second stage (or a σ network retrained) reads what the first one drew.
  */
-export async function forEachSpreadBatch(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch: (arrays: Float32Array[], start: number, n: number) => void): Promise<void> {
+export async function forEachSpreadBatch(model: Vae, checkpoint: string | null, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch: (arrays: Float32Array[], start: number, n: number) => void): Promise<void> {
+  const cacheDir = path.join(path.dirname(spec.out.runs), 'cache', 'spreads');
   for (let start = 0; start < indices.length; start += 50) {
     const idx = indices.slice(start, start + 50);
     const batch = gatherBatch(data, idx, cols);
     const mask = makeMaskBatch(parseMaskSpec(spec.evaluation.mask), idx.length, data.preprocess.size, offset + start);
-    const { mean, std } = completionSpread(model, batch.x, mask, cols.length ? batch.y : null, { steps, latent: 'sample', seed: subSeed(spec.train.seed, `uncertainty-${offset + start}`) }, k);
-    const arrays = await readAndDispose([batch.x, mask, mean, std]);
+    const seed = subSeed(spec.train.seed, `uncertainty-${offset + start}`);
+    const file = checkpoint === null ? null : spreadFile(cacheDir, { checkpoint, data: dataIdentity(data), indices: idx, mask: spec.evaluation.mask, maskSeed: offset + start, samples: k, steps, seed });
+    const cached = file ? readSpread(file, batch.x.size) : null;
+    let arrays: Float32Array[];
+    if (cached) {
+      arrays = [...(await readAndDispose([batch.x, mask])), cached.mean, cached.std];
+    } else {
+      const { mean, std } = completionSpread(model, batch.x, mask, cols.length ? batch.y : null, { steps, latent: 'sample', seed }, k);
+      arrays = await readAndDispose([batch.x, mask, mean, std]);
+      if (file) writeSpread(file, arrays[2], arrays[3]);
+    }
     batch.y.dispose();
     onBatch(arrays, start, idx.length);
   }
 }
 
 /** The hole values of K completions of each of some faces (the calibration measures' input). */
-async function holeSpread(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<HoleValues[]> {
+async function holeSpread(model: Vae, checkpoint: string, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number): Promise<HoleValues[]> {
   const faces: HoleValues[] = [];
-  await forEachSpreadBatch(model, data, indices, cols, spec, steps, offset, spec.evaluation.uncertaintySamples, ([xs, ms, mus, sds], _, n) => faces.push(...holeValues(xs, ms, mus, sds, n)));
+  await forEachSpreadBatch(model, checkpoint, data, indices, cols, spec, steps, offset, spec.evaluation.uncertaintySamples, ([xs, ms, mus, sds], _, n) => faces.push(...holeValues(xs, ms, mus, sds, n)));
   return faces;
 }
 
@@ -349,8 +362,8 @@ export async function uncertaintyStage(spec: ExperimentSpec, data: FaceDataset, 
     const rows: UncertaintyRow[] = [];
     const methods = (meta.model.decoderSeesObserved ? [['single', 1]] : [['chain', spec.completion.steps], ['single', 1]]) as ['chain' | 'single', number][];
     for (const [method, steps] of methods) {
-      const valFaces = await holeSpread(model, data, data.splits.val.slice(0, fitImages), cols, spec, steps, 100_000);
-      const testFaces = await holeSpread(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
+      const valFaces = await holeSpread(model, stamp.checkpoint, data, data.splits.val.slice(0, fitImages), cols, spec, steps, 100_000);
+      const testFaces = await holeSpread(model, stamp.checkpoint, data, data.splits.test.slice(0, images), cols, spec, steps, 0);
       const test = poolHoles(testFaces);
       const scale = fitScale(poolHoles(valFaces));
       const errorModel = fitErrorModel(valFaces, data.preprocess.size ** 2 * 3);

@@ -47,9 +47,9 @@ interface Spread {
 }
 
 /** K completions of each face (the uncertainty stage's batches and seeds: the same completions it measures). */
-async function spreadImages(model: Vae, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch?: (done: number) => void): Promise<Spread> {
+async function spreadImages(model: Vae, checkpoint: string, data: FaceDataset, indices: number[], cols: number[], spec: ExperimentSpec, steps: number, offset: number, k: number, onBatch?: (done: number) => void): Promise<Spread> {
   const parts: Float32Array[][] = [];
-  await forEachSpreadBatch(model, data, indices, cols, spec, steps, offset, k, (arrays, start, n) => {
+  await forEachSpreadBatch(model, checkpoint, data, indices, cols, spec, steps, offset, k, (arrays, start, n) => {
     parts.push(arrays);
     onBatch?.(start + n);
   });
@@ -108,11 +108,11 @@ export async function sigmaNetStage(spec: ExperimentSpec, data: FaceDataset, r: 
     const cols = attributeIndices(data.attributeNames, meta.model.attributes);
     const steps = meta.model.decoderSeesObserved ? 1 : spec.completion.steps;
     const progress = (what: string, total: number) => (done: number) => log(`[vii] σ network ${r.row}: ${what} ${done}/${total}`);
-    const train = await spreadImages(model, data, data.splits.train.slice(0, trainFaces), cols, spec, steps, 200_000, settings.samples, progress(`completions of training faces (K = ${settings.samples})`, trainFaces));
+    const train = await spreadImages(model, stamp.checkpoint, data, data.splits.train.slice(0, trainFaces), cols, spec, steps, 200_000, settings.samples, progress(`completions of training faces (K = ${settings.samples})`, trainFaces));
     const trainNll = await trainSigmaNet(net, { mean: train.mean, std: train.std, truth: train.x, mask: train.mask, faces: train.faces, size }, settings, (epoch, nll) => log(`[vii] σ network ${r.row}: epoch ${epoch}/${settings.epochs}, training NLL ${nll.toFixed(4)}`));
     const k = spec.evaluation.uncertaintySamples;
-    const val = await spreadImages(model, data, data.splits.val.slice(0, fitImages), cols, spec, steps, 100_000, k);
-    const test = await spreadImages(model, data, data.splits.test.slice(0, images), cols, spec, steps, 0, k, progress(`test faces (K = ${k})`, images));
+    const val = await spreadImages(model, stamp.checkpoint, data, data.splits.val.slice(0, fitImages), cols, spec, steps, 100_000, k);
+    const test = await spreadImages(model, stamp.checkpoint, data, data.splits.test.slice(0, images), cols, spec, steps, 0, k, progress(`test faces (K = ${k})`, images));
     const [valNet, testNet] = [await netFaces(net, val, size), await netFaces(net, test, size)];
     const scale = fitScale(poolHoles(valNet));
     const scaled = testNet.map((f) => ({ ...f, std: f.std.map((v) => v * scale) }));

@@ -12,6 +12,7 @@ import { complete, completeSamples, type LatentMode } from '../completion';
 import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { maskedL1 } from '../metrics/ssim';
+import { sigmaNetSigma, sigmaNetWithWeights, type SigmaNetCard, type SigmaNetModel } from '../metrics/sigmaNet';
 import type { ExplorerFace, ExplorerModel } from './explorerData';
 
 declare global {
@@ -30,6 +31,8 @@ export interface ExplorerApi {
   setFace(index: number): void;
   setMask(spec: string | null): Promise<void>;
   state(): { face: number; holePixels: number; step: number; settings: ChainSettings };
+  /** The last K samples' per-value mean and std, and the learned σ on them (null without a σ network); null before any. */
+  uncertainty(): { mean: number[]; std: number[]; sigma: number[] | null; mask: number[] } | null;
 }
 
 interface ChainSettings {
@@ -62,6 +65,28 @@ async function chooseBackend(): Promise<string> {
   }
   await tf.setBackend('cpu');
   return 'cpu';
+}
+
+/** The model folder's σ network, where the page carries one (its card's scale multiplies its output). */
+function loadSigmaNet(m: ExplorerModel, size: number): SigmaNetModel | null {
+  if (!m.sigmaNet) return null;
+  const tensors = decodeTensors(m.sigmaNet.weightsIndex, base64Bytes(m.sigmaNet.weightsBase64), 'model/sigma-net');
+  return { net: sigmaNetWithWeights(tensors.map((t) => t.tensor), size, 'model/sigma-net'), card: m.sigmaNet.card as SigmaNetCard };
+}
+
+/** A per-pixel map (channels averaged) on the inferno scale the CLI's and the stage's maps use; observed pixels dark. */
+async function paintMap(canvas: HTMLCanvasElement, values: tf.Tensor4D, mask: Float32Array): Promise<number> {
+  const heat = tf.tidy(() => tf.mean(values, -1));
+  const v = (await heat.data()) as Float32Array;
+  heat.dispose();
+  const n = mask.length;
+  const rgb = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) rgb.set(mask[i] === 1 ? [0, 0, 0.02] : inferno(v[i] / UNCERTAINTY_VMAX).map((c) => c / 255), 3 * i);
+  const s = Math.round(Math.sqrt(n));
+  const img = tf.tensor4d(rgb, [1, s, s, 3]);
+  await paint(canvas, img);
+  img.dispose();
+  return Math.max(...Array.from(v).filter((_, i) => mask[i] !== 1), 0);
 }
 
 function loadModel(m: ExplorerModel): { model: Vae; meta: CheckpointMeta } {
@@ -107,6 +132,8 @@ function start(): ExplorerApi {
   let l1: number[] = [];
   let step = 0;
   let timer: number | undefined;
+  let sigmaNet: SigmaNetModel | null = null;
+  let lastSpread: ReturnType<ExplorerApi['uncertainty']> = null;
   const settings: ChainSettings = { steps: 10, latent: 'mean', seed: 1, samples: 4, attributes: {} };
 
   const status = (text: string) => ($('status').textContent = text);
@@ -203,21 +230,24 @@ function start(): ExplorerApi {
     const row = $('samplesRow');
     row.replaceChildren(...canvases);
     row.dataset.samples = String(outs.length);
-    // Where the K samples disagree, the fill is least determined by what is observed: their per-pixel std.
-    const map = $('uncertaintyMap') as HTMLCanvasElement;
+    // Where the K samples disagree, the fill is least determined by what is observed: their per-pixel
+    // std (with K − 1, as the library's completionSpread), and where the model ships one, its learned σ
+    // on that mean and std (the CLI's and the uncertainty stage's network and scale).
+    lastSpread = null;
     if (outs.length >= 2) {
-      const heat = tf.tidy(() => tf.mean(tf.sqrt(tf.moments(tf.stack(outs), 0).variance), -1)); // [1, H, W]
-      const sd = (await heat.data()) as Float32Array;
-      heat.dispose();
-      const rgb = new Float32Array(size * size * 3);
-      for (let i = 0; i < size * size; i++) rgb.set(mask[i] === 1 ? [0, 0, 0.02] : inferno(sd[i] / UNCERTAINTY_VMAX).map((v) => v / 255), 3 * i);
-      const img = tf.tensor4d(rgb, [1, size, size, 3]);
-      await paint(map, img);
-      img.dispose();
-      map.dataset.maxStd = String(Math.max(...Array.from(sd).filter((_, i) => mask[i] !== 1), 0));
+      const [mean, std] = tf.tidy(() => {
+        const { mean, variance } = tf.moments(tf.stack(outs), 0);
+        return [mean, tf.sqrt(tf.mul(variance, outs.length / (outs.length - 1)))] as tf.Tensor4D[];
+      });
+      const sigma = sigmaNet ? sigmaNetSigma(sigmaNet, mean, std, m) : null;
+      ($('uncertaintyMap') as HTMLCanvasElement).dataset.maxStd = String(await paintMap($('uncertaintyMap'), std, mask));
+      if (sigma) ($('sigmaMap') as HTMLCanvasElement).dataset.maxSigma = String(await paintMap($('sigmaMap'), sigma, mask));
+      $('sigmaBox').hidden = !sigma;
+      lastSpread = { mean: Array.from(await mean.data()), std: Array.from(await std.data()), sigma: sigma ? Array.from(await sigma.data()) : null, mask: Array.from(mask) };
+      tf.dispose([mean, std, ...(sigma ? [sigma] : [])]);
     }
     $('uncertaintyRow').hidden = !(($('uncertainty') as HTMLInputElement).checked && outs.length >= 2);
-    status(`${outs.length} completions, each its own z ~ q and chain (${settings.steps} steps, seed ${settings.seed})${outs.length >= 2 ? '; uncertainty: their per-pixel std' : ''}`);
+    status(`${outs.length} completions, each its own z ~ q and chain (${settings.steps} steps, seed ${settings.seed})${outs.length >= 2 ? `; uncertainty: their per-pixel std${sigmaNet ? ' and the learned σ' : ''}` : ''}`);
     tf.dispose([x, m, ...(y ? [y] : []), ...outs]);
   }
 
@@ -318,6 +348,7 @@ function start(): ExplorerApi {
     const backend = await chooseBackend();
     ({ model, meta } = loadModel(window.VII_MODEL));
     size = meta.model.imageSize;
+    sigmaNet = loadSigmaNet(window.VII_MODEL, size);
     faces = window.VII_FACES.map((f) => Float32Array.from(base64Bytes(f.pixelsBase64), (v) => v / 255));
     $('model').textContent = `${window.VII_MODEL.title} · ${meta.model.imageSize}×${meta.model.imageSize} · tfjs ${backend}`;
     const attrs = $('attributes');
@@ -378,6 +409,7 @@ function start(): ExplorerApi {
     setFace,
     setMask,
     state: () => ({ face, holePixels: mask.filter((m) => m === 0).length, step, settings: { ...settings } }),
+    uncertainty: () => lastSpread,
   };
 }
 

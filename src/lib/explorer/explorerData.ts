@@ -6,6 +6,11 @@ export interface ExplorerModel {
   /** The checkpoint's weights.json and weights.bin (base64), byte for byte: the files the CLI reads. */
   weightsIndex: unknown;
   weightsBase64: string;
+  /**
+   * The model folder's learned σ (metrics/sigmaNet.ts), where it ships one: its card (the
+   * validation scale its output is multiplied by) and its weight files, byte for byte.
+   */
+  sigmaNet?: { card: unknown; weightsIndex: unknown; weightsBase64: string };
 }
 
 export interface ExplorerFace {

@@ -7,14 +7,19 @@ import { runData } from '../experiments/fineTune';
 import { imageFiles } from '../experiments/completeFolder';
 import { writeFileAtomic } from '../io/atomicWrite';
 import type { ExplorerFace, ExplorerModel } from './explorerData';
+import { readSigmaNetCard, SIGMA_NET_FILE } from '../metrics/sigmaNet';
 
 const CHECKPOINT_FILES = ['config.json', 'weights.json', 'weights.bin'] as const;
+/** A model folder's σ network files (metrics/sigmaNet.ts), carried with the model where it has them. */
+const SIGMA_NET_FILES = [`${SIGMA_NET_FILE}.json`, `${SIGMA_NET_FILE}.bin`, `${SIGMA_NET_FILE}-card.json`] as const;
 
 /** A checkpoint's files, read once: the page embeds them and model/ gets them unchanged. */
 export interface ExplorerSource {
   dir: string;
   meta: CheckpointMeta;
   files: Record<(typeof CHECKPOINT_FILES)[number], Buffer>;
+  /** The folder's σ network files, where it has them (its card checked for this model's face size). */
+  sigmaNet: Record<(typeof SIGMA_NET_FILES)[number], Buffer> | null;
 }
 
 /** The newest checkpoint folder of a run folder (or the folder itself) and its files; errors name the folder. */
@@ -24,7 +29,14 @@ export function explorerSource(dir: string): ExplorerSource {
   if (!ckpt) throw new Error(`--checkpoint ${dir}: no checkpoint (expected config.json + weights.bin, or a run folder with latest.json)`);
   for (const f of CHECKPOINT_FILES) if (!fs.existsSync(path.join(ckpt, f))) throw new Error(`${path.join(ckpt, f)} is missing`);
   const files = Object.fromEntries(CHECKPOINT_FILES.map((f) => [f, fs.readFileSync(path.join(ckpt, f))])) as ExplorerSource['files'];
-  return { dir: ckpt, meta: JSON.parse(files['config.json'].toString('utf8')) as CheckpointMeta, files };
+  const meta = JSON.parse(files['config.json'].toString('utf8')) as CheckpointMeta;
+  const stem = path.join(ckpt, SIGMA_NET_FILE);
+  let sigmaNet: ExplorerSource['sigmaNet'] = null;
+  if (fs.existsSync(`${stem}.json`)) {
+    readSigmaNetCard(stem, meta.model.imageSize);
+    sigmaNet = Object.fromEntries(SIGMA_NET_FILES.map((f) => [f, fs.readFileSync(path.join(ckpt, f))])) as NonNullable<ExplorerSource['sigmaNet']>;
+  }
+  return { dir: ckpt, meta, files, sigmaNet };
 }
 
 /** The model as the page receives it: the checkpoint's own files, unchanged. */
@@ -34,6 +46,13 @@ export function explorerModel(source: ExplorerSource, title: string): ExplorerMo
     config: source.meta,
     weightsIndex: JSON.parse(source.files['weights.json'].toString('utf8')),
     weightsBase64: source.files['weights.bin'].toString('base64'),
+    ...(source.sigmaNet && {
+      sigmaNet: {
+        card: JSON.parse(source.sigmaNet[`${SIGMA_NET_FILE}-card.json`].toString('utf8')),
+        weightsIndex: JSON.parse(source.sigmaNet[`${SIGMA_NET_FILE}.json`].toString('utf8')),
+        weightsBase64: source.sigmaNet[`${SIGMA_NET_FILE}.bin`].toString('base64'),
+      },
+    }),
   };
 }
 
@@ -134,7 +153,10 @@ const BODY = `
 </div>
 <div id="status"></div>
 <div class="row" id="samplesRow"></div>
-<div class="row" id="uncertaintyRow" hidden><canvas id="uncertaintyMap" title="per-pixel std of the K samples (inferno; top colour at std 0.1); observed pixels dark"></canvas></div>
+<div class="row" id="uncertaintyRow" hidden>
+  <div><div>std of the K samples</div><canvas id="uncertaintyMap" title="per-pixel std of the K samples (inferno; top colour at 0.1); observed pixels dark"></canvas></div>
+  <div id="sigmaBox" hidden><div>learned σ (σ network)</div><canvas id="sigmaMap" title="the model's σ network on the K samples' mean and std, times its validation scale: a calibrated σ of the mean per pixel (inferno, same scale); observed pixels dark"></canvas></div>
+</div>
 `;
 
 /** One HTML document; `inline` puts the data in it too (a notebook cell), else model.js / faces.js beside it. */
@@ -182,8 +204,10 @@ export async function writeExplorer(o: ExplorerOptions & { out: string; force?: 
   const { source, model, faces } = await explorerData(o);
   fs.mkdirSync(path.join(o.out, 'model'), { recursive: true });
   for (const f of CHECKPOINT_FILES) writeFileAtomic(path.join(o.out, 'model', f), source.files[f]);
+  // The σ network goes with the model, so vii complete --checkpoint out/model maps it too.
+  const sigmaFiles = source.sigmaNet ? SIGMA_NET_FILES.map((f) => (writeFileAtomic(path.join(o.out, 'model', f), source.sigmaNet![f]), `model/${f}`)) : [];
   writeFileAtomic(path.join(o.out, 'model.js'), `window.VII_MODEL = ${JSON.stringify(model)};\n`);
   writeFileAtomic(path.join(o.out, 'faces.js'), `window.VII_FACES = ${JSON.stringify(faces)};\n`);
   writeFileAtomic(path.join(o.out, 'index.html'), explorerHtml(await explorerScript()));
-  return ['index.html', 'model.js', 'faces.js', ...CHECKPOINT_FILES.map((f) => `model/${f}`)].map((f) => path.join(o.out, f));
+  return ['index.html', 'model.js', 'faces.js', ...CHECKPOINT_FILES.map((f) => `model/${f}`), ...sigmaFiles].map((f) => path.join(o.out, f));
 }

@@ -147,17 +147,26 @@ export async function saveSigmaNet(net: tf.LayersModel, file: string): Promise<v
 
 /** A network built for S×S faces with the weights saved in `file` (its shapes must match, else a clear error names the file). */
 export function loadSigmaNet(file: string, size: number): tf.LayersModel {
+  return sigmaNetWithWeights(readTensors(file).map((w) => w.tensor), size, file);
+}
+
+/**
+ * A network for S×S faces with these weights (in saveSigmaNet's order; taken over: disposed here),
+ * e.g. decoded from a page's embedded files; a clear error names `source` when they do not fit.
+ */
+export function sigmaNetWithWeights(saved: tf.Tensor[], size: number, source: string): tf.LayersModel {
   const net = buildSigmaNet(size, 1);
-  const saved = readTensors(file);
   const expected = net.getWeights();
-  if (saved.length !== expected.length || saved.some((w, i) => w.tensor.shape.join() !== expected[i].shape.join())) {
-    tf.dispose(saved.map((w) => w.tensor));
-    net.dispose();
-    throw new Error(`${file}: not the weights of a σ network for ${size}×${size} faces (${saved.length} tensors, expected ${expected.length} of shapes ${expected.map((w) => w.shape.join('×')).join(', ')})`);
+  try {
+    if (saved.length !== expected.length || saved.some((w, i) => w.shape.join() !== expected[i].shape.join())) {
+      net.dispose();
+      throw new Error(`${source}: not the weights of a σ network for ${size}×${size} faces (${saved.length} tensors, expected ${expected.length} of shapes ${expected.map((w) => w.shape.join('×')).join(', ')})`);
+    }
+    net.setWeights(saved);
+    return net;
+  } finally {
+    tf.dispose(saved);
   }
-  net.setWeights(saved.map((w) => w.tensor));
-  tf.dispose(saved.map((w) => w.tensor));
-  return net;
 }
 
 /** Where a model folder keeps its σ network: `sigma-net.bin` + `sigma-net.json` (the weights) and `sigma-net-card.json`. */
@@ -184,9 +193,8 @@ export async function writeSigmaNetFiles(stem: string, net: tf.LayersModel, card
   writeJsonAtomic(`${stem}-card.json`, card);
 }
 
-/** The network and card at `STEM` for S×S faces; null when there is none; a clear error names a damaged or foreign one. */
-export function readSigmaNetFiles(stem: string, size: number): SigmaNetModel | null {
-  if (!fs.existsSync(`${stem}.json`)) return null;
+/** The card at `STEM-card.json` for S×S faces, checked (a number scale > 0, the same face size); a clear error names the file. */
+export function readSigmaNetCard(stem: string, size: number): SigmaNetCard {
   const cardFile = `${stem}-card.json`;
   let card: SigmaNetCard;
   try {
@@ -196,6 +204,13 @@ export function readSigmaNetFiles(stem: string, size: number): SigmaNetModel | n
   }
   if (!(Number.isFinite(card.scale) && card.scale > 0)) throw new Error(`${cardFile}: scale ${JSON.stringify(card.scale)}; expected a number > 0`);
   if (card.size !== size) throw new Error(`${cardFile}: a σ network fitted on ${card.size}×${card.size} completions, not ${size}×${size}`);
+  return card;
+}
+
+/** The network and card at `STEM` for S×S faces; null when there is none; a clear error names a damaged or foreign one. */
+export function readSigmaNetFiles(stem: string, size: number): SigmaNetModel | null {
+  if (!fs.existsSync(`${stem}.json`)) return null;
+  const card = readSigmaNetCard(stem, size);
   return { net: loadSigmaNet(stem, size), card };
 }
 
