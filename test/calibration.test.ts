@@ -344,6 +344,11 @@ test('vii complete --uncertainty with a model folder\'s σ network: learned σ m
   assert.ok(a.sigma[centre] > 0 && Math.abs(b.sigma[centre] / a.sigma[centre] - 2) < 1e-4, `the card's scale multiplies the network's σ̂ (${a.sigma[centre]} at 1.5, ${b.sigma[centre]} at 3)`);
   assert.ok(fs.existsSync(a.png) && a.result.uncertainty?.network && Number.isFinite(a.result.uncertainty.network.ece), 'the learned σ is mapped and scored');
   assert.equal(a.result.uncertainty?.calibrated, null, 'no error model asked for');
+  // The map's colour is the σ on the error scale (top ERROR_VMAX), not the std's (a learned σ would saturate it).
+  const { ERROR_VMAX, inferno } = await import('../src/lib/plots/colormap');
+  const { data: rgb } = await (await import('sharp')).default(a.png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const shown = Array.from(rgb.subarray(centre * 3, centre * 3 + 3));
+  assert.ok(inferno(a.sigma[centre] / ERROR_VMAX).every((v, c) => Math.abs(v - shown[c]) <= 1), `σ ${a.sigma[centre]} drawn as ${shown}, expected ${inferno(a.sigma[centre] / ERROR_VMAX)}`);
   fs.writeFileSync(`${stem}-card.json`, JSON.stringify({ ...card, size: 32 }));
   const bad = path.join(tempDir(), 'bad');
   await assert.rejects(() => completeFolder({ checkpoint, images, out: bad, uncertainty: 3, errorModel: null, log: () => {} }), /sigma-net-card\.json: a σ network fitted on 32×32 completions, not 64×64/);

@@ -20,7 +20,7 @@ import { readAndDispose } from '../tensorReads';
 import { subSeed } from '../rng';
 import { chainRecorder } from './gibbsChain';
 import sharp from 'sharp';
-import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
+import { ERROR_VMAX, inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { calibrationSummary, holeStdMap, holeValues, meanFaceRankCorrelation, poolHoles, type HoleValues } from '../metrics/calibration';
 import { ERROR_MODEL_FILE, readErrorModel, withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { readSigmaNetFiles, sigmaNetSigma, SIGMA_NET_FILE, type SigmaNetModel } from '../metrics/sigmaNet';
@@ -357,13 +357,13 @@ class SpreadRecorder {
         return Math.round((0.299 * xs[at] + 0.587 * xs[at + 1] + 0.114 * xs[at + 2]) * 127 + 64);
       };
       const faceMask = ms.subarray(i * h * w, (i + 1) * h * w);
-      await writeMap(dir, stem, holeStdMap(faces[i], h * w), faceMask, grey, w, h);
+      await writeMap(dir, stem, holeStdMap(faces[i], h * w), faceMask, grey, w, h, UNCERTAINTY_VMAX);
       if (this.errorModel) {
         const c = withErrorModel(this.errorModel, faces[i]);
         this.calibrated.push(c);
-        await writeMap(dir, `${stem}-calibrated`, holeStdMap(c, h * w), faceMask, grey, w, h);
+        await writeMap(dir, `${stem}-calibrated`, holeStdMap(c, h * w), faceMask, grey, w, h, ERROR_VMAX);
       }
-      if (learned) await writeMap(dir, `${stem}-network`, holeStdMap(learned[i], h * w), faceMask, grey, w, h);
+      if (learned) await writeMap(dir, `${stem}-network`, holeStdMap(learned[i], h * w), faceMask, grey, w, h, ERROR_VMAX);
     }
   }
 
@@ -373,16 +373,16 @@ class SpreadRecorder {
     // Pooled over every hole pixel, and the rank correlation per face averaged (faces differ in how hard they are).
     const { spearman: spearmanPooled, ...rest } = calibrationSummary(pooled);
     const of = (faces: HoleValues[]) => (faces.length ? { ...calibrationSummary(poolHoles(faces)), spearmanPerFace: meanFaceRankCorrelation(faces) } : null);
-    return { vmax: UNCERTAINTY_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces), calibrated: of(this.calibrated), network: of(this.learned) };
+    return { vmax: UNCERTAINTY_VMAX, sigmaVmax: ERROR_VMAX, ...rest, spearmanPooled, spearmanPerFace: meanFaceRankCorrelation(this.faces), calibrated: of(this.calibrated), network: of(this.learned) };
   }
 }
 
-/** One σ map: inferno over the hole (σ / UNCERTAINTY_VMAX), the photograph in grey around it; and the values as float32 H×W. */
-async function writeMap(dir: string, stem: string, sigma: Float32Array, mask: Float32Array, grey: (p: number) => number, w: number, h: number): Promise<void> {
+/** One σ map: inferno over the hole (σ / vmax: the std's scale, or a calibrated σ's), the photograph in grey around it; and the values as float32 H×W. */
+async function writeMap(dir: string, stem: string, sigma: Float32Array, mask: Float32Array, grey: (p: number) => number, w: number, h: number, vmax: number): Promise<void> {
   const rgb = new Uint8Array(h * w * 3);
   for (let p = 0; p < h * w; p++) {
     const g = grey(p);
-    rgb.set(mask[p] > 0.5 ? [g, g, g] : inferno(sigma[p] / UNCERTAINTY_VMAX), p * 3);
+    rgb.set(mask[p] > 0.5 ? [g, g, g] : inferno(sigma[p] / vmax), p * 3);
   }
   writeFileAtomic(path.join(dir, `${stem}.f32`), Buffer.from(sigma.buffer));
   writeFileAtomic(path.join(dir, `${stem}.png`), await sharp(Buffer.from(rgb.buffer), { raw: { width: w, height: h, channels: 3 } }).png().toBuffer());

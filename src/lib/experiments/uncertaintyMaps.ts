@@ -6,7 +6,7 @@ import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { calibrationSummary, holeStdMap, holeValues, poolHoles } from '../metrics/calibration';
 import { withErrorModel, type ErrorModel } from '../metrics/errorModel';
 import { sigmaNetSigma, type SigmaNetModel } from '../metrics/sigmaNet';
-import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
+import { ERROR_VMAX, inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { gridPng } from '../plots/imageGrid';
 import type { ExperimentSpec } from '../spec/experimentSpec';
 import { readAndDispose } from '../tensorReads';
@@ -51,16 +51,16 @@ export async function uncertaintyMaps(spec: ExperimentSpec, data: FaceDataset, r
         put(1, i, p, observed ? truth : [128, 128, 128]);
         put(2, i, p, [0, 1, 2].map((c) => Math.round(Math.min(1, Math.max(0, mus[at + c])) * 255)));
         put(3, i, p, observed ? [0, 0, 4] : inferno(sd / UNCERTAINTY_VMAX));
-        put(4, i, p, observed ? [0, 0, 4] : inferno(err / UNCERTAINTY_VMAX));
-        if (sigma) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i][p] / UNCERTAINTY_VMAX));
-        if (learnedMaps) put(rowCount - 1, i, p, observed ? [0, 0, 4] : inferno(learnedMaps[i][p] / UNCERTAINTY_VMAX));
+        put(4, i, p, observed ? [0, 0, 4] : inferno(err / ERROR_VMAX));
+        if (sigma) put(5, i, p, observed ? [0, 0, 4] : inferno(sigma[i][p] / ERROR_VMAX));
+        if (learnedMaps) put(rowCount - 1, i, p, observed ? [0, 0, 4] : inferno(learnedMaps[i][p] / ERROR_VMAX));
       }
     }
     const png = await gridPng({ data: rows, shape: [rowCount * n, spec.data.size, spec.data.size, 3] }, { columns: n, scale: spec.data.size < 64 ? 2 : 1 });
     const calibration = calibrationSummary(poolHoles(faces));
     const calibrated = calibratedFaces ? calibrationSummary(poolHoles(calibratedFaces)) : null;
     const network = learnedFaces ? calibrationSummary(poolHoles(learnedFaces)) : null;
-    const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, '|truth − mean| (same scale)', ...(errorModel ? ['calibrated σ (error model, same scale)'] : []), ...(learnedFaces ? ['learned σ (σ network, same scale)'] : [])];
+    const labels = ['truth', 'masked', `mean of ${k}`, `std (inferno, top ${UNCERTAINTY_VMAX})`, `|truth − mean| (inferno, top ${ERROR_VMAX})`, ...(errorModel ? ['calibrated σ (error model, as |truth − mean|)'] : []), ...(learnedFaces ? ['learned σ (σ network, as |truth − mean|)'] : [])];
     return { png, calibration, calibrated, network, config: { rows: labels, k, faces: `first ${n} test faces`, mask: spec.evaluation.mask, steps: spec.completion.steps, seed: spec.train.seed, calibration, calibrated, ...(network ? { network } : {}) } };
   } finally {
     tf.dispose([batch.x, batch.y, mask]);

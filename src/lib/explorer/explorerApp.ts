@@ -9,7 +9,7 @@ import { buildVae, type Vae } from '../models/vae';
 import { setModelWeights, type CheckpointMeta } from '../models/checkpoint';
 import { decodeTensors } from '../io/tensorFiles';
 import { complete, completeSamples, type LatentMode } from '../completion';
-import { inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
+import { ERROR_VMAX, inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { maskedL1 } from '../metrics/ssim';
 import { sigmaNetSigma, sigmaNetWithWeights, type SigmaNetCard, type SigmaNetModel } from '../metrics/sigmaNet';
@@ -74,14 +74,14 @@ function loadSigmaNet(m: ExplorerModel, size: number): SigmaNetModel | null {
   return { net: sigmaNetWithWeights(tensors.map((t) => t.tensor), size, 'model/sigma-net'), card: m.sigmaNet.card as SigmaNetCard };
 }
 
-/** A per-pixel map (channels averaged) on the inferno scale the CLI's and the stage's maps use; observed pixels dark. */
-async function paintMap(canvas: HTMLCanvasElement, values: tf.Tensor4D, mask: Float32Array): Promise<number> {
+/** A per-pixel map (channels averaged) on an inferno scale topping at vmax, as the CLI's and the stage's maps; observed pixels dark. */
+async function paintMap(canvas: HTMLCanvasElement, values: tf.Tensor4D, mask: Float32Array, vmax: number): Promise<number> {
   const heat = tf.tidy(() => tf.mean(values, -1));
   const v = (await heat.data()) as Float32Array;
   heat.dispose();
   const n = mask.length;
   const rgb = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) rgb.set(mask[i] === 1 ? [0, 0, 0.02] : inferno(v[i] / UNCERTAINTY_VMAX).map((c) => c / 255), 3 * i);
+  for (let i = 0; i < n; i++) rgb.set(mask[i] === 1 ? [0, 0, 0.02] : inferno(v[i] / vmax).map((c) => c / 255), 3 * i);
   const s = Math.round(Math.sqrt(n));
   const img = tf.tensor4d(rgb, [1, s, s, 3]);
   await paint(canvas, img);
@@ -240,8 +240,8 @@ function start(): ExplorerApi {
         return [mean, tf.sqrt(tf.mul(variance, outs.length / (outs.length - 1)))] as tf.Tensor4D[];
       });
       const sigma = sigmaNet ? sigmaNetSigma(sigmaNet, mean, std, m) : null;
-      ($('uncertaintyMap') as HTMLCanvasElement).dataset.maxStd = String(await paintMap($('uncertaintyMap'), std, mask));
-      if (sigma) ($('sigmaMap') as HTMLCanvasElement).dataset.maxSigma = String(await paintMap($('sigmaMap'), sigma, mask));
+      ($('uncertaintyMap') as HTMLCanvasElement).dataset.maxStd = String(await paintMap($('uncertaintyMap'), std, mask, UNCERTAINTY_VMAX));
+      if (sigma) ($('sigmaMap') as HTMLCanvasElement).dataset.maxSigma = String(await paintMap($('sigmaMap'), sigma, mask, ERROR_VMAX));
       $('sigmaBox').hidden = !sigma;
       lastSpread = { mean: Array.from(await mean.data()), std: Array.from(await std.data()), sigma: sigma ? Array.from(await sigma.data()) : null, mask: Array.from(mask) };
       tf.dispose([mean, std, ...(sigma ? [sigma] : [])]);

@@ -155,7 +155,7 @@ const BODY = `
 <div class="row" id="samplesRow"></div>
 <div class="row" id="uncertaintyRow" hidden>
   <div><div>std of the K samples</div><canvas id="uncertaintyMap" title="per-pixel std of the K samples (inferno; top colour at 0.1); observed pixels dark"></canvas></div>
-  <div id="sigmaBox" hidden><div>learned σ (σ network)</div><canvas id="sigmaMap" title="the model's σ network on the K samples' mean and std, times its validation scale: a calibrated σ of the mean per pixel (inferno, same scale); observed pixels dark"></canvas></div>
+  <div id="sigmaBox" hidden><div>learned σ (σ network)</div><canvas id="sigmaMap" title="the model's σ network on the K samples' mean and std, times its validation scale: a calibrated σ of the mean per pixel (inferno; top colour at 0.3, as |error| maps); observed pixels dark"></canvas></div>
 </div>
 `;
 
