@@ -347,7 +347,7 @@ test('vii complete --uncertainty with a model folder\'s σ network: learned σ m
   // The map's colour is the σ on the error scale (top ERROR_VMAX), not the std's (a learned σ would saturate it).
   const { ERROR_VMAX, inferno } = await import('../src/lib/plots/colormap');
   const { data: rgb } = await (await import('sharp')).default(a.png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const shown = Array.from(rgb.subarray(centre * 3, centre * 3 + 3));
+  const shown: number[] = Array.from(rgb.subarray(centre * 3, centre * 3 + 3) as Uint8Array);
   assert.ok(inferno(a.sigma[centre] / ERROR_VMAX).every((v, c) => Math.abs(v - shown[c]) <= 1), `σ ${a.sigma[centre]} drawn as ${shown}, expected ${inferno(a.sigma[centre] / ERROR_VMAX)}`);
   fs.writeFileSync(`${stem}-card.json`, JSON.stringify({ ...card, size: 32 }));
   const bad = path.join(tempDir(), 'bad');

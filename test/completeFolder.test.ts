@@ -111,3 +111,29 @@ test('a long folder streams (tensor count flat, RSS bounded), names an unreadabl
   const forced = await completeFolder({ checkpoint: runs['vae-partial'], images: many, out: out2, skipBad: true, steps: 1, limit: 10, force: true, log: () => {} });
   assert.deepEqual([forced.completed.length, forced.existing.length], [10, 0], '--force redoes them');
 });
+
+test('forced attributes take the model card\'s strength where none is given (a given one wins, 1 for a run folder); a bad card value is named', async () => {
+  await setup;
+  const root = path.resolve(__dirname, '..');
+  const checkpoint = path.join(tempDir(), 'guided');
+  fs.cpSync(path.join(root, 'models', 'cropped-attr1-both-guided'), checkpoint, { recursive: true });
+  const card = JSON.parse(fs.readFileSync(path.join(checkpoint, 'card.json'), 'utf8'));
+  const withCard = (strength: unknown) => fs.writeFileSync(path.join(checkpoint, 'card.json'), JSON.stringify({ ...card, forcedAttributes: { strength, why: 'test', log: 'none' } }));
+  const run = async (strength?: number) => {
+    const out = path.join(tempDir(), 'out');
+    await completeFolder({ checkpoint, images, out, steps: 2, latent: 'mean', set: { Smiling: 1 }, limit: 1, strength, log: () => {} });
+    return { settings: JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8')), png: fs.readFileSync(path.join(out, 'completed', fs.readdirSync(path.join(out, 'completed'))[0])) };
+  };
+  withCard(1.7);
+  const fromCard = await run();
+  const given = await run(1.7);
+  const labels = await run(1);
+  assert.equal(fromCard.settings.strength, 1.7, 'the card\'s strength is used and recorded');
+  assert.deepEqual(fromCard.png, given.png, 'the same completion as --strength 1.7');
+  assert.equal(labels.settings.strength, undefined, 'a given --strength 1 wins over the card');
+  assert.notDeepEqual(labels.png, fromCard.png);
+  fs.rmSync(path.join(checkpoint, 'card.json'));
+  assert.deepEqual((await run()).png, labels.png, 'no card: the training labels');
+  withCard('lots');
+  await assert.rejects(run(), /card\.json: forcedAttributes\.strength lots: expected a number > 0/);
+});

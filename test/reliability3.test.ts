@@ -177,8 +177,15 @@ test('Ctrl-C during vii train: the step finishes, a checkpoint is written, the l
   assert.ok(!fs.existsSync(path.join(run, 'train.lock')));
 });
 
-test('completion.attributeStrength: 1 unless given; 0, negative or text is refused naming the key', () => {
-  assert.equal(specFrom(minimal, 'spec.json').completion.attributeStrength, 1);
+test('completion.attributeStrength: each model\'s own (null) unless given; 0, negative or text is refused naming the key; the sweep resolves null to a shipped model\'s card, else 1', async () => {
+  assert.equal(specFrom(minimal, 'spec.json').completion.attributeStrength, null);
+  const { modelAttributeStrength } = await import('../src/lib/weights/shippedModel');
+  const dir = tempDir();
+  assert.equal(modelAttributeStrength(dir), 1, 'a run folder: the training labels');
+  fs.writeFileSync(path.join(dir, 'card.json'), JSON.stringify({ name: 'x', forcedAttributes: { strength: 1.5, why: 'test', log: 'none' } }));
+  assert.equal(modelAttributeStrength(dir), 1.5);
+  fs.writeFileSync(path.join(dir, 'card.json'), '{ not json');
+  assert.throws(() => modelAttributeStrength(dir), /card\.json: not a model card/);
   assert.equal(specFrom({ ...minimal, completion: { attributeStrength: 1.5 } }, 'spec.json').completion.attributeStrength, 1.5);
   for (const bad of [0, -2]) assert.throws(() => specFrom({ ...minimal, completion: { attributeStrength: bad } }, 'spec.json'), new RegExp(`^SpecError: spec\\.json: completion\\.attributeStrength ${bad}; expected a number > 0`, 'm'));
   assert.throws(() => specFrom({ ...minimal, completion: { attributeStrength: '2' } }, 'spec.json'), /spec\.json: completion\.attributeStrength is "2"; expected number/);

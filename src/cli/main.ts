@@ -39,7 +39,7 @@ import { parseMaskSpec } from '../lib/masks';
 import { fetchWeights, isKnownName, KNOWN_WEIGHTS, weightsDir } from '../lib/weights/weightsStore';
 import { disposeRealMetrics, loadRealMetrics } from '../lib/metrics/realMetrics';
 import { nsfwjsInceptionFrechetNet } from '../lib/metrics/frechetNet';
-import { shippedModelDir } from '../lib/weights/shippedModel';
+import { modelAttributeStrength, shippedModelDir } from '../lib/weights/shippedModel';
 import { runData } from '../lib/experiments/fineTune';
 import { convertTorchCheckpoint } from '../lib/weights/convertCheckpoint';
 
@@ -62,8 +62,8 @@ commands:
         [--method gibbs|oneshot] [--steps N] [--latent mean|sample] [--encoder-input estimate|observed]
         [--samples K] [--uncertainty K] [--error-model FILE|none] [--sigma-net STEM|none] [--attrs FILE] [--set ATTR=1|-1,...] [--strength S] [--seed S] [--limit N] [--skip-bad] [--force] [--score]
         complete a folder of face images with a trained checkpoint; run.json records the mean
-        masked L1 after each Gibbs step; --set forces attributes of an attribute model (--strength S: at 0.5 ± S/2, default 1,
-        the training labels; above 1 pushes them further, like a guidance scale); a rerun
+        masked L1 after each Gibbs step; --set forces attributes of an attribute model (--strength S: at 0.5 ± S/2; 1 = the
+        training labels, above 1 pushes them further, like a guidance scale; default: the model card's, else 1); a rerun
         skips images already completed in DIR unless --force; --score: SSIM, PSNR, masked L1, PD, checkerboard,
         hole sharpness and the Fréchet substitute against the folder's own photographs
   sweep --checkpoint DIR | --model NAME [--attributes Smiling,Male,Eyeglasses,Blond_Hair,Young] [--samples N] [--seed S]
@@ -175,8 +175,9 @@ const commands: Record<string, Command> = {
     const encoderInput = stringFlag(args, 'encoder-input') ?? 'estimate';
     if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new UsageError(`--encoder-input ${encoderInput}: expected estimate or observed`);
     const set = asUsage(() => parseAttributeSettings(stringFlag(args, 'set') ?? ''));
-    const strength = asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength'));
-    if (strength !== DEFAULT_ATTRIBUTE_STRENGTH && !Object.keys(set).length) throw new UsageError(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
+    // Absent: the model's own strength (its card's; 1 for a run folder), resolved by completeFolder.
+    const strength = args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
+    if (strength !== undefined && !Object.keys(set).length) throw new UsageError(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
     const maskText = stringFlag(args, 'mask');
     if (maskText) asUsage(() => parseMaskSpec(maskText));
     const checkpointDir = modelOrCheckpoint(args);
@@ -233,7 +234,7 @@ const commands: Record<string, Command> = {
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
     const steps = intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1);
-    const strength = asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength'));
+    const given = args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
     await selectBackend();
     const { model, meta, checkpoint } = loadTrainedModel(checkpointDir);
     try {
@@ -242,7 +243,9 @@ const commands: Record<string, Command> = {
       const data = await runData(meta, stringFlag(args, 'data'));
       const classifier = await judgeFor(data, judge as JudgeName, (l) => process.stderr.write(`\r${l}`));
       process.stderr.write('\n');
-      console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}${strength !== DEFAULT_ATTRIBUTE_STRENGTH ? `; forced attributes at strength ${strength}` : ''}`);
+      // The model's own strength unless one is given (a shipped model's card; 1 for a run folder).
+      const strength = given ?? modelAttributeStrength(checkpointDir);
+      console.log(`[vii] ${meta.model.name} (${checkpoint}), ${samples} held-out samples; judge: ${classifier.description}${strength !== DEFAULT_ATTRIBUTE_STRENGTH ? `; forced attributes at strength ${strength}${given === undefined ? ' (the model card\'s: --strength 1 for the training labels)' : ''}` : ''}`);
       const results = await attributeControl({ model, data, classifier, attributes, samples, seed, out, mask: stringFlag(args, 'mask'), gibbsSteps: steps, z: zMode, strength });
       const pct = (r: { rate: number; offRate: number; onRate: number; direction: number } | null) => (r ? `${r.rate.toFixed(3)} (off ${r.offRate.toFixed(2)}, on ${r.onRate.toFixed(2)}; p(on) > p(off) in ${r.direction.toFixed(2)})` : 'n/a (decoder has no y)');
       const rel = (r: { rate: number } | null, real: number | null | undefined) => (r && real ? `, ${(r.rate / real).toFixed(2)}× real` : '');

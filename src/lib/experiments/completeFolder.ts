@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { loadTrainedModel } from '../weights/loadModel';
+import { modelAttributeStrength } from '../weights/shippedModel';
 import { completionMethod } from '../models/config';
 import { loadFaceImage, ImageDecodeError, mapLimited } from '../data/preprocess';
 import { parseAttributeFile, attributeIndices } from '../data/attributes';
@@ -143,8 +144,9 @@ export async function completeFolder(o: CompleteFolderOptions): Promise<Complete
     const cols = meta.model.attributes.length ? meta.model.attributes : [];
     const forced = o.set ?? {};
     for (const a of Object.keys(forced)) if (!cols.includes(a)) throw new Error(`--set ${a}: model "${meta.model.name}" is not conditioned on ${a}`);
-    const strength = checkAttributeStrength(o.strength ?? DEFAULT_ATTRIBUTE_STRENGTH, '--strength');
-    if (strength !== DEFAULT_ATTRIBUTE_STRENGTH && !Object.keys(forced).length) throw new Error(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
+    // A given strength, else the model's own (its card's; 1 for a run folder).
+    if (o.strength !== undefined && !Object.keys(forced).length) throw new Error(`--strength ${o.strength}: it scales the attributes --set forces; give --set too`);
+    const strength = Object.keys(forced).length ? checkAttributeStrength(o.strength ?? modelAttributeStrength(o.checkpoint), '--strength') : DEFAULT_ATTRIBUTE_STRENGTH;
     const allForced = cols.length > 0 && cols.every((a) => a in forced);
     if (cols.length && !allForced) {
       if (!o.attrs) throw new Error(`${checkpoint}: model "${meta.model.name}" is conditioned on ${cols.length} attribute(s); give --attrs FILE (list_attr_celeba.txt format)`);

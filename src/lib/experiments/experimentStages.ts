@@ -6,6 +6,7 @@ import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { attributeIndices } from '../data/attributes';
 import { loadTrainedModel } from '../weights/loadModel';
+import { modelAttributeStrength } from '../weights/shippedModel';
 import { judgeFor, judgeIdentity } from '../metrics/judges';
 import { disposeClassifier } from '../metrics/attributeClassifier';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
@@ -243,8 +244,9 @@ export async function sweepStage(spec: ExperimentSpec, data: FaceDataset, r: Run
   const attributes = sweepAttributes(spec, r.entry, config);
   if (attributes.length === 0) return null;
   const file = path.join(p.logs, `sweep-${r.name}.control.json`);
-  // Stamped only when not 1, so sweeps made before the setting existed stay current.
-  const strength = spec.completion.attributeStrength;
+  // The spec's strength, else the model's own (a shipped model's card; 1 for a run folder). Stamped
+  // only when not 1, so sweeps made before the setting existed stay current.
+  const strength = spec.completion.attributeStrength ?? modelAttributeStrength(r.runDir);
   const stamp = { data: dataIdentity(data), checkpoint: checkpointStamp(r.runDir), attributes, samples: spec.evaluation.sweepSamples, judge: judgeIdentity(spec.evaluation.judge), steps: spec.completion.steps, mask: spec.evaluation.mask, seed: spec.train.seed, ...(strength !== DEFAULT_ATTRIBUTE_STRENGTH ? { strength } : {}) };
   if (upToDate(file, stamp)) return (JSON.parse(fs.readFileSync(file, 'utf8')) as { control: AttributeControl[] }).control;
   const { model } = loadTrainedModel(r.runDir);

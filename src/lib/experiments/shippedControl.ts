@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { loadTrainedModel } from '../weights/loadModel';
-import { MODELS_DIR } from '../weights/shippedModel';
+import { MODELS_DIR, modelAttributeStrength } from '../weights/shippedModel';
 import { runData } from './fineTune';
 import { attributeControl, controlTable, type AttributeControl } from './attributeControl';
 import { disposeClassifier } from '../metrics/attributeClassifier';
@@ -31,7 +31,7 @@ export async function shippedControl(o: { out: string; samples: number; mask: st
         const judge = await judgeFor(data, j, o.onLine);
         try {
           descriptions[j] = judge.description;
-          const control = await attributeControl({ model, data, classifier: judge, attributes, samples: o.samples, seed: 0, out: path.join(o.out, `${name}-${j}`), mask: o.mask });
+          const control = await attributeControl({ model, data, classifier: judge, attributes, samples: o.samples, seed: 0, out: path.join(o.out, `${name}-${j}`), mask: o.mask, strength: modelAttributeStrength(path.join(MODELS_DIR, name)) });
           writeJsonAtomic(path.join(o.out, `control-${name}-${j}.json`), { model: name, judge: judge.description, samples: o.samples, mask: o.mask, control });
           tables[j][name] = control;
           o.log?.(`[vii] judge sweeps: ${name} / ${j} done`);

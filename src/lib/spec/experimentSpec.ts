@@ -3,7 +3,7 @@ import { tensorFileSha256 } from '../io/tensorFiles';
 import * as path from 'path';
 import { createHash } from 'crypto';
 import { DEFAULT_MODEL, DEFAULT_TRAIN, lambdaTag, modelConfig, TABLE1_PRESETS, type ModelConfig, type TrainConfig } from '../models/config';
-import { DEFAULT_ATTRIBUTE_STRENGTH, DEFAULT_COMPLETION } from '../completion';
+import { DEFAULT_COMPLETION } from '../completion';
 import { SIGMA_NET_DEFAULTS, type SigmaNetSettings } from '../metrics/sigmaNet';
 import { CELEBA_ATTRIBUTES } from '../data/attributes';
 import { parseMaskSpec, validateMaskForSize } from '../masks';
@@ -35,8 +35,8 @@ export interface ExperimentSpec {
   completion: {
     steps: number;
     latent: 'mean' | 'sample';
-    /** How far the sweeps' forced completions push the attribute (forceAttributes; 1: the training labels). */
-    attributeStrength: number;
+    /** How far the sweeps' forced completions push the attribute (forceAttributes; 1: the training labels); null: each model's own (its card's, else 1). */
+    attributeStrength: number | null;
   };
   evaluation: {
     /** The holes of Table 1, the chain and the forced completions (the CLI's mask syntax). */
@@ -91,7 +91,7 @@ export const DEFAULT_SPEC: ExperimentSpec = {
   model: {},
   train: DEFAULT_TRAIN,
   models: [],
-  completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent, attributeStrength: DEFAULT_ATTRIBUTE_STRENGTH },
+  completion: { steps: DEFAULT_COMPLETION.steps, latent: DEFAULT_COMPLETION.latent, attributeStrength: null },
   evaluation: { mask: DEFAULT_MODEL.mask, images: null, chainImages: 200, frechet: true, judge: 'pretrained', sweepAttributes: ['Smiling', 'Male', 'Eyeglasses', 'Blond_Hair', 'Young'], sweepSamples: 100, uncertaintySamples: 16, uncertaintyModels: null, sigmaNet: SIGMA_NET_DEFAULTS },
   stages: DEFAULT_STAGES,
   compare: [],
@@ -109,7 +109,7 @@ export class SpecError extends Error {
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 /** Keys whose default is null, and the type they take otherwise. */
-const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['evaluation.uncertaintyModels', 'array'], ['evaluation.sigmaNet', 'object'], ['train.stepsPerEpoch', 'number']]);
+const NULLABLE = new Map([['data.dir', 'string'], ['data.limit', 'number'], ['evaluation.images', 'number'], ['evaluation.uncertaintyModels', 'array'], ['evaluation.sigmaNet', 'object'], ['completion.attributeStrength', 'number'], ['train.stepsPerEpoch', 'number']]);
 /** Free-form sub-objects, checked by modelConfig (ModelConfig overrides) rather than against a default. */
 const MODEL_KEYS = new Set(Object.keys(DEFAULT_MODEL).concat(['attributeGuide', 'guidanceOn', 'upsampling', 'adversarial']));
 
@@ -178,7 +178,8 @@ export function specFrom(value: unknown, source: string): ExperimentSpec {
     }
   }
   if (!(Number.isInteger(spec.completion.steps) && spec.completion.steps >= 1)) throw new SpecError(`${source}: completion.steps ${spec.completion.steps}; expected an integer ≥ 1`);
-  if (!(typeof spec.completion.attributeStrength === 'number' && Number.isFinite(spec.completion.attributeStrength) && spec.completion.attributeStrength > 0)) throw new SpecError(`${source}: completion.attributeStrength ${JSON.stringify(spec.completion.attributeStrength)}; expected a number > 0 (1: the training labels)`);
+  const strength = spec.completion.attributeStrength;
+  if (strength !== null && !(typeof strength === 'number' && Number.isFinite(strength) && strength > 0)) throw new SpecError(`${source}: completion.attributeStrength ${JSON.stringify(strength)}; expected a number > 0 (1: the training labels) or null (each model's own)`);
   if (!['mean', 'sample'].includes(spec.completion.latent)) throw new SpecError(`${source}: completion.latent ${JSON.stringify(spec.completion.latent)}; expected mean or sample`);
   if (!(JUDGES as readonly string[]).includes(spec.evaluation.judge)) throw new SpecError(`${source}: evaluation.judge ${JSON.stringify(spec.evaluation.judge)}; expected ${JUDGES.join(', ')}`);
   try {

@@ -6,7 +6,7 @@ import { writeTensors } from '../io/tensorFiles';
 import { writeFileAtomic, writeJsonAtomic } from '../io/atomicWrite';
 import { buildVae, type Vae } from '../models/vae';
 import { setModelWeights } from '../models/checkpoint';
-import { complete } from '../completion';
+import { checkAttributeStrength, complete, DEFAULT_ATTRIBUTE_STRENGTH } from '../completion';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 
 /**
@@ -32,6 +32,12 @@ export interface ModelCard {
   evaluation: string;
   /** The generated inputs of reference.bin: seed, count, mask, steps (z = μ). */
   reference: { seed: number; count: number; mask: string; steps: number };
+  /**
+   * How far this model's forced attributes go when no strength is given (forceAttributes), chosen
+   * from the control table in `log`: the forced completions it measured against real pairs and real
+   * fills, per hole and strength, with what each costs.
+   */
+  forcedAttributes?: { strength: number; why: string; log: string };
 }
 
 /** `--model NAME` → models/NAME, with the names there when it is not one. */
@@ -94,4 +100,23 @@ export async function exportShippedModel(checkpointDir: string, outDir: string, 
 
 export function readCard(dir: string): ModelCard {
   return JSON.parse(fs.readFileSync(path.join(dir, 'card.json'), 'utf8')) as ModelCard;
+}
+
+/**
+ * The strength of a model's forced attributes where none is given: its card's
+ * forcedAttributes.strength where the folder is a shipped model that has one, else 1 (the
+ * training labels: a run folder has no card). One rule for `vii complete --set`, `vii sweep`,
+ * specs and notebooks; a given --strength (or spec completion.attributeStrength) overrides it.
+ */
+export function modelAttributeStrength(dir: string): number {
+  const file = path.join(dir, 'card.json');
+  if (!fs.existsSync(file)) return DEFAULT_ATTRIBUTE_STRENGTH;
+  let card: ModelCard;
+  try {
+    card = readCard(dir);
+  } catch (e) {
+    throw new Error(`${file}: not a model card (${(e as Error).message})`);
+  }
+  const s = card.forcedAttributes?.strength;
+  return s === undefined ? DEFAULT_ATTRIBUTE_STRENGTH : checkAttributeStrength(s, `${file}: forcedAttributes.strength`);
 }
