@@ -33,7 +33,7 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
   for (const f of ['index.html', 'model.js', 'faces.js', 'model/config.json', 'model/weights.bin']) assert.ok(fs.existsSync(path.join(out, f)), f);
 
   const errors: string[] = [];
-  const { drawn, before, status, forced, unforced, centre, overlay } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
+  const { drawn, before, status, forced, unforced, centre, overlay, pageStrength } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
     const holes = () => page.evaluate(() => window.viiExplorer.state().holePixels);
@@ -65,7 +65,8 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
     await page.click('#sampleButton');
     await page.waitForFunction(() => /uncertainty: their per-pixel std/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 60_000 });
     const overlay = await page.evaluate(() => ({ hidden: document.getElementById('uncertaintyRow')!.hidden, maxStd: Number((document.getElementById('uncertaintyMap') as HTMLCanvasElement).dataset.maxStd) }));
-    return { drawn, before, status, forced, unforced, centre, overlay };
+    const pageStrength = await page.evaluate(() => window.viiExplorer.state().settings.strength);
+    return { drawn, before, status, forced, unforced, centre, overlay, pageStrength };
   });
   assert.deepEqual(errors, []);
   assert.ok(before > 0 && drawn > before + 50, `the stroke made the hole larger: ${before} → ${drawn} pixels`);
@@ -82,7 +83,12 @@ test('vii explore writes a page that works from file:// in headless Chromium: a 
   const s = meta.model.imageSize;
   const x = tf.tensor4d(pixels, [1, s, s, 3]);
   const mask = tf.tensor4d(forced.mask, [1, s, s, 1]);
-  const y = tf.tensor2d([[1]]);
+  // The page forces at the model card's strength (carried into model/card.json too, for vii complete below).
+  const { modelAttributeStrength } = await import('../src/lib/weights/shippedModel');
+  const strength = modelAttributeStrength(path.join(out, 'model'));
+  assert.equal(strength, modelAttributeStrength(path.join(root, 'models', 'cropped-attr1-both-guided')));
+  assert.equal(pageStrength, strength, 'the page starts at the card\'s strength');
+  const y = tf.tensor2d([[0.5 + strength * 0.5]]);
   const { completed, iterates } = complete(model, x, mask, y, { steps: 3, latent: 'sample', seed: 5, trajectory: true });
   let worst = 0;
   for (const [t, it] of iterates.entries()) {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildVae, type Vae } from '../models/vae';
 import { setModelWeights, type CheckpointMeta } from '../models/checkpoint';
 import { decodeTensors } from '../io/tensorFiles';
-import { complete, completeSamples, type LatentMode } from '../completion';
+import { complete, completeSamples, forceAttributes, type LatentMode } from '../completion';
 import { ERROR_VMAX, inferno, UNCERTAINTY_VMAX } from '../plots/colormap';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { maskedL1 } from '../metrics/ssim';
@@ -42,6 +42,8 @@ interface ChainSettings {
   samples: number;
   /** Attribute → 0 | 1 for attribute models (the face's own values to start). */
   attributes: Record<string, number>;
+  /** Forced values at 0.5 ± strength/2 (forceAttributes; the model card's to start, else 1). */
+  strength: number;
 }
 
 const SCALE = 4;
@@ -134,12 +136,20 @@ function start(): ExplorerApi {
   let timer: number | undefined;
   let sigmaNet: SigmaNetModel | null = null;
   let lastSpread: ReturnType<ExplorerApi['uncertainty']> = null;
-  const settings: ChainSettings = { steps: 10, latent: 'mean', seed: 1, samples: 4, attributes: {} };
+  const settings: ChainSettings = { steps: 10, latent: 'mean', seed: 1, samples: 4, attributes: {}, strength: 1 };
 
   const status = (text: string) => ($('status').textContent = text);
   const faceTensor = () => tf.tensor4d(faces[face], [1, size, size, 3]);
   const maskTensor = () => tf.tensor4d(mask, [1, size, size, 1]);
-  const attributeTensor = () => (meta.model.attributes.length ? tf.tensor2d([meta.model.attributes.map((a) => settings.attributes[a] ?? 0)]) : null);
+  // Every attribute of the page is forced (its box), at the page's strength: the library's forceAttributes, as vii complete --set.
+  const attributeTensor = () => {
+    const names = meta.model.attributes;
+    if (!names.length) return null;
+    const none = tf.zeros([1, names.length]) as tf.Tensor2D;
+    const y = forceAttributes(none, names, Object.fromEntries(names.map((a) => [a, settings.attributes[a] ?? 0])), settings.strength);
+    none.dispose();
+    return y;
+  };
 
   const clearChain = () => {
     tf.dispose(iterates);
@@ -163,6 +173,8 @@ function start(): ExplorerApi {
     settings.seed = Math.max(1, Math.round(Number(($('seed') as HTMLInputElement).value) || 1));
     settings.samples = Math.max(1, Math.round(Number(($('samples') as HTMLInputElement).value) || 4));
     settings.latent = ($('latent') as HTMLSelectElement).value as LatentMode;
+    const strength = Number(($('strength') as HTMLInputElement).value);
+    settings.strength = Number.isFinite(strength) && strength > 0 ? strength : 1;
     for (const a of meta.model.attributes) {
       const box = document.getElementById(`attr-${a}`) as HTMLInputElement | null;
       if (box) settings.attributes[a] = box.checked ? 1 : 0;
@@ -349,6 +361,8 @@ function start(): ExplorerApi {
     ({ model, meta } = loadModel(window.VII_MODEL));
     size = meta.model.imageSize;
     sigmaNet = loadSigmaNet(window.VII_MODEL, size);
+    settings.strength = window.VII_MODEL.attributeStrength ?? 1;
+    ($('strength') as HTMLInputElement).value = String(settings.strength);
     faces = window.VII_FACES.map((f) => Float32Array.from(base64Bytes(f.pixelsBase64), (v) => v / 255));
     $('model').textContent = `${window.VII_MODEL.title} · ${meta.model.imageSize}×${meta.model.imageSize} · tfjs ${backend}`;
     const attrs = $('attributes');
@@ -398,6 +412,7 @@ function start(): ExplorerApi {
       ($('steps') as HTMLInputElement).value = String(settings.steps);
       ($('seed') as HTMLInputElement).value = String(settings.seed);
       ($('latent') as HTMLSelectElement).value = settings.latent;
+      ($('strength') as HTMLInputElement).value = String(settings.strength);
       for (const [a, v] of Object.entries(settings.attributes)) {
         const box = document.getElementById(`attr-${a}`) as HTMLInputElement | null;
         if (box) box.checked = v === 1;

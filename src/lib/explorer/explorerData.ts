@@ -11,6 +11,8 @@ export interface ExplorerModel {
    * validation scale its output is multiplied by) and its weight files, byte for byte.
    */
   sigmaNet?: { card: unknown; weightsIndex: unknown; weightsBase64: string };
+  /** How far forced attributes go where the page is not told otherwise: the model card's (modelAttributeStrength), else 1. */
+  attributeStrength?: number;
 }
 
 export interface ExplorerFace {

@@ -8,6 +8,7 @@ import { imageFiles } from '../experiments/completeFolder';
 import { writeFileAtomic } from '../io/atomicWrite';
 import type { ExplorerFace, ExplorerModel } from './explorerData';
 import { readSigmaNetCard, SIGMA_NET_FILE } from '../metrics/sigmaNet';
+import { modelAttributeStrength } from '../weights/shippedModel';
 
 const CHECKPOINT_FILES = ['config.json', 'weights.json', 'weights.bin'] as const;
 /** A model folder's σ network files (metrics/sigmaNet.ts), carried with the model where it has them. */
@@ -46,6 +47,7 @@ export function explorerModel(source: ExplorerSource, title: string): ExplorerMo
     config: source.meta,
     weightsIndex: JSON.parse(source.files['weights.json'].toString('utf8')),
     weightsBase64: source.files['weights.bin'].toString('base64'),
+    attributeStrength: modelAttributeStrength(source.dir),
     ...(source.sigmaNet && {
       sigmaNet: {
         card: JSON.parse(source.sigmaNet[`${SIGMA_NET_FILE}-card.json`].toString('utf8')),
@@ -147,7 +149,8 @@ const BODY = `
     <label>z <select id="latent"><option value="mean">= μ</option><option value="sample">~ q</option></select></label>
     <label>seed <input type="number" id="seed" value="1" min="1" style="width:5em"></label>
     <button id="step">Step</button><button id="play">Play</button></fieldset>
-  <fieldset><legend>attributes (forced)</legend><span id="attributes"></span></fieldset>
+  <fieldset><legend>attributes (forced)</legend><span id="attributes"></span>
+    <label title="forced values at 0.5 ± strength/2 (1: the training labels; the model card's to start)">strength <input type="number" id="strength" value="1" min="0.25" max="4" step="0.25" style="width:4em"></label></fieldset>
   <fieldset><legend>diversity</legend><label>K <input type="number" id="samples" value="4" min="1" max="16" style="width:4em"></label>
     <button id="sampleButton">Draw K samples</button> <label><input type="checkbox" id="uncertainty"> uncertainty</label> <button id="download">Download PNG</button></fieldset>
 </div>
@@ -204,10 +207,13 @@ export async function writeExplorer(o: ExplorerOptions & { out: string; force?: 
   const { source, model, faces } = await explorerData(o);
   fs.mkdirSync(path.join(o.out, 'model'), { recursive: true });
   for (const f of CHECKPOINT_FILES) writeFileAtomic(path.join(o.out, 'model', f), source.files[f]);
-  // The σ network goes with the model, so vii complete --checkpoint out/model maps it too.
+  // The card (its forced-attribute strength) and the σ network go with the model, so vii complete
+  // --checkpoint out/model forces and maps as the page does.
+  const card = path.join(source.dir, 'card.json');
+  if (fs.existsSync(card)) writeFileAtomic(path.join(o.out, 'model', 'card.json'), fs.readFileSync(card));
   const sigmaFiles = source.sigmaNet ? SIGMA_NET_FILES.map((f) => (writeFileAtomic(path.join(o.out, 'model', f), source.sigmaNet![f]), `model/${f}`)) : [];
   writeFileAtomic(path.join(o.out, 'model.js'), `window.VII_MODEL = ${JSON.stringify(model)};\n`);
   writeFileAtomic(path.join(o.out, 'faces.js'), `window.VII_FACES = ${JSON.stringify(faces)};\n`);
   writeFileAtomic(path.join(o.out, 'index.html'), explorerHtml(await explorerScript()));
-  return ['index.html', 'model.js', 'faces.js', ...CHECKPOINT_FILES.map((f) => `model/${f}`), ...sigmaFiles].map((f) => path.join(o.out, f));
+  return ['index.html', 'model.js', 'faces.js', ...CHECKPOINT_FILES.map((f) => `model/${f}`), ...(fs.existsSync(card) ? ['model/card.json'] : []), ...sigmaFiles].map((f) => path.join(o.out, f));
 }
