@@ -129,12 +129,16 @@ test('vii explore with a model folder that ships a σ network: the page carries 
   const { spread, shown, maxSigma } = await withPage(`${path.join(out, 'index.html')}?backend=cpu`, { width: 1100, height: 900 }, async (page) => {
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
-    await page.click('#uncertainty');
     await page.evaluate(() => ((document.getElementById('samples') as HTMLInputElement).value = '3'));
     await page.evaluate(() => ((document.getElementById('steps') as HTMLInputElement).value = '2'));
     await page.click('#sampleButton');
     await page.waitForFunction(() => /and the learned σ/.test(document.getElementById('status')!.textContent ?? ''), { timeout: 120_000 });
-    return page.evaluate(() => ({ spread: window.viiExplorer.uncertainty(), shown: !document.getElementById('sigmaBox')!.hidden, maxSigma: Number((document.getElementById('sigmaMap') as HTMLCanvasElement).dataset.maxSigma) }));
+    // The maps stay out of sight until the box is checked (a CSS display on the row must not override hidden).
+    const display = () => page.evaluate(() => getComputedStyle(document.getElementById('uncertaintyRow')!).display);
+    assert.equal(await display(), 'none', 'the uncertainty row is not shown while its box is unchecked');
+    await page.click('#uncertainty');
+    assert.notEqual(await display(), 'none', 'checking the box shows it');
+    return page.evaluate(() => ({ spread: window.viiExplorer.uncertainty(), shown: getComputedStyle(document.getElementById('sigmaBox')!).display !== 'none', maxSigma: Number((document.getElementById('sigmaMap') as HTMLCanvasElement).dataset.maxSigma) }));
   });
   assert.deepEqual(errors, []);
   assert.ok(spread && spread.sigma && shown, 'the learned σ is drawn beside the std');

@@ -122,6 +122,7 @@ const STYLE = `
 body { font: 14px system-ui, sans-serif; margin: 16px; color: #222; }
 h1 { font-size: 18px; margin: 0 0 4px; }
 .row { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; margin: 8px 0; }
+[hidden] { display: none !important; } /* .row's display: flex would otherwise show a hidden row */
 canvas { image-rendering: pixelated; border: 1px solid #ccc; }
 canvas.thumb { width: 64px; height: 64px; cursor: pointer; }
 #canvas { cursor: crosshair; }
