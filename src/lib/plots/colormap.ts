@@ -26,8 +26,8 @@ export const UNCERTAINTY_VMAX = 0.1;
 /**
  * Colour scale of maps of an error's size — |truth − mean| and a σ calibrated to it (the error
  * model's, the σ network's): the top colour at 0.3. Per pixel over the holes of 300 test faces
- * (cropped-no-attr, K = 16, channels averaged) |error| has median 0.067, 90th percentile 0.19,
- * 99th 0.39, and the learned σ median 0.11, 90th 0.20, 99th 0.32: on the std's scale (0.1) half
- * of a learned-σ map was its top colour.
+ * (cropped-no-attr, K = 16, channels averaged; results/logs/perceptual64/uncertainty-map-scale.log)
+ * |error| has median 0.067, 90th percentile 0.19, 99th 0.39, and the learned σ median 0.11, 90th
+ * 0.18, 99th 0.28: on the std's scale (0.1) half of a learned-σ map was its top colour.
  */
 export const ERROR_VMAX = 0.3;
