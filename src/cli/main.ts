@@ -176,7 +176,7 @@ const commands: Record<string, Command> = {
     if (encoderInput !== 'estimate' && encoderInput !== 'observed') throw new UsageError(`--encoder-input ${encoderInput}: expected estimate or observed`);
     const set = asUsage(() => parseAttributeSettings(stringFlag(args, 'set') ?? ''));
     // Absent: the model's own strength (its card's; 1 for a run folder), resolved by completeFolder.
-    const strength = args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
+    const strength = strengthFlag(args);
     if (strength !== undefined && !Object.keys(set).length) throw new UsageError(`--strength ${strength}: it scales the attributes --set forces; give --set too`);
     const maskText = stringFlag(args, 'mask');
     if (maskText) asUsage(() => parseMaskSpec(maskText));
@@ -234,7 +234,7 @@ const commands: Record<string, Command> = {
     const samples = intFlag(args, 'samples', 100, 1);
     const seed = intFlag(args, 'seed', 0);
     const steps = intFlag(args, 'steps', DEFAULT_COMPLETION.steps, 1);
-    const given = args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
+    const given = strengthFlag(args);
     await selectBackend();
     const { model, meta, checkpoint } = loadTrainedModel(checkpointDir);
     try {
@@ -400,6 +400,11 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** `--checkpoint DIR` (a run or checkpoint folder) or `--model NAME` (a model shipped in models/), one of the two. */
+/** --strength S, checked; undefined when not given (the model's own then: modelAttributeStrength). */
+function strengthFlag(args: ReturnType<typeof parseArgs>): number | undefined {
+  return args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
+}
+
 function modelOrCheckpoint(args: ReturnType<typeof parseArgs>): string {
   const [checkpoint, model] = [stringFlag(args, 'checkpoint'), stringFlag(args, 'model')];
   if (checkpoint && model) throw new UsageError('give --checkpoint DIR or --model NAME, not both');
