@@ -134,8 +134,8 @@ face); columns switch one attribute off/on. The control rate is how often the ju
 off and the "on" image on (chance ≈ 0.25), beside the ceilings: real pairs and the real fill of the hole."""),
 code(IMPORTS),
 code("""// e.g. 'evaluation.mask="rect:0.62,0.25,0.3,0.5"' forces completions of a hole over the mouth;
-// 'completion.attributeStrength=1.5' pushes forced attributes past the training labels (0.5 ± s/2: more
-// control where the observed pixels hold it back, and artefacts the grids show)
+// 'completion.attributeStrength=S' places forced attributes at 0.5 ± S/2 (default null: each model's own,
+// its card's: the shipped guided model forces at 1.5; 1 gives the training labels, the paper's)
 const overrides: string[] = [];
 const exp = vii.open('configs/guided64.json', overrides);"""),
 code(TRAIN),
