@@ -6,7 +6,9 @@ For each notebook: run every code cell once, then every cell after the first (th
 more times, reading tf.memory().numTensors and the RSS after each pass; then a cell with a forgotten
 `await` on a failing promise, and a check that the kernel still answers. While the first kernel
 still holds what it made, a second kernel runs the same notebook once (no lock may stop it).
-Writes a JSON report; test/notebooks.test.ts asserts on it. Needs the tslab kernel spec on
+Then a cell showing five large PNGs run 150 times (tslab drops a message when two sends overlap: without
+the library's send queue such a cell stopped answering by its ~63rd run). Writes a JSON report;
+test/notebooks.test.ts asserts on it. Needs the tslab kernel spec on
 JUPYTER_PATH (scripts/run_notebooks.sh's private prefix, or `npm run kernel:install`).
 """
 import json
@@ -55,6 +57,29 @@ def probe(kc):
     raise RuntimeError(f"probe failed: {r}")
 
 
+# Five ~0.8 MB PNGs of noise (incompressible) per run, shown through the library as a figures cell does.
+IMAGES_SETUP = (
+    "const viiNoise = Buffer.alloc(512 * 512 * 3); let viiX = 7; for (let i = 0; i < viiNoise.length; i++) { viiX ^= viiX << 13; viiX ^= viiX >>> 17; viiX ^= viiX << 5; viiNoise[i] = viiX & 255; }"
+    " const viiNoisePng: Uint8Array = await require('sharp')(viiNoise, { raw: { width: 512, height: 512, channels: 3 } }).png().toBuffer();"
+    " console.log('VII_PNG_BYTES ' + viiNoisePng.length);"
+)
+IMAGES_CELL = "for (let i = 0; i < 5; i++) vii.showPng(viiNoisePng);"
+IMAGE_RUNS = 150
+
+
+def image_reruns(kc):
+    """How many of IMAGE_RUNS runs of an image-heavy cell got their reply and idle status."""
+    if run(kc, IMAGES_SETUP)["status"] != "ok":
+        return 0
+    for k in range(IMAGE_RUNS):
+        try:
+            if run(kc, IMAGES_CELL, timeout=60)["status"] != "ok":
+                return k
+        except TimeoutError:
+            return k
+    return IMAGE_RUNS
+
+
 def cells(path):
     nb = json.load(open(path))
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in nb["cells"] if c["cell_type"] == "code"]
@@ -73,6 +98,7 @@ def drive(path, cwd, reruns=3):
                 if r["status"] != "ok":
                     report["failures"].append({"pass": p, "cell": i, "errors": r["errors"]})
             report["passes"].append(probe(kc))
+        report["image_reruns"] = [image_reruns(kc), IMAGE_RUNS]
         # A forgotten await on a failing promise must not take the kernel (and its state) down.
         run(kc, "Promise.reject(new Error('a forgotten await')); 'sent';")
         time.sleep(2)

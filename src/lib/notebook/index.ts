@@ -21,6 +21,7 @@ import { gatherBatch, type FaceDataset } from '../data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../masks';
 import { gridPng } from '../plots/imageGrid';
 import type { calibrationSummary } from '../metrics/calibration';
+import { queueKernelSends } from './kernelSends';
 
 export { Experiment, TINY_OVERRIDES, type ExperimentRun } from '../experiments/experiment';
 export { SpecError, type ExperimentSpec } from '../spec/experimentSpec';
@@ -32,12 +33,15 @@ type TslabDisplay = { png(b: Uint8Array): void; html(s: string): void; markdown(
 type Tslab = { display: TslabDisplay; newDisplay(): TslabDisplay };
 
 function tslab(): Tslab | null {
+  let t: Tslab;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require('tslab') as Tslab;
+    t = require('tslab') as Tslab;
   } catch {
     return null;
   }
+  queueKernelSends(); // before the first display: tslab's unawaited sends can drop a cell's idle status
+  return t;
 }
 
 /** Inside a tslab kernel, rich display; elsewhere (plain node) a text fallback. */
