@@ -1,10 +1,8 @@
 // Pilot (issue 37, item 1): the Smiling threshold chosen for balanced accuracy on validation composites of one hole
 // family (each validation face: its own hole blurred 2×, 4×; another face's hole at 1×, 2×, 4×), and the forced
 // completions a sweep wrote (PNGs) judged at it. Usage: npx tsx scripts/judge_hole_threshold.ts HOLE SWEEP_DIR/ATTRIBUTE
-import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
 import { judgeFor } from '../src/lib/metrics/judges';
@@ -13,6 +11,7 @@ import { compositeImages, compositeLabels, JUDGE_COMPOSITES, type Composite } fr
 import { bestThreshold } from '../src/lib/metrics/pretrainedJudge';
 import { createRng } from '../src/lib/rng';
 import { gatherBatch } from '../src/lib/data/faceDataset';
+import { readPngFolder } from './pngFolder';
 
 const hole = process.argv[2] ?? 'rect:0.62,0.25,0.3,0.5';
 const runDir = process.argv[3] ?? 'results/runs/strength-mouth-1/Smiling';
@@ -60,13 +59,7 @@ const runDir = process.argv[3] ?? 'results/runs/strength-mouth-1/Smiling';
   const ySharp = val.map((f) => ds.attributes[f * a + col]);
   console.log(`hole ${hole}: composite threshold ${t.toFixed(3)} (general 0.5); sharp val faces' own best ${bestThreshold(pSharp, ySharp, 'balanced').toFixed(3)}`);
   const read = async (dir: string) => {
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
-    const arr = new Float32Array(files.length * 64 * 64 * 3);
-    for (const [i, f] of files.entries()) {
-      const { data } = await sharp(path.join(dir, f)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      arr.set(Float32Array.from(data, (v) => v / 255), i * 64 * 64 * 3);
-    }
-    const x = tf.tensor4d(arr, [files.length, 64, 64, 3]);
+    const x = await readPngFolder(dir);
     const out = await probs(x);
     x.dispose();
     return out;
