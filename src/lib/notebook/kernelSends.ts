@@ -40,11 +40,12 @@ export function queueSocketSends(zeromq: { Socket?: SocketClass }): boolean {
   return true;
 }
 
+let queued: number | null = null;
+
 /**
  * Queues the sends of every zeromq the process has loaded (inside a tslab kernel: the kernel's own,
  * wherever tslab is installed). Returns how many modules were patched; 0 outside a kernel.
  */
-let queued: number | null = null;
 export function queueKernelSends(): number {
   if (queued !== null) return queued; // a kernel has loaded its zeromq before any cell runs
   let n = 0;
