@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { judgeFor } from '../src/lib/metrics/judges';
 import { predictAttributes } from '../src/lib/metrics/attributeClassifier';
 import { compositeImages, compositeLabels, JUDGE_COMPOSITES, type Composite } from '../src/lib/metrics/judgeComposites';
@@ -17,7 +18,7 @@ const hole = process.argv[2] ?? 'rect:0.62,0.25,0.3,0.5';
 const runDir = process.argv[3] ?? 'results/runs/strength-mouth-1/Smiling';
 (async () => {
   await selectBackend();
-  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: 148 / 178 } });
+  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: CELEBA_CROP_FRACTION } });
   const judge = await judgeFor(ds, 'pretrained');
   const col = ds.attributeNames.indexOf('Smiling');
   const a = ds.attributeNames.length;

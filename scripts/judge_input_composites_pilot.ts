@@ -8,6 +8,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { loadMobileNetV2Layers, loadNsfwjsInceptionV3Layers } from '../src/lib/weights/featureNet';
 import { JUDGE_POOLING, gridMeans, bestThreshold } from '../src/lib/metrics/pretrainedJudge';
@@ -25,7 +26,7 @@ const MOBILENET_POOLING: [string, number][] = [['block_6_expand_relu', 3], ['blo
 const NTRAIN = 1500, NVAL = 400, NTEST = 600;
 (async () => {
   await selectBackend();
-  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: 148 / 178 } });
+  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: CELEBA_CROP_FRACTION } });
   const a = ds.attributeNames.length, col = ds.attributeNames.indexOf('Smiling');
   const rng = createRng(5);
   const train = rng.shuffle([...ds.splits.train]).slice(0, NTRAIN), val = rng.shuffle([...ds.splits.val]).slice(0, NVAL), test = ds.splits.test.slice(0, NTEST);

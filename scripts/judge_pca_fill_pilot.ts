@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { judgeFor } from '../src/lib/metrics/judges';
 import { gatherBatch } from '../src/lib/data/faceDataset';
 import { makeMaskBatch, parseMaskSpec } from '../src/lib/masks';
@@ -16,7 +17,7 @@ import { createRng } from '../src/lib/rng';
 
 (async () => {
   await selectBackend();
-  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: 148 / 178 } });
+  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: CELEBA_CROP_FRACTION } });
   const t0 = Date.now();
   const rng = createRng(11);
   const fit = rng.shuffle([...ds.splits.train]).slice(0, 2000);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { judgeFor } from '../src/lib/metrics/judges';
 import { predictAttributes } from '../src/lib/metrics/attributeClassifier';
 import { blurred } from '../src/lib/metrics/blur';
@@ -15,7 +16,7 @@ import { readPngFolder } from './pngFolder';
 const VIEWS: [string, number[]][] = [['sharp', [1]], ['blur1.5', [1.5]], ['blur2', [2]], ['blur3', [3]], ['mean1,2', [1, 2]], ['mean1,2,4', [1, 2, 4]]];
 (async () => {
   await selectBackend();
-  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: 148 / 178 } });
+  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: CELEBA_CROP_FRACTION } });
   const judge = await judgeFor(ds, 'pretrained');
   const a = ds.attributeNames.length;
   const col = ds.attributeNames.indexOf('Smiling');

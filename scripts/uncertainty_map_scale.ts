@@ -4,6 +4,7 @@
 import * as path from 'path';
 import { selectBackend } from '../src/lib/backend/selectBackend';
 import { loadCelebA } from '../src/lib/data/loadCelebA';
+import { CELEBA_CROP_FRACTION } from '../src/lib/data/preprocess';
 import { forEachSpreadBatch, checkpointStamp } from '../src/lib/experiments/experimentStages';
 import { loadSpec } from '../src/lib/spec/experimentSpec';
 import { loadTrainedModel } from '../src/lib/weights/loadModel';
@@ -12,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 (async () => {
   await selectBackend();
   const spec = loadSpec('configs/perceptual64.json');
-  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: 148 / 178 } });
+  const ds = await loadCelebA({ dir: path.join('..', 'shared', 'celeba'), preprocess: { size: 64, cropFraction: CELEBA_CROP_FRACTION } });
   const dir = 'models/cropped-no-attr';
   const { model } = loadTrainedModel(dir);
   const net = readSigmaNetFiles(dir + '/sigma-net', 64)!;

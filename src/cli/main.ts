@@ -399,12 +399,12 @@ export async function main(argv: string[]): Promise<void> {
   await command(rest);
 }
 
-/** `--checkpoint DIR` (a run or checkpoint folder) or `--model NAME` (a model shipped in models/), one of the two. */
 /** --strength S, checked; undefined when not given (the model's own then: modelAttributeStrength). */
 function strengthFlag(args: ReturnType<typeof parseArgs>): number | undefined {
   return args.flags.has('strength') ? asUsage(() => checkAttributeStrength(numberFlag(args, 'strength', DEFAULT_ATTRIBUTE_STRENGTH), '--strength')) : undefined;
 }
 
+/** `--checkpoint DIR` (a run or checkpoint folder) or `--model NAME` (a model shipped in models/), one of the two. */
 function modelOrCheckpoint(args: ReturnType<typeof parseArgs>): string {
   const [checkpoint, model] = [stringFlag(args, 'checkpoint'), stringFlag(args, 'model')];
   if (checkpoint && model) throw new UsageError('give --checkpoint DIR or --model NAME, not both');

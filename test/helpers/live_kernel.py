@@ -3,11 +3,11 @@
     live_kernel.py REPORT.json NOTEBOOK.ipynb [NOTEBOOK.ipynb ...]
 
 For each notebook: run every code cell once, then every cell after the first (the imports) three
-more times, reading tf.memory().numTensors and the RSS after each pass; then a cell with a forgotten
-`await` on a failing promise, and a check that the kernel still answers. While the first kernel
-still holds what it made, a second kernel runs the same notebook once (no lock may stop it).
-Then a cell showing five large PNGs run 150 times (tslab drops a message when two sends overlap: without
-the library's send queue such a cell stopped answering by its ~63rd run). Writes a JSON report;
+more times, reading tf.memory().numTensors and the RSS after each pass; then a cell showing five large
+PNGs run 150 times (tslab drops a message when two sends overlap: without the library's send queue
+this cell got its reply in only 71 runs); then a cell with a forgotten `await` on a failing
+promise, and a check that the kernel still answers. While the first kernel still holds what it made,
+a second kernel runs the same notebook once (no lock may stop it). Writes a JSON report;
 test/notebooks.test.ts asserts on it. Needs the tslab kernel spec on
 JUPYTER_PATH (scripts/run_notebooks.sh's private prefix, or `npm run kernel:install`).
 """
